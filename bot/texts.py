@@ -1,0 +1,137 @@
+"""Render the Danish texts from templates/: questions, options, help, outcomes, error messages, STAR drafts."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
+from markupsafe import Markup
+
+from flows.dates import format_date
+from flows.engine import Flow, Rulebook
+from flows.errors import AnswerError
+from flows.loader import TEMPLATES_DIR
+from flows.model import Outcome, Question
+
+_TAG = re.compile(r"<[^>]+>")
+_BLANK_LINES = re.compile(r"\n{3,}")
+
+
+def to_plain(text: str) -> str:
+    """The terminal form of an HTML message: tags dropped, entities read back."""
+    text = re.sub(r"<br\s*/?>", "\n", text)
+    return _BLANK_LINES.sub("\n\n", html.unescape(_TAG.sub("", text))).strip()
+
+
+def _danish_date(value: str | date | None) -> str:
+    if not value:
+        return ""
+    return format_date(value if isinstance(value, date) else date.fromisoformat(value))
+
+
+class Texts:
+    """All user-facing text for one rulebook; templates are compiled once and cached by Jinja2."""
+
+    def __init__(self, rulebook: Rulebook) -> None:
+        self.rulebook = rulebook
+        self.env = Environment(loader=FileSystemLoader(str(TEMPLATES_DIR)), autoescape=True,
+                               undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+        self.env.filters["dansk"] = _danish_date
+        self.env.globals["marker_name"] = rulebook.programme.markers.__getitem__
+        self.env.globals["programme"] = rulebook.programme
+        self.programme = rulebook.programme.id
+
+    # -- building blocks -------------------------------------------------------------------------------------------
+    def _node_template(self, flow: Flow, node: str) -> Template:
+        return self.env.get_template(f"{self.programme}/{flow.id}/{node}.j2")
+
+    def _block(self, template: Template, name: str, context: Mapping[str, Any]) -> str | None:
+        block = template.blocks.get(name)
+        if block is None:
+            return None
+        return "".join(block(template.new_context(dict(context)))).strip()
+
+    def _context(self, flow: Flow, answers: Mapping[str, str], **extra: Any) -> dict[str, Any]:
+        return {"flow": flow, "answers": answers, "answer_date": lambda q: _danish_date(answers.get(q)), **extra}
+
+    def common(self, name: str, **context: Any) -> str:
+        """A shared message from templates/common/messages.j2 (HTML)."""
+        template = self.env.get_template("common/messages.j2")
+        text = self._block(template, name, context)
+        if text is None:
+            raise KeyError(f"no message block {name!r} in common/messages.j2")
+        return text
+
+    # -- questions ------------------------------------------------------------------------------------------------
+    def question(self, flow: Flow, question: Question, answers: Mapping[str, str]) -> str:
+        """The question as it is asked (HTML)."""
+        return self._required(flow, question.id, "question", answers)
+
+    def help(self, flow: Flow, question: Question, answers: Mapping[str, str]) -> str:
+        """What the question means and where it comes from (HTML)."""
+        body = self._required(flow, question.id, "help", answers)
+        return self.common("help", body=Markup(body), source=question.source)
+
+    def option_labels(self, flow: Flow, question: Question, answers: Mapping[str, str]) -> dict[str, str]:
+        """Plain-text label of each option, from the node template or the shared defaults."""
+        template = self._node_template(flow, question.id)
+        defaults = self.env.get_template("common/options.j2")
+        context = self._context(flow, answers)
+        labels = {}
+        for value in question.options:
+            label = self._block(template, f"option_{value}", context) or self._block(defaults, f"option_{value}", context)
+            if label is None:
+                raise KeyError(f"no label for option {value!r} of {flow.id}.{question.id}")
+            labels[value] = to_plain(label)
+        return labels
+
+    def _required(self, flow: Flow, node: str, block: str, answers: Mapping[str, str], **extra: Any) -> str:
+        text = self._block(self._node_template(flow, node), block, self._context(flow, answers, **extra))
+        if not text:
+            raise KeyError(f"template {self.programme}/{flow.id}/{node}.j2 has no block {block!r}")
+        return text
+
+    # -- outcomes -------------------------------------------------------------------------------------------------
+    def outcome(self, flow: Flow, outcome: Outcome, answers: Mapping[str, str]) -> str:
+        """The whole outcome message: actions with exact names and dates, effect, source, warnings (HTML)."""
+        extra = {"outcome": outcome}
+        headline = self._required(flow, outcome.node, "headline", answers, **extra)
+        explanation = self._required(flow, outcome.node, "explanation", answers, **extra)
+        gap = self.gap(outcome.gap) if outcome.gap else None
+        target = self.rulebook.flows[outcome.use_flow].title if outcome.use_flow else None
+        return self.env.get_template("common/outcome.j2").render(
+            outcome=outcome, headline=Markup(headline), explanation=Markup(explanation), gap=gap,
+            target_title=target)
+
+    def gap(self, gap_id: str) -> dict[str, str]:
+        """A known gap in the guide: title, what the guide says, what it does not, the question for STAR."""
+        template = self.env.get_template(f"{self.programme}/gaps/{gap_id}.j2")
+        parts = {name: self._block(template, name, {}) or "" for name in ("title", "says", "silent", "question")}
+        if not all(parts.values()):
+            raise KeyError(f"gap template {gap_id} lacks title, says, silent or question")
+        return {key: Markup(value) for key, value in parts.items()}
+
+    # -- errors -----------------------------------------------------------------------------------------------------
+    def error(self, error: AnswerError, flow: Flow | None = None, question: Question | None = None,
+              answers: Mapping[str, str] | None = None) -> str:
+        """The Danish message for an answer that cannot be taken (HTML)."""
+        if error.code == "guard" and flow is not None and question is not None:
+            return self._required(flow, question.id, error.params["message"], answers or {})
+        template = self.env.get_template("common/errors.j2")
+        text = self._block(template, error.code, dict(error.params))
+        if text is None:
+            raise KeyError(f"no error message block {error.code!r} in common/errors.j2")
+        return text
+
+    # -- STAR -------------------------------------------------------------------------------------------------------
+    def star_email(self, **case: Any) -> tuple[str, str]:
+        """Subject and plain-text body of a question for STAR, drafted from the case so far."""
+        template = self.env.get_template("common/star_email.j2")
+        context = template.new_context(case)
+        subject = " ".join("".join(template.blocks["subject"](context)).split())
+        body = "".join(template.blocks["body"](template.new_context(case)))
+        return html.unescape(subject), html.unescape(_BLANK_LINES.sub("\n\n", body).strip()) + "\n"

@@ -1,0 +1,279 @@
+"""Walk a dialogue's answers through a flow's state machine to its next question or its outcome."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from transitions import Machine
+
+from flows.dates import add_months, day_before
+from flows.errors import AnswerError, FlowError
+from flows.loader import FLOWS_DIR, FlowSpec, Programme, load_flow_spec, load_programme
+from flows.model import Action, ActionRule, Condition, MarkerRule, Outcome, OutcomeNode, Question
+
+TRIGGER = "answer"
+WARNING_ORDER = ("end_equals_start", "far_past", "far_future")
+
+
+class _Walker:
+    """The throwaway model a walk moves through the shared Machine; never registered with it."""
+
+    __slots__ = ("state", "answers")
+
+    def __init__(self, state: str, answers: dict[str, str]) -> None:
+        self.state = state
+        self.answers = answers
+
+
+@dataclass(frozen=True)
+class Position:
+    """Where a dialogue stands: the answers that led here, and the question asked or the outcome reached."""
+
+    flow: "Flow"
+    answers: Mapping[str, str]
+    question: Question | None = None
+    outcome: Outcome | None = None
+    rejected: AnswerError | None = field(default=None, compare=False)
+
+    @property
+    def finished(self) -> bool:
+        """True when the flow has reached an outcome."""
+        return self.outcome is not None
+
+
+def _as_date(value: str) -> date:
+    return date.fromisoformat(value)
+
+
+def _holds(condition: Condition, answers: Mapping[str, str]) -> bool:
+    """Evaluate one condition against the answers so far."""
+    value = answers.get(condition.question)
+    if value is None or value == "":
+        return False
+    if condition.op == "equals":
+        return value == condition.value
+    other = answers.get(condition.value)
+    if not other:
+        return False
+    left, right = _as_date(value), _as_date(other)
+    if condition.op == "same_as":
+        return left == right
+    if condition.op == "before":
+        return left < right
+    return left <= right  # not_after
+
+
+def _predicate(conditions: tuple[Condition, ...]) -> Callable[[Any], bool]:
+    def holds(event: Any) -> bool:
+        answers = event.model.answers
+        return all(_holds(condition, answers) for condition in conditions)
+    holds.__name__ = " and ".join(_describe(c) for c in conditions)
+    return holds
+
+
+def _describe(condition: Condition) -> str:
+    if condition.op == "equals":
+        return f"{condition.question}={condition.value}"
+    return f"{condition.question} {condition.op} {condition.value}"
+
+
+def transition_table(spec: FlowSpec) -> list[dict[str, Any]]:
+    """The flow's transitions in `transitions`' own form, one per branch, in the order they are tried."""
+    table = []
+    for question in spec.questions.values():
+        for branch in question.branches:
+            entry: dict[str, Any] = {"trigger": TRIGGER, "source": question.id, "dest": branch.target}
+            if branch.conditions:
+                entry["conditions"] = [_predicate(branch.conditions)]
+            table.append(entry)
+    return table
+
+
+class Flow:
+    """A flowchart: its nodes, and the one state machine every dialogue of it is walked through."""
+
+    def __init__(self, spec: FlowSpec, programme: Programme) -> None:
+        self.spec = spec
+        self.programme = programme
+        self.id = spec.id
+        self.title = spec.title
+        self.machine = Machine(model=None, states=list(spec.questions) + list(spec.outcomes),
+                               transitions=transition_table(spec), initial=spec.start,
+                               auto_transitions=False, send_event=True, ignore_invalid_triggers=False)
+        # A flow without questions (the guide is silent) starts at its outcome and never fires a trigger.
+        self._answer = self.machine.events.get(TRIGGER)
+
+    def question(self, node: str) -> Question | None:
+        """The question with this id, if the node is a question."""
+        return self.spec.questions.get(node)
+
+    @property
+    def nodes(self) -> list[str]:
+        """Every node id, questions first."""
+        return list(self.spec.questions) + list(self.spec.outcomes)
+
+    def walk(self, answers: Mapping[str, str] | Iterable[tuple[str, str]], today: date) -> Position:
+        """Replay answers (by question id) from the start; stop at the first question without a valid answer."""
+        given = dict(answers)
+        walker = _Walker(self.spec.start, {})
+        while True:
+            position = self._position(walker, today)
+            if position.finished or position.question is None:
+                return position
+            value = given.get(position.question.id)
+            if value is None:
+                return position
+            try:
+                self.check(position.question, value, walker.answers)
+            except AnswerError as exc:
+                return Position(self, dict(walker.answers), question=position.question, rejected=exc)
+            walker.answers[position.question.id] = value
+            self._fire(walker)
+
+    def step(self, position: Position, value: str, today: date) -> Position:
+        """Answer the current question with a canonical value (raises AnswerError) and move on by one."""
+        if position.question is None:
+            raise ValueError("the flow has already reached an outcome")
+        self.check(position.question, value, position.answers)
+        walker = _Walker(position.question.id, {**position.answers, position.question.id: value})
+        self._fire(walker)
+        return self._position(walker, today)
+
+    def _fire(self, walker: _Walker) -> None:
+        if self._answer is None or not self._answer.trigger(walker):
+            raise FlowError(f"{self.spec.path}: node '{walker.state}': no transition took the answer")
+
+    def check(self, question: Question, value: str, answers: Mapping[str, str]) -> None:
+        """Accept a canonical value for a question, given earlier answers, or raise AnswerError saying why not."""
+        if question.kind == "date":
+            if value == "" and question.optional:
+                return
+            try:
+                _as_date(value)
+            except ValueError:
+                raise AnswerError("date_unreadable", text=value) from None
+            candidate = {**answers, question.id: value}
+            for guard in question.guards:
+                if _holds(guard.condition, candidate):
+                    raise AnswerError("guard", message=guard.message, question=question.id)
+        elif value not in question.options:
+            raise AnswerError("choice_unknown", text=value)
+
+    def _position(self, walker: _Walker, today: date) -> Position:
+        node = self.spec.outcomes.get(walker.state)
+        if node is None:
+            return Position(self, walker.answers, question=self.spec.questions[walker.state])
+        return Position(self, walker.answers, outcome=self.outcome(node, walker.answers, today))
+
+    def outcome(self, node: OutcomeNode, answers: Mapping[str, str], today: date) -> Outcome:
+        """Fill an outcome node's actions, dates and warnings from the answers."""
+        warnings = set(_date_warnings(self.spec, answers, today))
+        actions = []
+        for rule in node.actions:
+            action = self._action(rule, answers)
+            actions.append(action)
+            if rule.do == "end" and rule.marker_start and rule.date_rule != "own_start":
+                start = _as_date(answers[rule.marker_start])
+                if action.date < start:
+                    raise FlowError(f"{self.spec.path}: node '{node.id}': end date before the marker's start "
+                                    "was not caught by a guard")
+                if action.date == start:
+                    warnings.add("end_equals_start")
+        deadline = None
+        if node.deadline_from and answers.get(node.deadline_from):
+            deadline = add_months(_as_date(answers[node.deadline_from]), node.deadline_months)
+        sources = tuple(dict.fromkeys(
+            [self.spec.questions[q].source for q in answers if q in self.spec.questions] + [node.source]))
+        return Outcome(
+            flow=self.id, node=node.id, result=node.result, actions=tuple(actions), effect=node.effect,
+            warnings=tuple(code for code in WARNING_ORDER if code in warnings), sources=sources,
+            use_flow=node.use_flow, gap=node.gap, deadline=deadline,
+            carry={target: answers[source] for target, source in node.carry if source in answers})
+
+    def _action(self, rule: ActionRule, answers: Mapping[str, str]) -> Action:
+        key = self._marker_key(rule.marker, answers)
+        base = _as_date(answers[rule.date_from])
+        when = day_before(base) if rule.date_rule == "day_before" else base
+        other = answers.get(rule.other_person_from or "") == "yes"
+        return Action(do=rule.do, marker_key=key, marker=self.programme.markers[key], date=when, other_person=other)
+
+    def _marker_key(self, rule: MarkerRule, answers: Mapping[str, str]) -> str:
+        if rule.key:
+            return rule.key
+        if rule.other_than:
+            current = answers[rule.other_than]
+            return next(key for key in self.programme.markers if key != current)
+        return dict(rule.mapping)[answers[rule.answer or ""]]
+
+
+def _date_warnings(spec: FlowSpec, answers: Mapping[str, str], today: date) -> Iterable[str]:
+    """far_past / far_future for any date answer more than a year from today."""
+    for qid, value in answers.items():
+        question = spec.questions.get(qid)
+        if question is None or question.kind != "date" or not value:
+            continue
+        warning = distance_warning(_as_date(value), today)
+        if warning:
+            yield warning
+
+
+def distance_warning(value: date, today: date) -> str | None:
+    """'far_past' or 'far_future' when a date lies more than one year from today, else None."""
+    if value < add_months(today, -12):
+        return "far_past"
+    if value > add_months(today, 12):
+        return "far_future"
+    return None
+
+
+class Rulebook:
+    """A programme's flows, loaded and checked once, with their state machines built once."""
+
+    def __init__(self, directory: Path) -> None:
+        self.programme = load_programme(directory)
+        specs = [load_flow_spec(path, self.programme)
+                 for path in sorted(directory.glob("*.yaml")) if path.name != "programme.yaml"]
+        self.flows = {spec.id: Flow(spec, self.programme) for spec in specs}
+        self._check_links()
+
+    @property
+    def edition(self) -> str:
+        """The rulebook edition every decision names."""
+        return self.programme.edition
+
+    def flow(self, flow_id: str) -> Flow:
+        """The flow with this id; KeyError names the known ones."""
+        try:
+            return self.flows[flow_id]
+        except KeyError:
+            raise KeyError(f"unknown flow {flow_id!r}; known: {', '.join(self.flows)}") from None
+
+    def _check_links(self) -> None:
+        if self.programme.entry not in self.flows:
+            raise FlowError(f"{self.programme.directory / 'programme.yaml'}: entry flow "
+                            f"{self.programme.entry!r} has no file")
+        for flow in self.flows.values():
+            for node in flow.spec.outcomes.values():
+                if node.use_flow is None:
+                    continue
+                target = self.flows.get(node.use_flow)
+                if target is None:
+                    raise FlowError(f"{flow.spec.path}: node '{node.id}': use_flow {node.use_flow!r} has no file")
+                for question_id, _ in node.carry:
+                    if question_id not in target.spec.questions:
+                        raise FlowError(f"{flow.spec.path}: node '{node.id}': carry names {question_id!r}, "
+                                        f"which is not a question of flow {node.use_flow!r}")
+
+
+_DEFAULT: dict[str, Rulebook] = {}
+
+
+def load_rulebook(programme: str = "ungeloeftet") -> Rulebook:
+    """The programme's rulebook, loaded on first use and kept for the life of the process."""
+    if programme not in _DEFAULT:
+        _DEFAULT[programme] = Rulebook(FLOWS_DIR / programme)
+    return _DEFAULT[programme]

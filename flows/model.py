@@ -1,0 +1,141 @@
+"""The shapes a flowchart is made of: questions, outcomes, conditions, and what a finished dialogue yields."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Literal
+
+QuestionKind = Literal["yes_no", "choice", "date"]
+YES_NO = ("yes", "no")
+
+RESULTS = ("register", "no_change", "not_eligible", "cannot_participate", "no_marker", "use_flow", "ask_star")
+EFFECTS = ("counts", "counts_while_in_job_or_education", "counts_while_in_job", "leaves",
+           "leaves_unless_job_or_education_within_3_months", "not_counted", "unchanged")
+# Date rules of the guide: the day before a date, the same day, or the marker's own start date (error registration).
+DATE_RULES = ("day_before", "same_day", "own_start")
+# How a condition compares an answer: equal to a value, or a date compared with another date answer.
+CONDITION_OPS = ("equals", "same_as", "before", "not_after")
+
+
+@dataclass(frozen=True)
+class Condition:
+    """One test on the answers so far: `question` compared by `op` with `value` (an answer value or a question id)."""
+
+    question: str
+    op: str
+    value: str
+
+
+@dataclass(frozen=True)
+class Branch:
+    """Go to `target` when every condition holds (no conditions: always)."""
+
+    conditions: tuple[Condition, ...]
+    target: str
+
+
+@dataclass(frozen=True)
+class Guard:
+    """A date answer the dialogue refuses and asks again: `condition` holds → message block `message`."""
+
+    condition: Condition
+    message: str
+
+
+@dataclass(frozen=True)
+class Question:
+    """A node that asks one thing; its id is the rulebook's question id."""
+
+    id: str
+    kind: QuestionKind
+    options: tuple[str, ...]
+    branches: tuple[Branch, ...]
+    guards: tuple[Guard, ...]
+    source: str
+    optional: bool = False
+
+
+@dataclass(frozen=True)
+class MarkerRule:
+    """Which marker an action is about: a fixed key, an answer (optionally mapped), or the other one than an answer."""
+
+    key: str | None = None
+    answer: str | None = None
+    mapping: tuple[tuple[str, str], ...] = ()
+    other_than: str | None = None
+
+
+@dataclass(frozen=True)
+class ActionRule:
+    """One marker action of an outcome, before the answers fill in marker and date."""
+
+    do: Literal["create", "end"]
+    marker: MarkerRule
+    date_rule: str
+    date_from: str
+    marker_start: str | None = None
+    other_person_from: str | None = None
+
+
+@dataclass(frozen=True)
+class OutcomeNode:
+    """A node that ends the flow with the rulebook's result, effect and actions."""
+
+    id: str
+    result: str
+    effect: str | None
+    actions: tuple[ActionRule, ...]
+    source: str
+    use_flow: str | None = None
+    carry: tuple[tuple[str, str], ...] = ()
+    gap: str | None = None
+    deadline_from: str | None = None
+    deadline_months: int = 0
+
+
+@dataclass(frozen=True)
+class Action:
+    """A marker action the caseworker must carry out."""
+
+    do: str
+    marker_key: str
+    marker: str
+    date: date
+    other_person: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        """The rulebook's action object, dates in ISO form."""
+        return {"do": self.do, "marker": self.marker, "marker_key": self.marker_key,
+                "date": self.date.isoformat(), "other_person": self.other_person}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a finished dialogue yields, in the rulebook's contract."""
+
+    flow: str
+    node: str
+    result: str
+    actions: tuple[Action, ...]
+    effect: str | None
+    warnings: tuple[str, ...]
+    sources: tuple[str, ...]
+    use_flow: str | None = None
+    gap: str | None = None
+    deadline: date | None = None
+    carry: dict[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The rulebook's outcome object (plus the outcome node, gap and deadline)."""
+        return {
+            "result": self.result,
+            "actions": [action.to_dict() for action in self.actions],
+            "effect": self.effect,
+            "use_flow": self.use_flow,
+            "warnings": list(self.warnings),
+            "sources": list(self.sources),
+            "outcome": self.node,
+            "gap": self.gap,
+            "deadline": self.deadline.isoformat() if self.deadline else None,
+        }

@@ -1,0 +1,1 @@
+"""SQLite storage: migrations, dialogue state and the decision log."""
