@@ -12,7 +12,7 @@ from transitions import Machine
 
 from flows.dates import add_months, day_before
 from flows.errors import AnswerError, FlowError
-from flows.loader import FLOWS_DIR, FlowSpec, Programme, load_flow_spec, load_programme
+from flows.loader import FLOWS_DIR, TEMPLATES_DIR, FlowSpec, Programme, load_flow_spec, load_programme
 from flows.model import Action, ActionRule, Condition, MarkerRule, Outcome, OutcomeNode, Question
 
 TRIGGER = "answer"
@@ -134,6 +134,12 @@ class Flow:
             walker.answers[position.question.id] = value
             self._fire(walker)
 
+    def change(self, answers: Mapping[str, str], question_id: str, value: str, today: date) -> Position:
+        """Change an earlier answer; later answers are kept while the path still asks them and they still fit."""
+        if question_id not in self.spec.questions:
+            raise KeyError(f"flow {self.id!r} has no question {question_id!r}")
+        return self.walk({**answers, question_id: value}, today)
+
     def step(self, position: Position, value: str, today: date) -> Position:
         """Answer the current question with a canonical value (raises AnswerError) and move on by one."""
         if position.question is None:
@@ -233,9 +239,9 @@ def distance_warning(value: date, today: date) -> str | None:
 class Rulebook:
     """A programme's flows, loaded and checked once, with their state machines built once."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, templates: Path = TEMPLATES_DIR) -> None:
         self.programme = load_programme(directory)
-        specs = [load_flow_spec(path, self.programme)
+        specs = [load_flow_spec(path, self.programme, templates)
                  for path in sorted(directory.glob("*.yaml")) if path.name != "programme.yaml"]
         self.flows = {spec.id: Flow(spec, self.programme) for spec in specs}
         self._check_links()

@@ -132,7 +132,7 @@ def load_programme(directory: Path) -> Programme:
         sections=tuple(sections), directory=directory)
 
 
-def load_flow_spec(path: Path, programme: Programme) -> FlowSpec:
+def load_flow_spec(path: Path, programme: Programme, templates: Path = TEMPLATES_DIR) -> FlowSpec:
     """Read one flow file and check every node; templates must exist for every node."""
     check = _Checker(path, programme)
     data = check.mapping(read_yaml(path), "flow file",
@@ -160,7 +160,7 @@ def load_flow_spec(path: Path, programme: Programme) -> FlowSpec:
     if spec.start not in known:
         raise check.fail(f"start {spec.start!r} is not a node of this flow")
     _check_reachable(check, spec)
-    _check_templates(check, spec, programme)
+    _check_templates(check, spec, programme, templates)
     return spec
 
 
@@ -342,13 +342,13 @@ def _check_reachable(check: _Checker, spec: FlowSpec) -> None:
         raise check.fail(f"cannot be reached from start {spec.start!r}")
 
 
-def _check_templates(check: _Checker, spec: FlowSpec, programme: Programme) -> None:
-    folder = TEMPLATES_DIR / programme.id / spec.id
+def _check_templates(check: _Checker, spec: FlowSpec, programme: Programme, templates: Path) -> None:
+    folder = templates / programme.id / spec.id
     for node in list(spec.questions) + list(spec.outcomes):
         if not (folder / f"{node}.j2").is_file():
             check.node = node
             raise check.fail(f"template {folder / (node + '.j2')} is missing")
     for outcome in spec.outcomes.values():
-        if outcome.gap and not (TEMPLATES_DIR / programme.id / "gaps" / f"{outcome.gap}.j2").is_file():
+        if outcome.gap and not (templates / programme.id / "gaps" / f"{outcome.gap}.j2").is_file():
             check.node = outcome.id
-            raise check.fail(f"gap {outcome.gap!r} has no template in {TEMPLATES_DIR / programme.id / 'gaps'}")
+            raise check.fail(f"gap {outcome.gap!r} has no template in {templates / programme.id / 'gaps'}")

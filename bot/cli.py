@@ -1,0 +1,79 @@
+"""The `ungebot` command line. Heavy imports happen inside each command, so a command loads only what it needs."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+COMMANDS = {
+    "chat": "Start en dialog i terminalen (ingen token, ingen server).",
+    "decide": "Besvar et forløb uden dialog: ungebot decide FLOW --answer ID=TEKST ... [--json].",
+    "flows": "Vis forløbenes id og titel.",
+    "diagram": "Tegn et forløb som Mermaid-diagram.",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with one sub-command per entry in COMMANDS."""
+    parser = argparse.ArgumentParser(prog="ungebot", description="Registrering i Ungeløftet – IPS og Flere unge skal med.")
+    commands = parser.add_subparsers(dest="command", metavar="KOMMANDO")
+    commands.add_parser("chat", help=COMMANDS["chat"])
+    decide = commands.add_parser("decide", help=COMMANDS["decide"])
+    decide.add_argument("flow", help="forløbets id, fx switch (se: ungebot flows)")
+    decide.add_argument("--answer", "-a", action="append", default=[], metavar="ID=TEKST",
+                        help="et svar, fx --answer new_start_date=1.2.2026 (kan gentages)")
+    decide.add_argument("--json", action="store_true", help="skriv resultatet som JSON")
+    commands.add_parser("flows", help=COMMANDS["flows"])
+    diagram = commands.add_parser("diagram", help=COMMANDS["diagram"])
+    diagram.add_argument("flow", help="forløbets id")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the console script."""
+    args = build_parser().parse_args(argv)
+    try:
+        return _run(args)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # the last guard: a caseworker never sees a traceback
+        from flows.errors import FlowError
+        from storage.db import StorageError
+
+        if isinstance(exc, (FlowError, StorageError)):
+            print(f"ungebot: {exc}", file=sys.stderr)
+            return 1
+        raise
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.command == "chat":
+        from bot.console import run_chat
+
+        return run_chat()
+    if args.command == "decide":
+        from bot.decide import run_decide
+
+        return run_decide(args.flow, args.answer, args.json)
+    from flows.engine import load_rulebook
+
+    rulebook = load_rulebook()
+    if args.command == "flows":
+        order = [rulebook.programme.entry] + [f for f in rulebook.flows if f != rulebook.programme.entry]
+        for flow_id in order:
+            print(f"{flow_id:<15} {rulebook.flows[flow_id].title}")
+        return 0
+    if args.command == "diagram":
+        if args.flow not in rulebook.flows:
+            print(f"Ukendt forløb »{args.flow}«. Kendte forløb: {', '.join(rulebook.flows)}.", file=sys.stderr)
+            return 2
+        from bot.diagram import mermaid
+
+        sys.stdout.write(mermaid(rulebook.flow(args.flow)))
+        return 0
+    build_parser().print_help()
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,77 @@
+"""The terminal chat: the same dialogue as in Telegram, one question at a time, with numbered options."""
+
+from __future__ import annotations
+
+import getpass
+import os
+import sys
+from typing import TextIO
+
+from bot.conversation import Conversation, Reply, Turn, current_day
+from bot.texts import Texts, to_plain
+from flows.engine import load_rulebook
+from flows.privacy import contains_cpr
+from storage.db import open_database
+from storage.records import Staff, append_decision, load_dialogue, save_dialogue
+
+
+def terminal_staff() -> Staff:
+    """The person at the keyboard, by login name: the log identifies staff, never citizens."""
+    try:
+        login = getpass.getuser()
+    except (KeyError, OSError):
+        login = "ukendt"
+    return Staff(channel="terminal", staff_id=login, name=os.environ.get("UNGEBOT_STAFF_NAME", login))
+
+
+def show(reply: Reply, out: TextIO) -> None:
+    """Print one reply as plain text, options numbered."""
+    out.write(to_plain(reply.text) + "\n")
+    for number, (_, label) in enumerate(reply.options, start=1):
+        out.write(f"  {number}. {label}\n")
+    out.write("\n")
+
+
+def run_chat(stdin: TextIO = sys.stdin, out: TextIO = sys.stdout) -> int:
+    """Run the dialogue until end of input; every answer is saved before its reply is printed."""
+    rulebook = load_rulebook()
+    conversation = Conversation(rulebook, Texts(rulebook), os.environ.get("UNGEBOT_MUNICIPALITY", ""))
+    db = open_database()
+    staff = terminal_staff()
+    interactive = stdin.isatty() and out.isatty()
+    stored = load_dialogue(db, staff)
+    state = conversation.restore(stored, current_day())
+    show(Reply(conversation.texts.common("welcome")), out)
+    if stored and any(segment.answers for segment in state.segments):
+        show(Reply(conversation.texts.common("resumed", title=conversation.flow(state).title)), out)
+    for reply in conversation.prompt(state, current_day()):
+        show(reply, out)
+    while True:
+        try:
+            line = input("> ") if interactive else stdin.readline()
+        except (EOFError, KeyboardInterrupt):
+            line = ""
+        if not line:
+            out.write("\n")
+            show(Reply(conversation.texts.common("goodbye")), out)
+            return 0
+        if not interactive:
+            # A transcript shows what was typed, except a CPR number, which is never echoed.
+            out.write("> [skjult: CPR-nummer]\n" if contains_cpr(line) else f"> {line.rstrip()}\n")
+        if not line.strip():
+            continue
+        turn = conversation.handle(state, line, current_day())
+        record(db, staff, conversation, turn)
+        state = turn.state
+        for reply in turn.replies:
+            show(reply, out)
+        out.flush()
+
+
+def record(db, staff: Staff, conversation: Conversation, turn: Turn) -> None:  # type: ignore[no-untyped-def]
+    """Commit the decision (if any) and the new state, before anything is shown."""
+    if turn.decision is not None:
+        rulebook = conversation.rulebook
+        append_decision(db, staff, rulebook.programme.id, turn.decision.flow, rulebook.edition,
+                        turn.decision.answers, turn.decision.outcome)
+    save_dialogue(db, staff, turn.state.to_dict())

@@ -1,0 +1,112 @@
+"""`ungebot decide`: answer a flow non-interactively, with the chat's own parsing, texts and decision log."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+from bot.conversation import current_day
+from bot.texts import Texts, to_plain
+from flows.answers import parse_answer
+from flows.engine import Flow, Rulebook
+from flows.errors import AnswerError
+from flows.model import Outcome, Question
+
+
+@dataclass
+class DecideError(Exception):
+    """Why decide stopped: a code for scripts, the question it concerns, and a Danish message."""
+
+    code: str
+    message: str
+    question: str | None = None
+    accepts: list[str] | None = None
+
+
+def accepts(flow: Flow, question: Question, texts: Texts) -> list[str]:
+    """What a question takes, for the message naming a missing answer."""
+    if question.kind == "date":
+        return ["en dato, fx 1.2.2026, 1. februar 2026 eller i dag"] + (["spring over"] if question.optional else [])
+    labels = texts.option_labels(flow, question, {})
+    return [f"{value} ({labels[value]})" for value in question.options]
+
+
+def decide(rulebook: Rulebook, texts: Texts, flow_id: str, raw: dict[str, str]) -> tuple[Flow, Outcome, dict[str, str]]:
+    """Walk a flow with typed answers by question id; raise DecideError where it cannot go on."""
+    if flow_id not in rulebook.flows:
+        raise DecideError("unknown_flow", f"Ukendt forløb »{flow_id}«. Kendte forløb: {', '.join(rulebook.flows)}.")
+    flow = rulebook.flow(flow_id)
+    unknown = sorted(set(raw) - set(flow.spec.questions))
+    if unknown:
+        raise DecideError("unknown_question", f"Forløbet »{flow_id}« har ikke spørgsmålet "
+                          f"{', '.join(unknown)}. Spørgsmålene er: {', '.join(flow.spec.questions)}.")
+    today = current_day()
+    position = flow.walk({}, today)
+    while position.question is not None:
+        question = position.question
+        if question.id not in raw and not question.optional:
+            text = to_plain(texts.question(flow, question, position.answers)).replace("\n", " ")
+            options = accepts(flow, question, texts)
+            raise DecideError("missing_answer", f"Mangler svar på {question.id}: {text} Svar: {' | '.join(options)}",
+                              question.id, options)
+        try:
+            labels = texts.option_labels(flow, question, position.answers) if question.kind != "date" else {}
+            value = parse_answer(question, raw[question.id], today, labels) if question.id in raw else ""
+            position = flow.step(position, value, today)
+        except AnswerError as error:
+            message = to_plain(texts.error(error, flow, question, position.answers))
+            raise DecideError("bad_answer", f"{question.id}: {message}", question.id) from None
+    assert position.outcome is not None
+    return flow, position.outcome, dict(position.answers)
+
+
+def run_decide(flow_id: str, pairs: list[str], as_json: bool) -> int:
+    """The decide command: print the outcome (text or JSON), log it, exit 0; exit 2 with a message otherwise."""
+    from flows.engine import load_rulebook
+
+    rulebook = load_rulebook()
+    texts = Texts(rulebook)
+    try:
+        raw = _pairs(pairs)
+        flow, outcome, answers = decide(rulebook, texts, flow_id, raw)
+    except DecideError as error:
+        if as_json:
+            print(json.dumps({"error": error.code, "question": error.question, "accepts": error.accepts,
+                              "message": error.message}, ensure_ascii=False, indent=2))
+        print(error.message, file=sys.stderr)
+        return 2
+    unused = sorted(set(raw) - set(answers))
+    if unused:
+        print(f"Bemærk: disse svar blev ikke brugt på denne vej gennem forløbet: {', '.join(unused)}", file=sys.stderr)
+    text = to_plain(texts.outcome(flow, outcome, answers))
+    _log(rulebook, flow, answers, outcome)
+    if as_json:
+        payload: dict[str, Any] = {"flow": flow.id, "rulebook_edition": rulebook.edition, **outcome.to_dict(),
+                                   "answers": answers, "text": text}
+        print(json.dumps(payload, ensure_ascii=False, indent=2))
+    else:
+        print(text)
+    return 0
+
+
+def _pairs(pairs: list[str]) -> dict[str, str]:
+    answers: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise DecideError("bad_argument", f"--answer skal have formen ID=TEKST, fx --answer age_15_29=ja (fik »{pair}«).")
+        answers[key.strip()] = value
+    return answers
+
+
+def _log(rulebook: Rulebook, flow: Flow, answers: dict[str, str], outcome: Outcome) -> None:
+    from bot.console import terminal_staff
+    from storage.db import open_database
+    from storage.records import Staff, append_decision
+
+    staff = terminal_staff()
+    append_decision(open_database(), Staff("cli", staff.staff_id, staff.name), rulebook.programme.id, flow.id,
+                    rulebook.edition, [{"flow": flow.id, "question": q, "value": v} for q, v in answers.items()],
+                    outcome.to_dict())

@@ -1,0 +1,39 @@
+"""Shared fixtures: the rulebook (loaded once), texts, a conversation, and a private database per test."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from bot.conversation import Conversation
+from bot.texts import Texts
+from flows.engine import Rulebook, load_rulebook
+
+ROOT = Path(__file__).resolve().parent.parent
+TODAY = date(2026, 1, 15)
+
+
+@pytest.fixture(autouse=True)
+def private_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test writes to its own database, never ./data."""
+    path = tmp_path / "ungebot.db"
+    monkeypatch.setenv("UNGEBOT_DB", str(path))
+    monkeypatch.delenv("UNGEBOT_TODAY", raising=False)
+    return path
+
+
+@pytest.fixture(scope="session")
+def rulebook() -> Rulebook:
+    return load_rulebook()
+
+
+@pytest.fixture(scope="session")
+def texts(rulebook: Rulebook) -> Texts:
+    return Texts(rulebook)
+
+
+@pytest.fixture(scope="session")
+def conversation(rulebook: Rulebook, texts: Texts) -> Conversation:
+    return Conversation(rulebook, texts, "Testkommune")

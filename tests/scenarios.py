@@ -1,0 +1,42 @@
+"""Read tests/scenarios/*.yaml: each scenario is {name, flow, answers: [[question id, typed text]], expect, today?}."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios"
+DEFAULT_TODAY = date(2026, 1, 15)
+
+
+def _iso(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def load_scenarios() -> list[dict[str, Any]]:
+    """Every scenario of every file, with dates made ISO strings and the expectation filled with defaults."""
+    scenarios = []
+    for path in sorted(SCENARIO_DIR.glob("*.yaml")):
+        for raw in yaml.safe_load(path.read_text(encoding="utf-8")):
+            expect = raw["expect"]
+            scenarios.append({
+                "id": f"{path.stem}: {raw['name']}",
+                "flow": raw["flow"],
+                "today": raw.get("today", DEFAULT_TODAY),
+                "answers": [(question, str(text)) for question, text in raw["answers"]],
+                "expect": {
+                    "result": expect["result"],
+                    "outcome": expect["outcome"],
+                    "effect": expect.get("effect"),
+                    "use_flow": expect.get("use_flow"),
+                    "gap": expect.get("gap"),
+                    "deadline": _iso(expect.get("deadline")),
+                    "warnings": expect.get("warnings", []),
+                    "actions": [{"do": a["do"], "marker": a["marker"], "date": _iso(a["date"]),
+                                 "other_person": a.get("other_person", False)} for a in expect.get("actions", [])],
+                },
+            })
+    return scenarios

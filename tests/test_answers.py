@@ -1,0 +1,63 @@
+"""Typed yes/no and choices: every way a tired caseworker answers, and clear refusals."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from flows.answers import parse_answer, parse_yes_no
+from flows.errors import AnswerError
+from flows.model import Question
+
+TODAY = date(2026, 1, 15)
+YES_NO = Question("q", "yes_no", ("yes", "no"), (), (), "000: Formål")
+MARKERS = Question("m", "choice", ("ips", "fusm"), (), (), "000: Formål")
+LABELS = {"ips": "Ungeløftet – IPS", "fusm": "Ungeløftet – Flere unge skal med"}
+OPTIONAL_DATE = Question("d", "date", (), (), (), "000: Formål", optional=True)
+
+
+@pytest.mark.parametrize("text", ["ja", "Ja", "JA", "j", "J", "ja tak", "Ja tak!", "jo", "1", "yes", " ja. "])
+def test_yes(text: str) -> None:
+    assert parse_answer(YES_NO, text, TODAY, {"yes": "Ja", "no": "Nej"}) == "yes"
+
+
+@pytest.mark.parametrize("text", ["nej", "Nej", "NEJ", "n", "N", "nej tak", "Nej tak.", "2", "no", "nix"])
+def test_no(text: str) -> None:
+    assert parse_answer(YES_NO, text, TODAY, {"yes": "Ja", "no": "Nej"}) == "no"
+
+
+@pytest.mark.parametrize("text, code", [
+    ("måske", "yes_no_unreadable"), ("👍", "yes_no_unreadable"), ("3", "choice_number"), ("0", "choice_number"),
+    ("", "empty"), ("   ", "empty"),
+])
+def test_yes_no_refusals(text: str, code: str) -> None:
+    with pytest.raises(AnswerError) as caught:
+        parse_answer(YES_NO, text, TODAY, {"yes": "Ja", "no": "Nej"})
+    assert caught.value.code == code
+
+
+@pytest.mark.parametrize("text, value", [
+    ("1", "ips"), ("2", "fusm"), ("ips", "ips"), ("IPS", "ips"), ("fusm", "fusm"),
+    ("Ungeløftet – IPS", "ips"), ("Ungeløftet - Flere unge skal med", "fusm"), ("flere unge skal med", "fusm"),
+])
+def test_choice_by_number_key_or_label(text: str, value: str) -> None:
+    assert parse_answer(MARKERS, text, TODAY, LABELS) == value
+
+
+@pytest.mark.parametrize("text", ["Ungeløftet", "xyz", "ja", "🙂"])
+def test_ambiguous_or_unknown_choice_is_refused(text: str) -> None:
+    with pytest.raises(AnswerError) as caught:
+        parse_answer(MARKERS, text, TODAY, LABELS)
+    assert caught.value.code == "choice_unknown"
+
+
+def test_optional_date_can_be_skipped() -> None:
+    assert parse_answer(OPTIONAL_DATE, "spring over", TODAY, {}) == ""
+    assert parse_answer(OPTIONAL_DATE, "1.2.2026", TODAY, {}) == "2026-02-01"
+
+
+def test_confirmation_words() -> None:
+    assert parse_yes_no("Ja tak") is True
+    assert parse_yes_no("nej") is False
+    assert parse_yes_no("hmm") is None

@@ -1,0 +1,118 @@
+"""Completeness: every outcome reached by a scenario, every node reachable, every node's texts render."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from bot.cli import COMMANDS
+from bot.texts import Texts
+from flows.engine import Rulebook
+from flows.model import Outcome
+
+from tests.conftest import ROOT
+from tests.scenarios import load_scenarios
+
+SEEDS = ROOT.parent / "shared" / "seeds"
+
+
+def test_every_outcome_of_every_flow_is_reached_by_a_scenario(rulebook: Rulebook) -> None:
+    reached = {(s["flow"], s["expect"]["outcome"]) for s in load_scenarios()}
+    every = {(flow.id, node) for flow in rulebook.flows.values() for node in flow.spec.outcomes}
+    assert every - reached == set()
+    assert reached - every == set()
+
+
+def test_every_flow_has_a_scenario_file(rulebook: Rulebook) -> None:
+    files = {path.stem for path in (ROOT / "tests" / "scenarios").glob("*.yaml")}
+    assert files == set(rulebook.flows)
+
+
+def test_every_node_is_reachable(rulebook: Rulebook) -> None:
+    for flow in rulebook.flows.values():
+        seen, todo = set(), [flow.spec.start]
+        while todo:
+            node = todo.pop()
+            if node not in seen:
+                seen.add(node)
+                question = flow.spec.questions.get(node)
+                todo.extend(branch.target for branch in question.branches) if question else None
+        assert seen == set(flow.nodes), flow.id
+
+
+def test_every_question_template_renders(rulebook: Rulebook, texts: Texts) -> None:
+    answers = {"current_marker": "ips", "current_start_date": "2026-01-10", "leave_start_date": "2026-01-12"}
+    for flow in rulebook.flows.values():
+        for question in flow.spec.questions.values():
+            assert texts.question(flow, question, answers).strip()
+            assert "Kilde" in texts.help(flow, question, answers)
+            if question.kind != "date":
+                labels = texts.option_labels(flow, question, answers)
+                assert set(labels) == set(question.options) and all(labels.values())
+                assert len(set(labels.values())) == len(labels), f"{flow.id}.{question.id}: labels must differ"
+            for guard in question.guards:
+                assert texts._required(flow, question.id, guard.message, answers)
+
+
+def test_every_outcome_template_renders(rulebook: Rulebook, texts: Texts) -> None:
+    for flow in rulebook.flows.values():
+        for node in flow.spec.outcomes.values():
+            outcome = Outcome(flow=flow.id, node=node.id, result=node.result, actions=(), effect=node.effect,
+                              warnings=("end_equals_start", "far_past", "far_future"), sources=(node.source,),
+                              use_flow=node.use_flow, gap=node.gap)
+            answers = {"leave_start_date": "2026-01-10", "current_start_date": "2026-01-12"}
+            if node.actions:
+                continue  # rendered with real actions by the scenario tests below
+            assert "Kilde" in texts.outcome(flow, outcome, answers)
+
+
+def test_every_outcome_with_actions_renders_its_dates(rulebook: Rulebook, texts: Texts) -> None:
+    from flows.answers import parse_answer
+
+    for scenario in load_scenarios():
+        flow = rulebook.flow(scenario["flow"])
+        today: date = scenario["today"]
+        position = flow.walk({}, today)
+        for _, text in scenario["answers"]:
+            assert position.question is not None
+            labels = texts.option_labels(flow, position.question, {}) if position.question.kind != "date" else {}
+            position = flow.step(position, parse_answer(position.question, text, today, labels), today)
+        message = texts.outcome(flow, position.outcome, position.answers)
+        for action in position.outcome.actions:
+            assert action.marker in message
+            assert f"{action.date.day}. " in message
+
+
+def test_every_gap_template_has_all_parts(rulebook: Rulebook, texts: Texts) -> None:
+    gaps = {node.gap for flow in rulebook.flows.values() for node in flow.spec.outcomes.values() if node.gap}
+    for gap in gaps:
+        assert all(texts.gap(gap).values())
+
+
+def test_every_cli_command_is_in_the_readme() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for command in COMMANDS:
+        assert f"ungebot {command}" in readme, command
+
+
+@pytest.mark.skipif(not SEEDS.is_dir(), reason="../shared/seeds is not beside this checkout")
+def test_every_cited_section_is_in_the_guide(rulebook: Rulebook) -> None:
+    guide = next(SEEDS.glob("000_*.txt")).read_text(encoding="utf-8")
+    flat = " ".join(guide.split())
+    for section in rulebook.programme.sections:
+        assert section in flat, section
+    for flow in rulebook.flows.values():
+        for node in list(flow.spec.questions.values()) + list(flow.spec.outcomes.values()):
+            box = node.source.partition(" › ")[2]
+            if box:
+                assert " ".join(box.split()) in flat.replace("\n", " "), (flow.id, node.id, box)
+
+
+def test_marker_names_are_the_guides(rulebook: Rulebook) -> None:
+    assert rulebook.programme.markers == {"ips": "Ungeløftet – IPS", "fusm": "Ungeløftet – Flere unge skal med"}
+    if SEEDS.is_dir():
+        guide = next(SEEDS.glob("000_*.txt")).read_text(encoding="utf-8")
+        for name in rulebook.programme.markers.values():
+            assert name in guide

@@ -1,0 +1,116 @@
+"""The loader refuses a broken flow with an error that names the file and the node."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from flows.engine import Rulebook
+from flows.errors import FlowError
+from flows.loader import FLOWS_DIR, TEMPLATES_DIR
+
+GOOD = FLOWS_DIR / "ungeloeftet"
+
+
+@pytest.fixture
+def programme_copy(tmp_path: Path) -> Path:
+    """A copy of the real Ungeløftet flows (with the real templates) to break one thing at a time."""
+    target = tmp_path / "ungeloeftet"
+    shutil.copytree(GOOD, target)
+    return target
+
+
+def _break(folder: Path, flow: str, old: str, new: str) -> Path:
+    path = folder / f"{flow}.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return path
+
+
+def _error(folder: Path, templates: Path = TEMPLATES_DIR) -> str:
+    with pytest.raises(FlowError) as caught:
+        Rulebook(folder, templates)
+    return str(caught.value)
+
+
+def test_the_copy_loads(programme_copy: Path) -> None:
+    assert "switch" in Rulebook(programme_copy).flows
+
+
+def test_unknown_target(programme_copy: Path) -> None:
+    path = _break(programme_copy, "switch", "next: psychiatry_course", "next: psychiatric_course")
+    message = _error(programme_copy)
+    assert str(path) in message and "node 'current_marker'" in message and "psychiatric_course" in message
+
+
+def test_bare_yaml_boolean(programme_copy: Path) -> None:
+    path = _break(programme_copy, "start", 'next: {"yes": meets_criterion, "no": not_eligible_age}',
+                  "next: {yes: meets_criterion, no: not_eligible_age}")
+    message = _error(programme_copy)
+    assert str(path) in message and "bare 'yes'" in message and "line" in message
+
+
+def test_missing_source(programme_copy: Path) -> None:
+    _break(programme_copy, "leave", '    source: "000: Den unge går på barsel"\n    next: current_start_date',
+           "    next: current_start_date")
+    message = _error(programme_copy)
+    assert "leave.yaml" in message and "node 'current_marker'" in message and "source" in message
+
+
+def test_source_outside_the_guide(programme_copy: Path) -> None:
+    _break(programme_copy, "move_in", 'source: "000: En ung flytter til kommunen"\n    next: {"yes": psychiatry_course',
+           'source: "000: Et afsnit der ikke findes"\n    next: {"yes": psychiatry_course')
+    assert "node 'still_benefits'" in _error(programme_copy)
+
+
+def test_missing_template(programme_copy: Path, tmp_path: Path) -> None:
+    templates = tmp_path / "templates"
+    shutil.copytree(TEMPLATES_DIR, templates)
+    (templates / "ungeloeftet" / "error" / "wrong_person.j2").unlink()
+    message = _error(programme_copy, templates)
+    assert "error.yaml" in message and "node 'wrong_person'" in message and "wrong_person.j2" in message
+
+
+def test_unknown_use_flow_target(programme_copy: Path) -> None:
+    _break(programme_copy, "start", "use_flow: switch", "use_flow: swicth")
+    message = _error(programme_copy)
+    assert "start.yaml" in message and "node 'to_switch'" in message
+
+
+def test_unknown_answer_in_condition(programme_copy: Path) -> None:
+    _break(programme_copy, "switch", "when: {current_marker: ips, psychiatry_course", "when: {current_marker: IPS, psychiatry_course")
+    assert "node 'psychiatry_course'" in _error(programme_copy)
+
+
+def test_unreachable_node(programme_copy: Path) -> None:
+    _break(programme_copy, "move_out", '"no": job_or_education_within_3_months', '"no": leaves_group')
+    message = _error(programme_copy)
+    assert "cannot be reached" in message and "move_out.yaml" in message
+
+
+def test_unknown_marker(programme_copy: Path) -> None:
+    _break(programme_copy, "start", '{"yes": ips, "no": fusm}', '{"yes": ips, "no": flere}')
+    assert "node 'registered'" in _error(programme_copy)
+
+
+def test_register_without_actions(programme_copy: Path) -> None:
+    _break(programme_copy, "course_ends", "result: ask_star\n    gap: X-13", "result: register\n    gap: X-13")
+    assert "node 'no_rule_in_guide'" in _error(programme_copy)
+
+
+def test_unknown_key(programme_copy: Path) -> None:
+    _break(programme_copy, "error", "kind: yes_no\n    source", "kind: yes_no\n    sauce: x\n    source")
+    assert "unknown key(s) sauce" in _error(programme_copy)
+
+
+def test_edition_must_match_the_programme(programme_copy: Path) -> None:
+    _break(programme_copy, "leave", 'edition: "ungeloeftet-2025.1"', 'edition: "ungeloeftet-2024.1"')
+    assert "leave.yaml" in _error(programme_copy)
+
+
+def test_yaml_syntax_error_names_the_file(programme_copy: Path) -> None:
+    (programme_copy / "switch.yaml").write_text("flow: [unclosed\n", encoding="utf-8")
+    assert "switch.yaml" in _error(programme_copy)
