@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import os
+import sqlite3
 import sys
 from typing import TextIO
 
@@ -68,7 +69,7 @@ def run_chat(stdin: TextIO = sys.stdin, out: TextIO = sys.stdout) -> int:
         out.flush()
 
 
-def record(db, staff: Staff, conversation: Conversation, turn: Turn) -> None:  # type: ignore[no-untyped-def]
+def record(db: sqlite3.Connection, staff: Staff, conversation: Conversation, turn: Turn) -> None:
     """Commit the decision (if any) and the new state, before anything is shown."""
     if turn.decision is not None:
         rulebook = conversation.rulebook

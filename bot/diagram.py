@@ -2,27 +2,39 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flows.engine import Flow, transition_table
 
 
-def _label(entry: dict[str, object]) -> str:
+def _label(entry: dict[str, Any], has_siblings: bool) -> str:
     conditions = entry.get("conditions") or []
-    return " and ".join(getattr(c, "__name__", "?") for c in conditions) or "svar"  # type: ignore[attr-defined]
+    if conditions:
+        return " and ".join(condition.__name__ for condition in conditions)
+    return "ellers" if has_siblings else "svar"
 
 
 def mermaid(flow: Flow) -> str:
-    """The flow's state machine as a Mermaid state diagram; the answer that takes each arrow is its label."""
+    """The flow's state machine as a Mermaid state diagram: arrows labelled by the answer that takes them,
+    outcomes labelled by their result and marked as ends."""
     from transitions.extensions.diagrams import GraphMachine
 
-    table = []
-    for entry in transition_table(flow.spec):
-        label = _label(entry)
-        table.append({"trigger": label, "source": entry["source"], "dest": entry["dest"]})
+    entries = transition_table(flow.spec)
+    sources = [entry["source"] for entry in entries]
+    table = [{"trigger": _label(entry, sources.count(entry["source"]) > 1), "source": entry["source"],
+              "dest": entry["dest"]} for entry in entries]
     machine = GraphMachine(model=None, states=flow.nodes, transitions=table, initial=flow.spec.start,
                            auto_transitions=False, graph_engine="mermaid", title=f"{flow.id}: {flow.title}")
-    machine.add_model(model := type("DiagramModel", (), {})())
-    graph = model.get_graph()  # type: ignore[attr-defined]
-    text: str = graph.draw(None)
-    # Drop the highlight of the machine's current state: a static diagram has none.
-    lines = [line for line in text.splitlines() if "s_active" not in line or "classDef" in line]
-    return "\n".join(line.rstrip() for line in lines).rstrip() + "\n"
+    model: Any = type("DiagramModel", (), {})()
+    machine.add_model(model)
+    text: str = model.get_graph().draw(None)
+    lines = []
+    for line in text.splitlines():
+        if line.strip().startswith(("classDef ", "Class ")):
+            continue  # styling of the machine's current state: a static diagram has none
+        for node in flow.spec.outcomes.values():
+            if line.strip() == f'state "{node.id}" as {node.id}':
+                line = line.replace(f'"{node.id}"', f'"{node.id} ({node.result})"')
+        lines.append(line.rstrip())
+    lines += [f"  {node} --> [*]" for node in flow.spec.outcomes]
+    return "\n".join(lines).rstrip() + "\n"

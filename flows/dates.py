@@ -79,11 +79,11 @@ def parse_date(text: str, today: date) -> date:
         return _build(day, month, year)
     for pattern in (_NUMERIC, _COMPACT):
         if match := pattern.fullmatch(cleaned):
-            day, month, year = match.groups()
-            return _build(int(day), int(month), _full_year(year))
+            day_text, month_text, year_text = match.groups()
+            return _build(int(day_text), int(month_text), _full_year(year_text))
     if match := _WORDED.fullmatch(cleaned):
-        day, month_word, year = match.groups()
-        return _build(int(day), _month_number(month_word, text), _full_year(year))
+        day_text, month_word, year_text = match.groups()
+        return _build(int(day_text), _month_number(month_word, text), _full_year(year_text))
     if match := _NO_YEAR.fullmatch(cleaned):
         if match.group(2) or match.group(3) in _MONTHS:
             raise AnswerError("date_missing_year")

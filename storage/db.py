@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 from pathlib import Path
 
-from sqlite_utils import Database
-from sqlite_utils.migrations import Migrations
-
 DEFAULT_PATH = Path("data") / "ungebot.db"
-MIGRATIONS = Migrations("ungebot")
+MIGRATION_SET = "ungebot"
+# The names of storage.migrations' steps, in order (a test keeps the two equal). Knowing them here lets a
+# process whose database is up to date skip importing sqlite-utils, which costs more than the rest of `decide`.
+SCHEMA = ("m001_decisions", "m002_dialogues")
 
 
 class StorageError(RuntimeError):
-    """The database cannot be used (missing folder rights, locked, corrupt); the message says which."""
+    """The database cannot be used (no rights, locked, corrupt, from a newer version); the message says which."""
 
 
 def database_path() -> Path:
@@ -21,43 +22,37 @@ def database_path() -> Path:
     return Path(os.environ.get("UNGEBOT_DB") or DEFAULT_PATH)
 
 
-def open_database(path: Path | str | None = None) -> Database:
+def open_database(path: Path | str | None = None) -> sqlite3.Connection:
     """Open (creating if needed) and migrate the database; ':memory:' gives a throwaway one for tests."""
-    import sqlite3
-
-    target = database_path() if path is None else path
+    target = str(database_path() if path is None else path)
     try:
-        if str(target) == ":memory:":
-            db = Database(memory=True)
-        else:
+        if target != ":memory:":
             Path(target).parent.mkdir(parents=True, exist_ok=True)
-            db = Database(str(target))
-            db.execute("PRAGMA journal_mode=WAL")
+        conn = sqlite3.connect(target, check_same_thread=False)
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA busy_timeout=5000")
+        if target != ":memory:":
+            conn.execute("PRAGMA journal_mode=WAL")
             # FULL: in WAL mode each commit is fsynced, so an answer we acknowledged survives a crash.
-            db.execute("PRAGMA synchronous=FULL")
-        db.execute("PRAGMA busy_timeout=5000")
-        MIGRATIONS.apply(db)
+            conn.execute("PRAGMA synchronous=FULL")
+        applied = _applied(conn)
+        newer = [name for name in applied if name not in SCHEMA]
+        if newer:
+            raise StorageError(f"{target}: the database is from a newer ungebot (it has {', '.join(newer)}); "
+                               "update ungebot before using it")
+        if applied != SCHEMA:
+            from storage import migrations
+
+            migrations.apply(conn)
     except (sqlite3.Error, OSError) as exc:
         raise StorageError(f"{target}: {exc}") from exc
-    return db
+    return conn
 
 
-@MIGRATIONS()
-def m001_decisions(db: Database) -> None:
-    """The decision log: one row per finished dialogue, never updated."""
-    db["decisions"].create({
-        "id": int, "time": str, "channel": str, "staff_id": str, "staff_name": str, "programme": str,
-        "flow": str, "rulebook_edition": str, "answers": str, "outcome": str, "result": str,
-        "warnings": str, "sources": str,
-    }, pk="id", not_null={"time", "channel", "staff_id", "flow", "rulebook_edition", "answers", "outcome"})
-    db["decisions"].create_index(["time"])
-    db["decisions"].create_index(["staff_id", "time"])
-    db["decisions"].create_index(["flow", "time"])
-
-
-@MIGRATIONS()
-def m002_dialogues(db: Database) -> None:
-    """Open dialogues: the answers so far per channel and staff member, written before each reply."""
-    db["dialogues"].create({
-        "channel": str, "staff_id": str, "state": str, "updated": str,
-    }, pk=("channel", "staff_id"), not_null={"state", "updated"})
+def _applied(conn: sqlite3.Connection) -> tuple[str, ...]:
+    try:
+        rows = conn.execute("SELECT name FROM _sqlite_migrations WHERE migration_set = ? ORDER BY id",
+                            (MIGRATION_SET,)).fetchall()
+    except sqlite3.OperationalError:
+        return ()
+    return tuple(row[0] for row in rows)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlite_utils import Database
 
 
 @dataclass(frozen=True)
@@ -23,7 +23,7 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-def append_decision(db: Database, staff: Staff, programme: str, flow: str, edition: str,
+def append_decision(conn: sqlite3.Connection, staff: Staff, programme: str, flow: str, edition: str,
                     answers: list[dict[str, str]], outcome: dict[str, Any]) -> int:
     """Append one finished dialogue to the decision log and return its id."""
     row = {
@@ -35,29 +35,29 @@ def append_decision(db: Database, staff: Staff, programme: str, flow: str, editi
         "warnings": json.dumps(outcome.get("warnings", []), ensure_ascii=False),
         "sources": json.dumps(outcome.get("sources", []), ensure_ascii=False),
     }
-    with db.conn:
-        cursor = db.conn.execute(
+    with conn:
+        cursor = conn.execute(
             "INSERT INTO decisions ({}) VALUES ({})".format(", ".join(row), ", ".join("?" * len(row))),
             list(row.values()))
     return int(cursor.lastrowid or 0)
 
 
-def save_dialogue(db: Database, staff: Staff, state: dict[str, Any]) -> None:
+def save_dialogue(conn: sqlite3.Connection, staff: Staff, state: dict[str, Any]) -> None:
     """Store a dialogue's state (its answers) for this staff member, replacing the previous one."""
-    with db.conn:
-        db.conn.execute(
+    with conn:
+        conn.execute(
             "INSERT INTO dialogues (channel, staff_id, state, updated) VALUES (?, ?, ?, ?) "
             "ON CONFLICT(channel, staff_id) DO UPDATE SET state = excluded.state, updated = excluded.updated",
             (staff.channel, staff.staff_id, json.dumps(state, ensure_ascii=False), _now()))
 
 
-def load_dialogue(db: Database, staff: Staff) -> dict[str, Any] | None:
+def load_dialogue(conn: sqlite3.Connection, staff: Staff) -> dict[str, Any] | None:
     """The stored state of this staff member's dialogue, if there is one."""
-    row = db.conn.execute("SELECT state FROM dialogues WHERE channel = ? AND staff_id = ?",
+    row = conn.execute("SELECT state FROM dialogues WHERE channel = ? AND staff_id = ?",
                           (staff.channel, staff.staff_id)).fetchone()
     return json.loads(row[0]) if row else None
 
 
-def recent_decisions(db: Database, limit: int = 10) -> list[dict[str, Any]]:
+def recent_decisions(conn: sqlite3.Connection, limit: int = 10) -> list[dict[str, Any]]:
     """The newest decisions, newest first."""
-    return list(db.query("SELECT * FROM decisions ORDER BY id DESC LIMIT ?", [limit]))
+    return [dict(row) for row in conn.execute("SELECT * FROM decisions ORDER BY id DESC LIMIT ?", (limit,))]

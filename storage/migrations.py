@@ -1,0 +1,42 @@
+"""The schema, as sqlite-utils migrations recorded in the database. Imported only when a step is pending."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+MIGRATIONS = Migrations("ungebot")
+
+
+def apply(conn: sqlite3.Connection) -> None:
+    """Apply every pending step, each in its own transaction."""
+    MIGRATIONS.apply(Database(conn))
+
+
+def names() -> tuple[str, ...]:
+    """The steps in order, as recorded in _sqlite_migrations."""
+    return tuple(migration.name for migration in MIGRATIONS._migrations)
+
+
+@MIGRATIONS()
+def m001_decisions(db: Database) -> None:
+    """The decision log: one row per finished dialogue, never updated."""
+    decisions = db.table("decisions")
+    decisions.create({
+        "id": int, "time": str, "channel": str, "staff_id": str, "staff_name": str, "programme": str,
+        "flow": str, "rulebook_edition": str, "answers": str, "outcome": str, "result": str,
+        "warnings": str, "sources": str,
+    }, pk="id", not_null={"time", "channel", "staff_id", "flow", "rulebook_edition", "answers", "outcome"})
+    decisions.create_index(["time"])
+    decisions.create_index(["staff_id", "time"])
+    decisions.create_index(["flow", "time"])
+
+
+@MIGRATIONS()
+def m002_dialogues(db: Database) -> None:
+    """Open dialogues: the answers so far per channel and staff member, written before each reply."""
+    db.table("dialogues").create({
+        "channel": str, "staff_id": str, "state": str, "updated": str,
+    }, pk=("channel", "staff_id"), not_null={"state", "updated"})

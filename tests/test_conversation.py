@@ -1,0 +1,154 @@
+"""The dialogue as a caseworker meets it: bad input, confirmations, commands, redirects, resuming."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from bot.conversation import Conversation, DialogueState, Segment, Turn
+from bot.texts import to_plain
+
+TODAY = date(2026, 1, 15)
+
+
+def say(conversation: Conversation, state: DialogueState, *texts: str) -> Turn:
+    turn = Turn(state, [])
+    for text in texts:
+        turn = conversation.handle(turn.state, text, TODAY)
+    return turn
+
+
+def text_of(turn: Turn) -> str:
+    return "\n".join(to_plain(reply.text) for reply in turn.replies)
+
+
+def at(conversation: Conversation, state: DialogueState) -> str | None:
+    question = conversation.position(state, TODAY).question
+    return question.id if question else None
+
+
+def test_bad_input_gets_a_danish_message_and_the_question_again(conversation: Conversation) -> None:
+    state = DialogueState([Segment("switch")])
+    for typed, words in [("🙂", "Jeg forstod ikke"), ("7", "Der er kun 2"), ("ja", "Jeg forstod ikke")]:
+        turn = say(conversation, state, typed)
+        assert turn.replies[0].kind == "error" and words in text_of(turn)
+        assert turn.replies[-1].kind == "question" and at(conversation, turn.state) == "current_marker"
+        assert turn.state.segments[-1].answers == {}
+
+
+def test_a_date_that_does_not_exist_is_explained(conversation: Conversation) -> None:
+    state = DialogueState([Segment("switch", {"current_marker": "fusm", "psychiatry_course": "yes"})])
+    turn = say(conversation, state, "31. februar 2026")
+    assert "februar 2026 har kun 28 dage" in text_of(turn)
+    assert at(conversation, turn.state) == "current_start_date"
+
+
+def test_guard_re_asks_and_keeps_earlier_answers(conversation: Conversation) -> None:
+    state = DialogueState([Segment("switch", {"current_marker": "fusm", "psychiatry_course": "yes",
+                                              "current_start_date": "2025-10-12"})])
+    turn = say(conversation, state, "1.10.2025")
+    assert "kan ikke begynde før den nuværende markør startede (12. oktober 2025)" in text_of(turn)
+    assert at(conversation, turn.state) == "new_start_date"
+    assert len(turn.state.segments[-1].answers) == 3
+
+
+def test_far_date_is_confirmed_once(conversation: Conversation) -> None:
+    state = DialogueState([Segment("leave", {"phase": "returns", "still_needs": "yes", "psychiatry_course": "no"})])
+    turn = say(conversation, state, "1.2.2020")
+    assert "mere end et år tilbage" in text_of(turn) and turn.decision is None
+    assert turn.state.segments[-1].answers.get("resume_date") is None
+    turn = say(conversation, turn.state, "måske")
+    assert "Svar ja eller nej" in text_of(turn)
+    turn = say(conversation, turn.state, "ja")
+    assert turn.decision is not None and turn.decision.outcome["warnings"] == ["far_past"]
+    assert turn.decision.outcome["actions"][0]["date"] == "2020-02-01"
+
+
+def test_far_date_declined_asks_the_date_again(conversation: Conversation) -> None:
+    state = DialogueState([Segment("leave", {"phase": "returns", "still_needs": "yes", "psychiatry_course": "no"})])
+    turn = say(conversation, state, "1.2.2030", "nej")
+    assert turn.state.pending is None and at(conversation, turn.state) == "resume_date"
+    turn = say(conversation, turn.state, "1.2.2026")
+    assert turn.decision is not None and turn.decision.outcome["warnings"] == []
+
+
+def test_cpr_number_is_refused_not_echoed_not_stored(conversation: Conversation) -> None:
+    state = DialogueState([Segment("switch")])
+    turn = say(conversation, state, "0102031234")
+    assert "CPR-nummer" in text_of(turn) and "0102031234" not in text_of(turn)
+    assert "0102031234" not in str(turn.state.to_dict())
+    turn = say(conversation, state, "/star", "Hvad gør vi med 010203-1234?")
+    assert "010203-1234" not in text_of(turn) and "010203-1234" not in str(turn.state.to_dict())
+    assert turn.state.pending == {"kind": "star_text"} and "Skriv dit spørgsmål" in text_of(turn)
+
+
+def test_star_draft_holds_the_case_and_the_gap(conversation: Conversation) -> None:
+    state = DialogueState([Segment("situation")])
+    turn = say(conversation, state, "8")
+    assert turn.decision is not None and turn.decision.flow == "early_pension"
+    turn = say(conversation, turn.state, "/star Skal markøren have slutdato?")
+    assert turn.star_draft is not None
+    subject, body = turn.star_draft
+    assert "førtidspension" in subject
+    assert "Skal markøren have slutdato?" in body and "Testkommune" in body
+    assert "Det siger den ikke:" in body and "Får førtidspension" in body
+
+
+def test_router_redirects_and_back_returns_to_the_router(conversation: Conversation) -> None:
+    state = conversation.new_state()
+    turn = say(conversation, state, "2")
+    assert [s.flow for s in turn.state.segments] == ["situation", "switch"]
+    assert at(conversation, turn.state) == "current_marker"
+    turn = conversation.back(turn.state, TODAY)
+    assert [s.flow for s in turn.state.segments] == ["situation"] and at(conversation, turn.state) == "situation"
+
+
+def test_redirect_with_carried_answers(conversation: Conversation) -> None:
+    state = DialogueState([Segment("switch", {"current_marker": "fusm", "psychiatry_course": "yes",
+                                              "current_start_date": "2025-10-12"})])
+    turn = say(conversation, state, "12.10.2025")
+    assert "forkert fra starten" in text_of(turn) and "taget dine svar med" in text_of(turn)
+    assert turn.state.segments[-1] == Segment("error", {"wrong_marker": "fusm", "wrong_start_date": "2025-10-12"})
+    turn = say(conversation, turn.state, "nej")
+    assert turn.decision is not None and turn.decision.outcome["actions"][0]["date"] == "2025-10-12"
+
+
+def test_commands(conversation: Conversation) -> None:
+    state = DialogueState([Segment("switch", {"current_marker": "ips"})])
+    turn = say(conversation, state, "/hjælp")
+    assert "Kilde: STARs vejledning" in text_of(turn) and at(conversation, turn.state) == "psychiatry_course"
+    turn = say(conversation, turn.state, "/findesikke")
+    assert "kender jeg ikke" in text_of(turn)
+    turn = say(conversation, turn.state, "/tilbage")
+    assert at(conversation, turn.state) == "current_marker"
+    turn = say(conversation, turn.state, "/tilbage")
+    assert "første spørgsmål" in text_of(turn)
+    turn = say(conversation, DialogueState([Segment("switch", {"current_marker": "ips"})]), "/forfra")
+    assert turn.state.segments == [Segment("situation")]
+    turn = say(conversation, turn.state, "/star", "/annuller")
+    assert turn.state.pending is None and "droppet" in text_of(turn)
+
+
+def test_after_the_outcome_ny_starts_a_new_case(conversation: Conversation) -> None:
+    state = DialogueState([Segment("move_out")])
+    turn = say(conversation, state, "ja")
+    assert turn.decision is not None
+    turn = say(conversation, turn.state, "hvad nu")
+    assert "Skriv ny" in text_of(turn) and turn.decision is None
+    turn = say(conversation, turn.state, "ny")
+    assert turn.state.segments == [Segment("situation")]
+
+
+def test_restore_replays_and_drops_what_no_longer_applies(conversation: Conversation) -> None:
+    state = DialogueState([Segment("situation", {"situation": "switch"}),
+                           Segment("switch", {"current_marker": "ips", "psychiatry_course": "maybe",
+                                              "current_start_date": "2025-01-01"})], step=7)
+    restored = conversation.restore(state.to_dict(), TODAY)
+    assert restored.segments[-1] == Segment("switch", {"current_marker": "ips"}) and restored.step == 7
+    assert conversation.restore({"v": 999}, TODAY).segments == [Segment("situation")]
+    assert conversation.restore(None, TODAY).segments == [Segment("situation")]
+
+
+def test_restore_at_a_redirect_enters_the_target_flow(conversation: Conversation) -> None:
+    stored = DialogueState([Segment("situation", {"situation": "leave"})]).to_dict()
+    restored = conversation.restore(stored, TODAY)
+    assert [s.flow for s in restored.segments] == ["situation", "leave"]

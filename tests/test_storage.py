@@ -1,0 +1,63 @@
+"""Storage: migrations once, decisions appended, dialogue state replaced and read back."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from storage.db import StorageError, open_database
+from storage.records import Staff, append_decision, load_dialogue, recent_decisions, save_dialogue
+
+STAFF = Staff("terminal", "kbh-sagsb-7", "Sagsbehandler 7")
+
+
+def test_migrations_apply_once(private_database: Path) -> None:
+    db = open_database(private_database)
+    db2 = open_database(private_database)
+    tables = {row[0] for row in db2.execute("select name from sqlite_master where type = 'table'")}
+    assert {"decisions", "dialogues", "_sqlite_migrations"} <= tables
+    assert db.execute("select count(*) from _sqlite_migrations").fetchone()[0] == 2
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_schema_names_match_the_migrations() -> None:
+    from storage import migrations
+    from storage.db import SCHEMA
+
+    assert migrations.names() == SCHEMA
+
+
+def test_a_database_from_a_newer_version_is_refused(private_database: Path) -> None:
+    db = open_database(private_database)
+    with db:
+        db.execute("insert into _sqlite_migrations (migration_set, name, applied_at) values ('ungebot', 'm999_future', 'x')")
+    with pytest.raises(StorageError, match="newer ungebot"):
+        open_database(private_database)
+
+
+def test_decisions_are_appended(private_database: Path) -> None:
+    db = open_database(private_database)
+    first = append_decision(db, STAFF, "ungeloeftet", "start", "e1", [{"flow": "start", "question": "q", "value": "yes"}],
+                            {"result": "register", "warnings": ["far_past"], "sources": ["000: Formål"]})
+    second = append_decision(db, STAFF, "ungeloeftet", "leave", "e1", [], {"result": "no_change"})
+    rows = recent_decisions(open_database(private_database))
+    assert [row["id"] for row in rows] == [second, first]
+    assert json.loads(rows[1]["warnings"]) == ["far_past"] and rows[1]["staff_id"] == "kbh-sagsb-7"
+
+
+def test_dialogue_state_is_replaced(private_database: Path) -> None:
+    db = open_database(private_database)
+    assert load_dialogue(db, STAFF) is None
+    save_dialogue(db, STAFF, {"step": 1})
+    save_dialogue(db, STAFF, {"step": 2})
+    assert load_dialogue(open_database(private_database), STAFF) == {"step": 2}
+    assert load_dialogue(db, Staff("telegram", "kbh-sagsb-7")) is None
+
+
+def test_unusable_path_is_a_storage_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(StorageError):
+        open_database(blocker / "sub" / "ungebot.db")
