@@ -19,9 +19,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.texts import Texts  # noqa: E402
-from flows.answers import parse_answer  # noqa: E402
 from flows.engine import Flow, Rulebook, load_rulebook  # noqa: E402
-from tests.scenarios import load_scenarios  # noqa: E402
+from tests.scenarios import load_scenarios, walk  # noqa: E402
 
 
 def canonical_dialogues(rulebook: Rulebook) -> list[tuple[Flow, date, list[str]]]:
@@ -29,18 +28,9 @@ def canonical_dialogues(rulebook: Rulebook) -> list[tuple[Flow, date, list[str]]
     texts = Texts(rulebook)
     dialogues = []
     for scenario in load_scenarios():
-        flow = rulebook.flow(scenario["flow"])
-        today = scenario["today"]
-        position, values = flow.walk({}, today), []
-        for _, text in scenario["answers"]:
-            question = position.question
-            assert question is not None
-            labels = texts.option_labels(flow, question, {}) if question.kind != "date" else {}
-            value = parse_answer(question, text, today, labels)
-            values.append(value)
-            position = flow.step(position, value, today)
+        _, values = walk(rulebook, texts, scenario)
         if values:
-            dialogues.append((flow, today, values))
+            dialogues.append((rulebook.flow(scenario["flow"]), scenario["today"], values))
     return dialogues
 
 

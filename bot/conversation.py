@@ -321,20 +321,19 @@ class Conversation:
                 if question is None:
                     continue
                 text = to_plain(self.texts.question(flow, question, segment.answers)).replace("\n", " ")
-                if question.kind == "date":
-                    shown = format_date(date.fromisoformat(value)) if value else "(sprunget over)"
-                else:
-                    shown = self.texts.option_labels(flow, question, segment.answers)[value]
-                lines.append((text, shown))
+                lines.append((text, self._shown(flow, question_id, value, segment.answers)))
         return lines
 
+    def _shown(self, flow: Flow, question_id: str, value: str, answers: dict[str, str]) -> str:
+        """An answer as the caseworker saw it: a Danish date or the option's label."""
+        question = flow.spec.questions[question_id]
+        if question.kind == "date":
+            return format_date(date.fromisoformat(value)) if value else "(sprunget over)"
+        return self.texts.option_labels(flow, question, answers)[value]
+
     def _carried_text(self, state: DialogueState) -> str:
-        flow = self.flow(state)
-        segment = state.segments[-1]
-        return ", ".join(
-            format_date(date.fromisoformat(v)) if flow.spec.questions[q].kind == "date"
-            else self.texts.option_labels(flow, flow.spec.questions[q], segment.answers)[v]
-            for q, v in segment.answers.items())
+        flow, answers = self.flow(state), state.segments[-1].answers
+        return ", ".join(self._shown(flow, q, v, answers) for q, v in answers.items())
 
     def star_draft(self, state: DialogueState, words: str, today: date) -> tuple[str, str]:
         """Subject and body of a question to STAR, drafted from the case so far and the caseworker's words."""

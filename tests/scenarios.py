@@ -40,3 +40,21 @@ def load_scenarios() -> list[dict[str, Any]]:
                 },
             })
     return scenarios
+
+
+def walk(rulebook: Any, texts: Any, scenario: dict[str, Any]) -> tuple[Any, list[str]]:
+    """Walk a scenario's typed answers through the engine with the chat's parsing; the final position and the
+    canonical values. Asserts the questions come in the scenario's order."""
+    from flows.answers import parse_answer
+
+    flow = rulebook.flow(scenario["flow"])
+    today = scenario["today"]
+    position, values = flow.walk({}, today), []
+    for question_id, text in scenario["answers"]:
+        question = position.question
+        assert question is not None, f"flow ended before {question_id}"
+        assert question.id == question_id
+        labels = texts.option_labels(flow, question, position.answers) if question.kind != "date" else {}
+        values.append(parse_answer(question, text, today, labels))
+        position = flow.step(position, values[-1], today)
+    return position, values

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-from pathlib import Path
 
 import pytest
 
@@ -13,7 +11,7 @@ from flows.engine import Rulebook
 from flows.model import Outcome
 
 from tests.conftest import ROOT
-from tests.scenarios import load_scenarios
+from tests.scenarios import load_scenarios, walk
 
 SEEDS = ROOT.parent / "shared" / "seeds"
 
@@ -69,16 +67,9 @@ def test_every_outcome_template_renders(rulebook: Rulebook, texts: Texts) -> Non
 
 
 def test_every_outcome_with_actions_renders_its_dates(rulebook: Rulebook, texts: Texts) -> None:
-    from flows.answers import parse_answer
-
     for scenario in load_scenarios():
         flow = rulebook.flow(scenario["flow"])
-        today: date = scenario["today"]
-        position = flow.walk({}, today)
-        for _, text in scenario["answers"]:
-            assert position.question is not None
-            labels = texts.option_labels(flow, position.question, {}) if position.question.kind != "date" else {}
-            position = flow.step(position, parse_answer(position.question, text, today, labels), today)
+        position, _ = walk(rulebook, texts, scenario)
         message = texts.outcome(flow, position.outcome, position.answers)
         for action in position.outcome.actions:
             assert action.marker in message

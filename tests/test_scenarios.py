@@ -8,10 +8,9 @@ from typing import Any
 import pytest
 
 from bot.conversation import Conversation, DialogueState, Segment
-from flows.answers import parse_answer
 from flows.engine import Rulebook
 
-from tests.scenarios import load_scenarios
+from tests.scenarios import load_scenarios, walk
 
 SCENARIOS = load_scenarios()
 
@@ -29,12 +28,7 @@ def _observed(outcome: Any) -> dict[str, Any]:
 def test_engine_reaches_the_exact_outcome(scenario: dict[str, Any], rulebook: Rulebook, texts: Any) -> None:
     flow = rulebook.flow(scenario["flow"])
     today: date = scenario["today"]
-    position = flow.walk({}, today)
-    for question_id, text in scenario["answers"]:
-        assert position.question is not None, f"flow ended before {question_id}"
-        assert position.question.id == question_id
-        labels = texts.option_labels(flow, position.question, position.answers) if position.question.kind != "date" else {}
-        position = flow.step(position, parse_answer(position.question, text, today, labels), today)
+    position, _ = walk(rulebook, texts, scenario)
     assert position.outcome is not None, f"still asking {position.question and position.question.id}"
     assert _observed(position.outcome) == scenario["expect"]
     # Restoring is replaying: the same answers walked from scratch give the same outcome.
