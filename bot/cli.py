@@ -10,6 +10,7 @@ COMMANDS = {
     "decide": "Besvar et forløb uden dialog: ungebot decide FLOW --answer ID=TEKST ... [--json].",
     "flows": "Vis forløbenes id og titel.",
     "diagram": "Tegn et forløb som Mermaid-diagram.",
+    "telegram": "Start Telegram-botten (kræver TELEGRAM_BOT_TOKEN).",
 }
 
 
@@ -26,6 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("flows", help=COMMANDS["flows"])
     diagram = commands.add_parser("diagram", help=COMMANDS["diagram"])
     diagram.add_argument("flow", help="forløbets id")
+    commands.add_parser("telegram", help=COMMANDS["telegram"])
     return parser
 
 
@@ -51,6 +53,10 @@ def _run(args: argparse.Namespace) -> int:
         from bot.console import run_chat
 
         return run_chat()
+    if args.command == "telegram":
+        from bot.telegram_bot import run_telegram
+
+        return run_telegram()
     if args.command == "decide":
         from bot.decide import run_decide
 

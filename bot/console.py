@@ -13,7 +13,7 @@ from bot.texts import Texts, to_plain
 from flows.engine import load_rulebook
 from flows.privacy import contains_cpr
 from storage.db import open_database
-from storage.records import Staff, append_decision, load_dialogue, save_dialogue
+from storage.records import Staff, load_dialogue, record_turn
 
 
 def terminal_staff() -> Staff:
@@ -70,9 +70,5 @@ def run_chat(stdin: TextIO = sys.stdin, out: TextIO = sys.stdout) -> int:
 
 
 def record(db: sqlite3.Connection, staff: Staff, conversation: Conversation, turn: Turn) -> None:
-    """Commit the decision (if any) and the new state, before anything is shown."""
-    if turn.decision is not None:
-        rulebook = conversation.rulebook
-        append_decision(db, staff, rulebook.programme.id, turn.decision.flow, rulebook.edition,
-                        turn.decision.answers, turn.decision.outcome)
-    save_dialogue(db, staff, turn.state.to_dict())
+    """Commit the decision (if any) and the new state in one transaction, before anything is shown."""
+    record_turn(db, staff, turn.state.to_dict(), conversation.decision_record(turn))

@@ -46,17 +46,21 @@ class DialogueState:
     segments: list[Segment]
     pending: dict[str, str] | None = None
     step: int = 0
+    last_update: int = 0  # the newest Telegram update applied, so a redelivered update is not applied twice
+    # Walks already made during this turn, by (flow, answers, today); never stored, gone with the turn.
+    positions: dict[tuple[Any, ...], Position] = field(default_factory=dict, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form, for storage."""
-        return {"v": STATE_VERSION, "step": self.step, "pending": self.pending,
+        return {"v": STATE_VERSION, "step": self.step, "pending": self.pending, "last_update": self.last_update,
                 "segments": [{"flow": s.flow, "answers": list(s.answers.items())} for s in self.segments]}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "DialogueState":
         """Read a stored state back."""
         segments = [Segment(s["flow"], dict(s["answers"])) for s in data["segments"]]
-        return cls(segments=segments, pending=data.get("pending"), step=int(data.get("step", 0)))
+        return cls(segments=segments, pending=data.get("pending"), step=int(data.get("step", 0)),
+                   last_update=int(data.get("last_update", 0)))
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,7 @@ class Reply:
     text: str
     options: tuple[tuple[str, str], ...] = ()
     kind: str = "info"
+    today_button: bool = False
 
 
 @dataclass(frozen=True)
@@ -95,6 +100,13 @@ class Conversation:
         self.texts = texts
         self.municipality = municipality or "(kommune ikke angivet)"
 
+    def decision_record(self, turn: Turn) -> tuple[str, str, str, list[dict[str, str]], dict[str, Any]] | None:
+        """The turn's decision as storage.records.record_turn takes it, or None."""
+        if turn.decision is None:
+            return None
+        return (self.rulebook.programme.id, turn.decision.flow, self.rulebook.edition, turn.decision.answers,
+                turn.decision.outcome)
+
     def new_state(self) -> DialogueState:
         """A fresh dialogue at the router."""
         return DialogueState([Segment(self.rulebook.programme.entry)])
@@ -108,14 +120,14 @@ class Conversation:
         for index, segment in enumerate(state.segments):
             if segment.flow not in self.rulebook.flows:
                 break
-            position = self._walk(segment, today)
+            position = self._walk(segment, today, state)
             kept.append(Segment(segment.flow, dict(position.answers)))
             following = state.segments[index + 1].flow if index + 1 < len(state.segments) else None
             # Keep the next flow only if today's rules still send this one there.
             if following is None or position.outcome is None or position.outcome.use_flow != following:
                 break
         state.segments = kept or self.new_state().segments
-        last = self._walk(state.segments[-1], today).outcome
+        last = self._walk(state.segments[-1], today, state).outcome
         if last is not None and last.use_flow:
             state.segments.append(Segment(last.use_flow, dict(last.carry)))
         return state
@@ -125,12 +137,16 @@ class Conversation:
         """The flow the dialogue is in now."""
         return self.rulebook.flow(state.segments[-1].flow)
 
-    def _walk(self, segment: Segment, today: date) -> Position:
-        return self.rulebook.flow(segment.flow).walk(segment.answers, today)
+    def _walk(self, segment: Segment, today: date, state: DialogueState) -> Position:
+        key = (segment.flow, tuple(segment.answers.items()), today)
+        position = state.positions.get(key)
+        if position is None:
+            position = state.positions[key] = self.rulebook.flow(segment.flow).walk(segment.answers, today)
+        return position
 
     def position(self, state: DialogueState, today: date) -> Position:
-        """Where the current flow stands after its answers."""
-        return self._walk(state.segments[-1], today)
+        """Where the current flow stands after its answers (walked once per turn for the same answers)."""
+        return self._walk(state.segments[-1], today, state)
 
     def prompt(self, state: DialogueState, today: date, brief: bool = False) -> list[Reply]:
         """What to show for the current position: the question with its options, or the outcome.
@@ -140,7 +156,7 @@ class Conversation:
         """
         position = self.position(state, today)
         if position.question is None:
-            hint = Reply(self.texts.common("after_outcome"))
+            hint = Reply(self.texts.common("after_outcome"), kind="hint")
             return [hint] if brief else [self._outcome_reply(position), hint]
         return [self._question_reply(position)]
 
@@ -152,8 +168,8 @@ class Conversation:
             hint = self.texts.common("date_hint")
             if question.optional:
                 hint += " " + self.texts.common("skip_hint")
-            return Reply(f"{text}\n<i>{hint}</i>", kind="question")
-        labels = self.texts.option_labels(flow, question, position.answers)
+            return Reply(f"{text}\n<i>{hint}</i>", kind="question", today_button=question.suggest_today)
+        labels = self.texts.option_labels(flow, question)
         return Reply(text, options=tuple(labels.items()), kind="question")
 
     def _outcome_reply(self, position: Position) -> Reply:
@@ -179,7 +195,7 @@ class Conversation:
         if position.question is None:
             if normalise(text) in _NEW_CASE:
                 return self._restart(state, today)
-            return Turn(state, [Reply(self.texts.common("after_outcome"))])
+            return Turn(state, [Reply(self.texts.common("after_outcome"), kind="hint")])
         try:
             value = parse_answer(position.question, text, today,
                                  self._labels(position) if position.question.kind != "date" else {})
@@ -193,11 +209,22 @@ class Conversation:
                 state.step += 1
                 day = format_date(date.fromisoformat(value))
                 return Turn(state, [Reply(self.texts.common("confirm_far_date", day=day, warning=warning),
-                                          options=(("yes", "Ja"), ("no", "Nej")), kind="question")])
+                                          options=self.texts.yes_no(), kind="question")])
         return self.accept(state, value, today)
 
+    def current_options(self, state: DialogueState, today: date) -> tuple[tuple[str, str], ...]:
+        """The (value, label) choices open right now: a pending confirmation's, or the current question's."""
+        if (state.pending or {}).get("kind") == "confirm_date":
+            return self.texts.yes_no()
+        position = self.position(state, today)
+        if position.question is None or position.question.kind == "date":
+            return ()
+        return tuple(self._labels(position).items())
+
     def choose(self, state: DialogueState, value: str, today: date) -> Turn:
-        """Take a pressed option (a canonical value) for the current question."""
+        """Take a pressed option (a canonical value) for the current question or a pending confirmation."""
+        if (state.pending or {}).get("kind") == "confirm_date":
+            return self._confirm(state, "ja" if value == "yes" else "nej", today)
         position = self.position(state, today)
         if position.question is None:
             return Turn(state, self.prompt(state, today))
@@ -208,7 +235,7 @@ class Conversation:
         state.pending = None
         segment = state.segments[-1]
         flow = self.rulebook.flow(segment.flow)
-        position = flow.walk(segment.answers, today)
+        position = self.position(state, today)
         try:
             after = flow.step(position, value, today)
         except AnswerError as error:
@@ -232,7 +259,7 @@ class Conversation:
             return self._arrive(state, self.position(state, today), today, replies)
         decision = Decision(flow=position.flow.id, outcome=outcome.to_dict(), answers=[
             {"flow": s.flow, "question": q, "value": v} for s in state.segments for q, v in s.answers.items()])
-        replies += [self._outcome_reply(position), Reply(self.texts.common("after_outcome"))]
+        replies += [self._outcome_reply(position), Reply(self.texts.common("after_outcome"), kind="hint")]
         return Turn(state, replies, decision)
 
     def _rejected(self, state: DialogueState, position: Position, error: AnswerError, today: date) -> Turn:
@@ -247,7 +274,7 @@ class Conversation:
         if answer is None:
             day = format_date(date.fromisoformat(pending["value"]))
             return Turn(state, [Reply(self.texts.common("confirm_again", day=day),
-                                      options=(("yes", "Ja"), ("no", "Nej")), kind="question")])
+                                      options=self.texts.yes_no(), kind="question")])
         if answer:
             return self.accept(state, pending["value"], today)
         state.pending = None
@@ -295,7 +322,7 @@ class Conversation:
 
     def _restart(self, state: DialogueState, today: date) -> Turn:
         fresh = self.new_state()
-        fresh.step = state.step + 1
+        fresh.step, fresh.last_update = state.step + 1, state.last_update
         return Turn(fresh, [Reply(self.texts.common("restarted"))] + self.prompt(fresh, today))
 
     def _help(self, state: DialogueState, today: date) -> Reply:
@@ -309,7 +336,7 @@ class Conversation:
     # -- STAR -------------------------------------------------------------------------------------------------------
     def _labels(self, position: Position) -> dict[str, str]:
         assert position.question is not None
-        return self.texts.option_labels(position.flow, position.question, position.answers)
+        return self.texts.option_labels(position.flow, position.question)
 
     def case_summary(self, state: DialogueState, today: date) -> list[tuple[str, str]]:
         """Each question asked so far in plain Danish, with the answer as it was shown."""
@@ -329,7 +356,7 @@ class Conversation:
         question = flow.spec.questions[question_id]
         if question.kind == "date":
             return format_date(date.fromisoformat(value)) if value else "(sprunget over)"
-        return self.texts.option_labels(flow, question, answers)[value]
+        return self.texts.option_labels(flow, question)[value]
 
     def _carried_text(self, state: DialogueState) -> str:
         flow, answers = self.flow(state), state.segments[-1].answers

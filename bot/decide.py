@@ -29,7 +29,7 @@ def accepts(flow: Flow, question: Question, texts: Texts) -> list[str]:
     """What a question takes, for the message naming a missing answer."""
     if question.kind == "date":
         return ["en dato, fx 1.2.2026, 1. februar 2026 eller i dag"] + (["spring over"] if question.optional else [])
-    labels = texts.option_labels(flow, question, {})
+    labels = texts.option_labels(flow, question)
     return [f"{value} ({labels[value]})" for value in question.options]
 
 
@@ -52,7 +52,7 @@ def decide(rulebook: Rulebook, texts: Texts, flow_id: str, raw: dict[str, str]) 
             raise DecideError("missing_answer", f"Mangler svar på {question.id}: {text} Svar: {' | '.join(options)}",
                               question.id, options)
         try:
-            labels = texts.option_labels(flow, question, position.answers) if question.kind != "date" else {}
+            labels = texts.option_labels(flow, question) if question.kind != "date" else {}
             value = parse_answer(question, raw[question.id], today, labels) if question.id in raw else ""
             position = flow.step(position, value, today)
         except AnswerError as error:

@@ -38,12 +38,15 @@ class Texts:
 
     def __init__(self, rulebook: Rulebook) -> None:
         self.rulebook = rulebook
-        self.env = Environment(loader=FileSystemLoader(str(TEMPLATES_DIR)), autoescape=True,
+        # auto_reload off: templates do not change under a running process, and the check stats a file per lookup.
+        self.env = Environment(loader=FileSystemLoader(str(TEMPLATES_DIR)), autoescape=True, auto_reload=False,
                                undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
         self.env.filters["dansk"] = _danish_date
         self.env.globals["marker_name"] = rulebook.programme.markers.__getitem__
         self.env.globals["programme"] = rulebook.programme
         self.programme = rulebook.programme.id
+        self._labels: dict[tuple[str, str], dict[str, str]] = {}
+        self._static: dict[str, str] = {}
 
     # -- building blocks -------------------------------------------------------------------------------------------
     def _node_template(self, flow: Flow, node: str) -> Template:
@@ -59,11 +62,15 @@ class Texts:
         return {"flow": flow, "answers": answers, "answer_date": lambda q: _danish_date(answers.get(q)), **extra}
 
     def common(self, name: str, **context: Any) -> str:
-        """A shared message from templates/common/messages.j2 (HTML)."""
+        """A shared message from templates/common/messages.j2 (HTML); one without parameters is rendered once."""
+        if not context and name in self._static:
+            return self._static[name]
         template = self.env.get_template("common/messages.j2")
         text = self._block(template, name, context)
         if text is None:
             raise KeyError(f"no message block {name!r} in common/messages.j2")
+        if not context:
+            self._static[name] = text
         return text
 
     # -- questions ------------------------------------------------------------------------------------------------
@@ -76,18 +83,30 @@ class Texts:
         body = self._required(flow, question.id, "help", answers)
         return self.common("help", body=Markup(body), source=question.source)
 
-    def option_labels(self, flow: Flow, question: Question, answers: Mapping[str, str]) -> dict[str, str]:
-        """Plain-text label of each option, from the node template or the shared defaults."""
+    def option_labels(self, flow: Flow, question: Question) -> dict[str, str]:
+        """Plain-text label of each option, from the node template or the shared defaults.
+
+        Labels do not depend on the answers (they are rendered without them, so a template that tried would fail
+        its render test); that lets each question's labels be rendered once."""
+        key = (flow.id, question.id)
+        if key in self._labels:
+            return self._labels[key]
         template = self._node_template(flow, question.id)
         defaults = self.env.get_template("common/options.j2")
-        context = self._context(flow, answers)
+        context = {"flow": flow}
         labels = {}
         for value in question.options:
             label = self._block(template, f"option_{value}", context) or self._block(defaults, f"option_{value}", context)
             if label is None:
                 raise KeyError(f"no label for option {value!r} of {flow.id}.{question.id}")
             labels[value] = to_plain(label)
+        self._labels[key] = labels
         return labels
+
+    def yes_no(self) -> tuple[tuple[str, str], ...]:
+        """The shared Ja/Nej choices, as (value, plain label), for confirmations."""
+        defaults = self.env.get_template("common/options.j2")
+        return tuple((value, to_plain(self._block(defaults, f"option_{value}", {}) or value)) for value in ("yes", "no"))
 
     def _required(self, flow: Flow, node: str, block: str, answers: Mapping[str, str], **extra: Any) -> str:
         text = self._block(self._node_template(flow, node), block, self._context(flow, answers, **extra))

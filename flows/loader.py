@@ -170,7 +170,8 @@ def load_flow_spec(path: Path, programme: Programme, templates: Path = TEMPLATES
 
 def _question(check: _Checker, qid: str, raw: Any, all_questions: dict[str, Any], known: set[str]) -> Question:
     check.node = qid
-    data = check.mapping(raw, "question", {"kind", "source", "next"}, {"options", "reject", "optional"})
+    data = check.mapping(raw, "question", {"kind", "source", "next"},
+                         {"options", "reject", "optional", "suggest_today"})
     kind = data["kind"]
     if kind not in ("yes_no", "choice", "date"):
         raise check.fail(f"kind {kind!r} is not yes_no, choice or date")
@@ -182,15 +183,16 @@ def _question(check: _Checker, qid: str, raw: Any, all_questions: dict[str, Any]
         options = tuple(check.text(option, "option") for option in raw_options)
     elif "options" in data:
         raise check.fail(f"a {kind} question takes no options")
-    optional = data.get("optional", False)
-    if not isinstance(optional, bool) or (optional and kind != "date"):
-        raise check.fail("optional must be true or false, and only dates can be optional")
+    optional, suggest_today = data.get("optional", False), data.get("suggest_today", False)
+    for name, flag in (("optional", optional), ("suggest_today", suggest_today)):
+        if not isinstance(flag, bool) or (flag and kind != "date"):
+            raise check.fail(f"{name} must be true or false, and only a date question can have it")
     branches = _branches(check, qid, data["next"], options, all_questions, known)
     guards = tuple(_guard(check, raw_guard, all_questions) for raw_guard in data.get("reject") or ())
     if guards and kind != "date":
         raise check.fail("only date questions can reject answers")
     return Question(id=qid, kind=kind, options=options, branches=branches, guards=guards,
-                    source=check.source(data["source"]), optional=optional)
+                    source=check.source(data["source"]), optional=optional, suggest_today=suggest_today)
 
 
 def _branches(check: _Checker, qid: str, raw: Any, options: tuple[str, ...],

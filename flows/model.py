@@ -54,6 +54,7 @@ class Question:
     guards: tuple[Guard, ...]
     source: str
     optional: bool = False
+    suggest_today: bool = False
 
 
 @dataclass(frozen=True)

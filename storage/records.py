@@ -25,7 +25,13 @@ def _now() -> str:
 
 def append_decision(conn: sqlite3.Connection, staff: Staff, programme: str, flow: str, edition: str,
                     answers: list[dict[str, str]], outcome: dict[str, Any]) -> int:
-    """Append one finished dialogue to the decision log and return its id."""
+    """Append one finished dialogue to the decision log (committed) and return its id."""
+    with conn:
+        return _insert_decision(conn, staff, programme, flow, edition, answers, outcome)
+
+
+def _insert_decision(conn: sqlite3.Connection, staff: Staff, programme: str, flow: str, edition: str,
+                     answers: list[dict[str, str]], outcome: dict[str, Any]) -> int:
     row = {
         "time": _now(), "channel": staff.channel, "staff_id": staff.staff_id, "staff_name": staff.name,
         "programme": programme, "flow": flow, "rulebook_edition": edition,
@@ -35,20 +41,33 @@ def append_decision(conn: sqlite3.Connection, staff: Staff, programme: str, flow
         "warnings": json.dumps(outcome.get("warnings", []), ensure_ascii=False),
         "sources": json.dumps(outcome.get("sources", []), ensure_ascii=False),
     }
-    with conn:
-        cursor = conn.execute(
-            "INSERT INTO decisions ({}) VALUES ({})".format(", ".join(row), ", ".join("?" * len(row))),
-            list(row.values()))
+    cursor = conn.execute("INSERT INTO decisions ({}) VALUES ({})".format(", ".join(row), ", ".join("?" * len(row))),
+                          list(row.values()))
     return int(cursor.lastrowid or 0)
 
 
 def save_dialogue(conn: sqlite3.Connection, staff: Staff, state: dict[str, Any]) -> None:
-    """Store a dialogue's state (its answers) for this staff member, replacing the previous one."""
+    """Store a dialogue's state (its answers) for this staff member, replacing the previous one (committed)."""
     with conn:
-        conn.execute(
-            "INSERT INTO dialogues (channel, staff_id, state, updated) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT(channel, staff_id) DO UPDATE SET state = excluded.state, updated = excluded.updated",
-            (staff.channel, staff.staff_id, json.dumps(state, ensure_ascii=False), _now()))
+        _upsert_dialogue(conn, staff, state)
+
+
+def record_turn(conn: sqlite3.Connection, staff: Staff, state: dict[str, Any],
+                decision: tuple[str, str, str, list[dict[str, str]], dict[str, Any]] | None = None) -> None:
+    """Commit a dialogue turn in one transaction (one fsync): the decision it reached, if any, and the new state.
+
+    `decision` is (programme, flow, rulebook edition, answers, outcome)."""
+    with conn:
+        if decision is not None:
+            _insert_decision(conn, staff, *decision)
+        _upsert_dialogue(conn, staff, state)
+
+
+def _upsert_dialogue(conn: sqlite3.Connection, staff: Staff, state: dict[str, Any]) -> None:
+    conn.execute(
+        "INSERT INTO dialogues (channel, staff_id, state, updated) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT(channel, staff_id) DO UPDATE SET state = excluded.state, updated = excluded.updated",
+        (staff.channel, staff.staff_id, json.dumps(state, ensure_ascii=False), _now()))
 
 
 def load_dialogue(conn: sqlite3.Connection, staff: Staff) -> dict[str, Any] | None:

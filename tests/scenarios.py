@@ -54,7 +54,7 @@ def walk(rulebook: Any, texts: Any, scenario: dict[str, Any]) -> tuple[Any, list
         question = position.question
         assert question is not None, f"flow ended before {question_id}"
         assert question.id == question_id
-        labels = texts.option_labels(flow, question, position.answers) if question.kind != "date" else {}
+        labels = texts.option_labels(flow, question) if question.kind != "date" else {}
         values.append(parse_answer(question, text, today, labels))
         position = flow.step(position, values[-1], today)
     return position, values

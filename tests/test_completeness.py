@@ -47,7 +47,7 @@ def test_every_question_template_renders(rulebook: Rulebook, texts: Texts) -> No
             assert texts.question(flow, question, answers).strip()
             assert "Kilde" in texts.help(flow, question, answers)
             if question.kind != "date":
-                labels = texts.option_labels(flow, question, answers)
+                labels = texts.option_labels(flow, question)
                 assert set(labels) == set(question.options) and all(labels.values())
                 assert len(set(labels.values())) == len(labels), f"{flow.id}.{question.id}: labels must differ"
             for guard in question.guards:

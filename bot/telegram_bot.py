@@ -1,0 +1,325 @@
+"""The Telegram adapter: the terminal chat's dialogue with buttons. Thin: rules and texts come from the shared
+conversation layer and the templates; every answer is committed to SQLite before the reply is sent."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import time
+from collections import OrderedDict
+from typing import Any
+
+from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Update, User
+from telegram.constants import ChatType, ParseMode
+from telegram.error import BadRequest, TelegramError
+from telegram.ext import (
+    AIORateLimiter, Application, ApplicationHandlerStop, CallbackQueryHandler, ContextTypes, MessageHandler,
+    TypeHandler, filters,
+)
+from telegram.request import BaseRequest
+
+from bot.config import Settings
+from bot.conversation import Conversation, DialogueState, Reply, Turn, current_day
+from bot.texts import Texts, to_plain
+from flows.engine import Rulebook, load_rulebook
+from storage.db import open_database
+from storage.records import Staff, load_dialogue, record_turn
+
+log = logging.getLogger("ungebot.telegram")
+
+CALLBACK_VERSION = "1"
+COMMANDS = ("start", "tilbage", "forfra", "hjaelp", "star")  # Telegram allows only a-z, 0-9 and _ in commands
+MESSAGE_LIMIT = 4096
+REFUSAL_INTERVAL = 3600.0  # a stranger is told no at most once an hour
+REFUSAL_MEMORY = 10_000  # strangers remembered (in memory only) for that purpose
+
+
+def callback(step: int, action: str, argument: str = "") -> str:
+    """Callback data for a button: version, the dialogue step it belongs to, the action and its argument."""
+    data = f"{CALLBACK_VERSION}:{step}:{action}:{argument}"
+    assert len(data.encode()) <= 64, data
+    return data
+
+
+def parse_callback(data: str | None) -> tuple[int, str, str] | None:
+    """(step, action, argument) from callback data, or None if it is not ours or not this version."""
+    parts = (data or "").split(":", 3)
+    if len(parts) != 4 or parts[0] != CALLBACK_VERSION or not parts[1].isdigit():
+        return None
+    return int(parts[1]), parts[2], parts[3]
+
+
+def split_message(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
+    """Split a long message at paragraph breaks (our HTML never spans one) so each part fits Telegram's limit."""
+    parts, current = [], ""
+    for paragraph in text.split("\n\n"):
+        candidate = f"{current}\n\n{paragraph}" if current else paragraph
+        if len(candidate) <= limit:
+            current = candidate
+            continue
+        if current:
+            parts.append(current)
+        while len(paragraph) > limit:
+            cut = paragraph.rfind("\n", 0, limit)
+            cut = cut if cut > 0 else limit
+            parts.append(paragraph[:cut])
+            paragraph = paragraph[cut:].lstrip("\n")
+        current = paragraph
+    return parts + ([current] if current else [])
+
+
+class TelegramBot:
+    """Handlers for one Application. Holds the rulebook, texts and database; nothing per dialogue."""
+
+    def __init__(self, settings: Settings, rulebook: Rulebook | None = None,
+                 db: sqlite3.Connection | None = None) -> None:
+        self.settings = settings
+        self.rulebook = rulebook or load_rulebook()
+        self.texts = Texts(self.rulebook)
+        self.conversation = Conversation(self.rulebook, self.texts, settings.municipality)
+        self.db = db if db is not None else open_database(settings.database)
+        self._refused: OrderedDict[int, float] = OrderedDict()
+        self._labels = {name: to_plain(self.texts.common(f"button_{name}")) for name in ("new", "back", "star", "today")}
+
+    # -- building ---------------------------------------------------------------------------------------------------
+    def build(self, request: BaseRequest | None = None, updates_request: BaseRequest | None = None,
+              rate_limiter: bool = True) -> Application:  # type: ignore[type-arg]
+        """An Application with our handlers; requests can be replaced (offline tests, a fake Bot API)."""
+        builder = Application.builder().token(self.settings.token).post_init(self._post_init)
+        if self.settings.api_url:
+            builder = builder.base_url(self.settings.api_url)
+        if request is not None:
+            builder = builder.request(request)
+        if updates_request is not None:
+            builder = builder.get_updates_request(updates_request)
+        if rate_limiter:
+            builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
+        application = builder.build()
+        application.add_handler(TypeHandler(Update, self._gate), group=-1)
+        application.add_handler(CallbackQueryHandler(self._on_button))
+        application.add_handler(MessageHandler(filters.UpdateType.MESSAGE & filters.TEXT, self._on_text))
+        application.add_handler(MessageHandler(filters.UpdateType.MESSAGE, self._on_other))
+        application.add_error_handler(self._on_error)
+        return application
+
+    async def _post_init(self, application: Application) -> None:  # type: ignore[type-arg]
+        commands = [BotCommand(name, to_plain(self.texts.common(f"command_{name}"))) for name in COMMANDS]
+        try:
+            await application.bot.set_my_commands(commands)
+        except TelegramError as exc:  # the menu is a convenience; the bot works without it
+            log.warning("setMyCommands failed: %s", type(exc).__name__)
+
+    # -- who gets in ----------------------------------------------------------------------------------------------------
+    async def _gate(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Stop every update that is not from an allowed user in a private chat; store nothing about it."""
+        user, chat = update.effective_user, update.effective_chat
+        if user is None:
+            raise ApplicationHandlerStop
+        if chat is not None and chat.type != ChatType.PRIVATE:
+            if update.message is not None:
+                await self._safe_send(context, chat.id, self.texts.common("private_only"))
+            elif update.callback_query is not None:
+                await self._safe_answer(update, to_plain(self.texts.common("private_only")))
+            raise ApplicationHandlerStop
+        if not self.settings.may_use(user.id):
+            await self._refuse(update, context, user)
+            raise ApplicationHandlerStop
+
+    async def _refuse(self, update: Update, context: ContextTypes.DEFAULT_TYPE, user: User) -> None:
+        text = self.texts.common("refused_stranger")
+        if update.callback_query is not None:
+            await self._safe_answer(update, to_plain(text))
+            return
+        now = time.monotonic()
+        if now - self._refused.get(user.id, -REFUSAL_INTERVAL) < REFUSAL_INTERVAL:
+            return
+        self._refused[user.id] = now
+        self._refused.move_to_end(user.id)
+        while len(self._refused) > REFUSAL_MEMORY:
+            self._refused.popitem(last=False)
+        if update.effective_chat is not None:
+            await self._safe_send(context, update.effective_chat.id, text)
+
+    # -- the dialogue -------------------------------------------------------------------------------------------------
+    def _staff(self, user: User) -> Staff:
+        return Staff(channel="telegram", staff_id=str(user.id), name=user.full_name)
+
+    def _load(self, staff: Staff) -> tuple[DialogueState, dict[str, Any] | None]:
+        """The staff member's dialogue, replayed through today's flows, and its state as it was loaded."""
+        stored = load_dialogue(self.db, staff)
+        state = self.conversation.restore(stored, current_day())
+        return state, (state.to_dict() if stored is not None else None)
+
+    async def _on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message, user = update.message, update.effective_user
+        assert message is not None and user is not None and message.text is not None
+        staff = self._staff(user)
+        state, loaded = self._load(staff)
+        today = current_day()
+        if update.update_id <= state.last_update:  # redelivered after a restart: already applied
+            turn = Turn(state, self.conversation.prompt(state, today))
+        elif message.text.split(maxsplit=1)[0].split("@")[0].lower() == "/start":
+            replies = [Reply(self.texts.common("welcome"))]
+            if loaded is not None and any(segment.answers for segment in state.segments):
+                replies.append(Reply(self.texts.common("resumed", title=self.conversation.flow(state).title)))
+            turn = Turn(state, replies + self.conversation.prompt(state, today))
+        else:
+            turn = self.conversation.handle(state, message.text, today)
+        self._commit(staff, turn, update.update_id, loaded)
+        await self._deliver(update, context, turn)
+
+    async def _on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query, user = update.callback_query, update.effective_user
+        assert query is not None and user is not None
+        staff = self._staff(user)
+        state, loaded = self._load(staff)
+        today = current_day()
+        parsed = parse_callback(query.data)
+        if update.update_id <= state.last_update:
+            await self._safe_answer(update)
+            return
+        if parsed is None or parsed[0] != state.step:
+            # An old message's button, or the second of a double press: harmless, and the user sees where we are.
+            await self._safe_answer(update, to_plain(self.texts.common("stale_button_short")))
+            await self._clear_keyboard(update)
+            await self._deliver(update, context, Turn(state, [Reply(self.texts.common("stale_button"))]
+                                                      + self.conversation.prompt(state, today, brief=True)))
+            return
+        await self._safe_answer(update)
+        # A pressed question is replaced by what comes next; an outcome is never overwritten.
+        on_question = bool(state.pending) or self.conversation.position(state, today).question is not None
+        _, action, argument = parsed
+        label, turn = self._act(state, action, argument, today)
+        if turn is None:  # a button of ours that no longer means anything: show where the dialogue is
+            turn = Turn(state, self.conversation.prompt(state, today, brief=True))
+        self._commit(staff, turn, update.update_id, loaded)
+        await self._deliver(update, context, turn, edit=on_question, chosen=label)
+
+    def _act(self, state: DialogueState, action: str, argument: str, today: Any) -> tuple[str | None, Turn | None]:
+        """Apply a pressed button; the label to mark on the pressed message, and the turn."""
+        if action == "a":
+            options = self.conversation.current_options(state, today)
+            if not argument.isdigit() or int(argument) >= len(options):
+                return None, None
+            value, label = options[int(argument)]
+            return label, self.conversation.choose(state, value, today)
+        commands = {"b": "/tilbage", "n": "/forfra", "s": "/star", "t": "i dag"}
+        if action not in commands:
+            return None, None
+        # Only the today button answers the question; the others just leave the old message without buttons.
+        label = self._labels["today"] if action == "t" else None
+        return label, self.conversation.handle(state, commands[action], today)
+
+    async def _on_other(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if update.effective_chat is not None:
+            await self._safe_send(context, update.effective_chat.id, self.texts.common("not_text"))
+
+    # -- sending --------------------------------------------------------------------------------------------------------
+    def _commit(self, staff: Staff, turn: Turn, update_id: int, before: dict[str, Any] | None = None) -> None:
+        """Commit the turn (decision and state, one transaction) before anything is sent.
+
+        A turn that changed nothing (help, an unreadable answer) has nothing to commit; redelivery of it is harmless."""
+        state = turn.state.to_dict()
+        if turn.decision is None and before is not None and state == before:
+            return
+        turn.state.last_update = max(turn.state.last_update, update_id)
+        state["last_update"] = turn.state.last_update
+        record_turn(self.db, staff, state, self.conversation.decision_record(turn))
+
+    def _compose(self, turn: Turn, chosen: str | None = None) -> tuple[str, InlineKeyboardMarkup | None]:
+        """A turn's replies as one message, with the keyboard of its last reply."""
+        kept = [reply for index, reply in enumerate(turn.replies)
+                if not (reply.kind == "hint" and index > 0 and turn.replies[index - 1].kind == "outcome")]
+        parts = [reply.text for reply in kept]
+        if chosen:
+            parts.insert(0, f"<i>{self.texts.common('chosen', label=chosen)}</i>")
+        return "\n\n".join(parts), self._keyboard(kept[-1], turn.state) if kept else None
+
+    async def _deliver(self, update: Update, context: ContextTypes.DEFAULT_TYPE, turn: Turn, edit: bool = False,
+                       chosen: str | None = None) -> None:
+        """Show the turn: by editing the pressed message in place, or as a new message."""
+        text, markup = self._compose(turn, chosen)
+        query = update.callback_query
+        if edit and query is not None and query.message is not None and len(text) <= MESSAGE_LIMIT:
+            try:
+                await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+                return
+            except BadRequest as exc:
+                if "not modified" in str(exc).lower():
+                    return
+                log.info("editMessageText failed (%s); sending instead", type(exc).__name__)
+            except TelegramError as exc:
+                log.info("editMessageText failed (%s); sending instead", type(exc).__name__)
+        assert update.effective_chat is not None
+        await self._safe_send(context, update.effective_chat.id, text, markup)
+
+    def _keyboard(self, reply: Reply, state: DialogueState) -> InlineKeyboardMarkup | None:
+        step, rows = state.step, []
+        if reply.options:
+            buttons = [InlineKeyboardButton(label, callback_data=callback(step, "a", str(index)))
+                       for index, (_, label) in enumerate(reply.options)]
+            short = all(len(label) <= 12 for _, label in reply.options) and len(buttons) <= 3
+            rows = [buttons] if short else [[button] for button in buttons]
+        if reply.today_button:
+            rows.append([InlineKeyboardButton(self._labels["today"], callback_data=callback(step, "t"))])
+        if reply.kind in ("outcome", "hint"):
+            rows.append([InlineKeyboardButton(self._labels["new"], callback_data=callback(step, "n")),
+                         InlineKeyboardButton(self._labels["back"], callback_data=callback(step, "b")),
+                         InlineKeyboardButton(self._labels["star"], callback_data=callback(step, "s"))])
+        elif reply.kind == "question" and any(segment.answers for segment in state.segments):
+            rows.append([InlineKeyboardButton(self._labels["back"], callback_data=callback(step, "b"))])
+        return InlineKeyboardMarkup(rows) if rows else None
+
+    async def _safe_send(self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, text: str,
+                         markup: InlineKeyboardMarkup | None = None) -> None:
+        """Send; a failure is logged, never raised: the state is already on disk and the next message shows it."""
+        parts = split_message(text)
+        for index, part in enumerate(parts):
+            try:
+                await context.bot.send_message(chat_id, part, parse_mode=ParseMode.HTML,
+                                               reply_markup=markup if index == len(parts) - 1 else None)
+            except TelegramError as exc:
+                log.warning("sendMessage to a chat failed: %s", type(exc).__name__)
+                return
+
+    async def _safe_answer(self, update: Update, text: str | None = None) -> None:
+        try:
+            assert update.callback_query is not None
+            await update.callback_query.answer(text)
+        except TelegramError as exc:  # a query too old to answer is harmless
+            log.info("answerCallbackQuery failed: %s", type(exc).__name__)
+
+    async def _clear_keyboard(self, update: Update) -> None:
+        try:
+            assert update.callback_query is not None
+            await update.callback_query.edit_message_reply_markup(reply_markup=None)
+        except TelegramError as exc:  # "message is not modified", or too old to edit: harmless
+            log.info("editMessageReplyMarkup failed: %s", type(exc).__name__)
+
+    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Log the error's type only: an update may hold text we must not write to a log."""
+        update_id = getattr(update, "update_id", None)
+        log.error("update %s failed: %s", update_id, type(context.error).__name__,
+                  exc_info=not isinstance(context.error, TelegramError))
+
+
+def run_telegram() -> int:
+    """`ungebot telegram`: read the settings, then poll until stopped."""
+    import sys
+
+    from bot.config import ConfigError, read_settings
+
+    try:
+        settings = read_settings()
+    except ConfigError as exc:
+        print(f"ungebot telegram: {exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # its INFO lines would print the token in URLs
+    if not settings.allowed_users and not settings.support_users:
+        log.warning("UNGEBOT_ALLOWED_USERS and UNGEBOT_SUPPORT_USERS are empty: everyone will be refused")
+    bot = TelegramBot(settings)
+    bot.build().run_polling(allowed_updates=[Update.MESSAGE, Update.CALLBACK_QUERY])
+    return 0
+
+

@@ -1,0 +1,269 @@
+"""The Telegram adapter driven through Application.process_update with an offline request object."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+from telegram import Update
+
+from bot.config import Settings
+from bot.telegram_bot import TelegramBot, callback, parse_callback, split_message
+from storage.db import open_database
+
+from tests.fake_telegram import FakeTelegram, OfflineRequest, buttons, callback_update, message_update, press
+
+CASEWORKER, SUPPORT, STRANGER = 111, 999, 555
+
+
+class Harness:
+    """One bot with an offline Bot API; send() and click() return the messages the bot sent in reply."""
+
+    def __init__(self, db_path: Path, rate_limiter: bool = False) -> None:
+        self.fake = FakeTelegram()
+        self.db_path = db_path
+        settings = Settings(token="123:TEST", api_url=None, allowed_users=frozenset({CASEWORKER}),
+                            support_users=frozenset({SUPPORT}), database=db_path, municipality="Testkommune")
+        self.bot = TelegramBot(settings, db=open_database(db_path))
+        request = OfflineRequest(self.fake)
+        self.app = self.bot.build(request=request, updates_request=request, rate_limiter=rate_limiter)
+
+    async def __aenter__(self) -> "Harness":
+        await self.app.initialize()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.app.shutdown()
+
+    async def _process(self, update: dict[str, Any]) -> list[dict[str, Any]]:
+        before = len(self.fake.outbox)
+        if "update_id" not in update:
+            update["update_id"] = self.fake.next_update_id()
+        await self.app.process_update(Update.de_json(update, self.app.bot))
+        return self.fake.outbox[before:]
+
+    async def send(self, text: str | None, user_id: int = CASEWORKER, **kw: Any) -> list[dict[str, Any]]:
+        return await self._process(message_update(user_id, text, **kw))
+
+    async def click(self, message: dict[str, Any], label: str, user_id: int = CASEWORKER) -> list[dict[str, Any]]:
+        return await self.click_data(message, press(message, label), user_id)
+
+    async def click_data(self, message: dict[str, Any], data: str, user_id: int = CASEWORKER) -> list[dict[str, Any]]:
+        """Press a button by its callback data: a client may still show a keyboard the bot has since removed."""
+        return await self._process(callback_update(user_id, data, message))
+
+    def rows(self, sql: str) -> list[tuple[Any, ...]]:
+        return sqlite3.connect(self.db_path).execute(sql).fetchall()
+
+
+@pytest.fixture
+async def harness(private_database: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    monkeypatch.setenv("UNGEBOT_TODAY", "2026-01-15")
+    async with Harness(private_database) as h:
+        yield h
+
+
+def texts(messages: list[dict[str, Any]]) -> str:
+    return "\n".join(message["text"] for message in messages)
+
+
+async def test_start_shows_the_situations_as_buttons(harness: Harness) -> None:
+    sent = await harness.send("/start")
+    assert len(sent) == 1 and "Ungebot" in sent[0]["text"] and "Hvad er der sket" in sent[0]["text"]
+    labels = [label for label, _ in buttons(sent[-1])]
+    assert labels[0] == "Starter et forløb" and len(labels) == 10
+    assert all(len(data.encode()) <= 64 for _, data in buttons(sent[-1]))
+
+
+async def test_a_whole_switch_dialogue_with_buttons_and_typed_dates(harness: Harness) -> None:
+    sent = await harness.send("/start")
+    sent = await harness.click(sent[-1], "Skifter målgruppe")
+    assert "Hvilken markør har den unge nu?" in sent[-1]["text"]
+    sent = await harness.click(sent[-1], "Ungeløftet – Flere unge skal med")
+    sent = await harness.click(sent[-1], "Ja")
+    sent = await harness.send("12.10.2025")
+    assert [label for label, _ in buttons(sent[-1])] == ["I dag", "↩ Tilbage"]
+    sent = await harness.send("1/2-26")
+    outcome = sent[0]
+    assert len(sent) == 1, "the outcome is one message"
+    assert "Sæt slutdato <b>31. januar 2026</b> på markøren »Ungeløftet – Flere unge skal med«" in outcome["text"]
+    assert "Opret markøren »Ungeløftet – IPS« med startdato <b>1. februar 2026</b>" in outcome["text"]
+    assert "Indsatsgruppen" in outcome["text"] and "Kilde" in outcome["text"]
+    assert [label for label, _ in buttons(outcome)] == ["Ny sag", "↩ Tilbage", "Spørg STAR"]
+    rows = harness.rows("select channel, staff_id, staff_name, flow, outcome from decisions")
+    assert len(rows) == 1 and rows[0][:4] == ("telegram", str(CASEWORKER), f"Sagsbehandler {CASEWORKER}", "switch")
+    assert [a["date"] for a in json.loads(rows[0][4])["actions"]] == ["2026-01-31", "2026-02-01"]
+    # Each pressed question was replaced in place by the chosen answer and the next question.
+    edits = harness.fake.called("editMessageText")
+    assert edits[1]["text"].startswith("<i>✓ Ungeløftet – Flere unge skal med</i>\n\nHar den unge nu et forløb")
+    assert len(harness.fake.called("sendMessage")) == 3, "one message per typed turn, edits for presses"
+
+
+async def test_every_callback_query_is_answered(harness: Harness) -> None:
+    sent = await harness.send("/start")
+    sent = await harness.click(sent[-1], "Flytter til en anden kommune")
+    sent = await harness.click(sent[-1], "Nej")
+    await harness.click(sent[-1], "Ikke endnu")
+    assert len(harness.fake.called("answerCallbackQuery")) == 3
+
+
+async def test_stale_button_is_harmless_and_shows_the_current_question(harness: Harness) -> None:
+    first = (await harness.send("/start"))[-1]
+    old_button = press(first, "Flytter til en anden kommune")
+    await harness.click(first, "Går på barsel")
+    sent = await harness.click_data(first, old_button)  # an old message's button
+    assert "gået videre" in texts(sent) and "Går den unge på barsel" in sent[-1]["text"]
+    state = harness.rows("select state from dialogues")[0][0]
+    assert "move_out" not in state and "leave" in state
+    assert harness.fake.called("answerCallbackQuery")[-1].get("text") == "Sagen er gået videre"
+
+
+async def test_a_double_press_counts_once(harness: Harness) -> None:
+    question = (await harness.send("/start"))[-1]
+    data = press(question, "Starter et forløb")
+    await harness.click_data(question, data)
+    sent = await harness.click_data(question, data)
+    assert "Er den unge mellem 15 og 29 år?" in sent[-1]["text"]
+    state = json.loads(harness.rows("select state from dialogues")[0][0])
+    assert [segment["flow"] for segment in state["segments"]] == ["situation", "start"]
+    assert state["segments"][1]["answers"] == []
+
+
+async def test_an_edit_that_fails_falls_back_to_a_new_message(harness: Harness) -> None:
+    harness.fake.fail("editMessageText", 400, "Bad Request: message to edit not found")
+    sent = await harness.click((await harness.send("/start"))[-1], "Går på barsel")
+    assert "Går den unge på barsel" in sent[-1]["text"] and harness.fake.called("sendMessage")
+
+
+async def test_message_is_not_modified_is_harmless(harness: Harness) -> None:
+    harness.fake.fail("editMessageText", 400, "Bad Request: message is not modified: specified new message "
+                      "content and reply markup are exactly the same")
+    menu = (await harness.send("/start"))[-1]
+    before = len(harness.fake.calls)
+    await harness.click(menu, "Får førtidspension")
+    assert [name for name, _ in harness.fake.calls[before:]] == ["answerCallbackQuery", "editMessageText"]
+    assert harness.rows("select flow from decisions") == [("early_pension",)]
+
+
+async def test_a_network_error_loses_no_answer(harness: Harness) -> None:
+    question = (await harness.send("/start"))[-1]
+    harness.fake.raise_network["editMessageText"] = 1
+    harness.fake.raise_network["sendMessage"] = 1
+    assert await harness.click(question, "Går på barsel") == []  # the edit and the fallback send were both lost
+    state = json.loads(harness.rows("select state from dialogues")[0][0])
+    assert state["segments"][0]["answers"] == [["situation", "leave"]]
+    sent = await harness.send("hej")  # anything brings back the current question
+    assert "Går den unge på barsel, eller kommer den unge tilbage" in sent[-1]["text"]
+
+
+async def test_a_redelivered_update_is_not_applied_twice(harness: Harness) -> None:
+    await harness.send("/start")
+    await harness._process(message_update(CASEWORKER, "3", update_id=500))
+    sent = await harness._process(message_update(CASEWORKER, "3", update_id=500))
+    assert "Var den unge i job eller uddannelse" in sent[-1]["text"]
+    state = json.loads(harness.rows("select state from dialogues")[0][0])
+    assert state["segments"][-1] == {"flow": "move_out", "answers": []}
+
+
+async def test_a_stranger_gets_one_refusal_and_nothing_is_stored(harness: Harness) -> None:
+    first = await harness.send("/start", user_id=STRANGER)
+    second = await harness.send("hallo?", user_id=STRANGER)
+    assert "kun for kommunens sagsbehandlere" in texts(first) and second == []
+    assert harness.rows("select count(*) from dialogues")[0][0] == 0
+    await harness._process(callback_update(STRANGER, callback(0, "a", "0"), {
+        "message_id": 1, "date": 0, "chat": {"id": STRANGER, "type": "private"}, "text": "x"}))
+    assert "kun for kommunens sagsbehandlere" in harness.fake.called("answerCallbackQuery")[-1]["text"]
+    assert harness.rows("select count(*) from dialogues")[0][0] == 0
+
+
+async def test_support_staff_get_in(harness: Harness) -> None:
+    sent = await harness.send("/start", user_id=SUPPORT)
+    assert "Hvad er der sket med den unge?" in sent[-1]["text"]
+
+
+async def test_only_private_chats(harness: Harness) -> None:
+    sent = await harness.send("/start", chat_type="group")
+    assert "kun i private chats" in texts(sent)
+    assert harness.rows("select count(*) from dialogues")[0][0] == 0
+
+
+async def test_cpr_number_is_refused_never_echoed_never_stored(harness: Harness) -> None:
+    await harness.send("/start")
+    sent = await harness.send("Den unge har 010203-1234")
+    assert "CPR-nummer" in texts(sent) and "010203-1234" not in texts(sent)
+    assert "010203" not in harness.rows("select state from dialogues")[0][0]
+    sent = await harness.send("/star")
+    sent = await harness.send("Kan vi det? 0102031234")
+    assert "CPR-nummer" in texts(sent) and "0102031234" not in texts(sent)
+    assert all("0102031234" not in str(params) for _, params in harness.fake.calls)
+
+
+async def test_not_text_is_answered_kindly(harness: Harness) -> None:
+    sent = await harness.send(None, sticker=True)
+    assert "kan kun læse tekst" in texts(sent)
+
+
+async def test_today_button_and_far_date_confirmation(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("UNGEBOT_TODAY", "2026-03-10")
+    sent = await harness.send("/start")
+    for label in ("Starter et forløb", "Ja", "Ja", "Ja", "Nej, ingen", "Ja"):
+        sent = await harness.click(sent[-1], label)
+    sent = await harness.click(sent[-1], "I dag")
+    assert "startdato <b>10. marts 2026</b>" in sent[0]["text"]
+    sent = await harness.click(sent[0], "↩ Tilbage")
+    sent = await harness.send("1.1.2020")
+    assert "mere end et år tilbage" in sent[-1]["text"]
+    sent = await harness.click(sent[-1], "Ja")
+    assert "startdato <b>1. januar 2020</b>" in sent[0]["text"] and "mere end et år tilbage" in sent[0]["text"]
+
+
+async def test_outcome_buttons_new_case_and_star(harness: Harness) -> None:
+    sent = await harness.click((await harness.send("/start"))[-1], "Forløbet slutter")
+    sent = await harness.click(sent[-1], "Spørg STAR")
+    assert "Skriv dit spørgsmål til STAR" in sent[-1]["text"]
+    sent = await harness.send("Skal markøren have en slutdato, når den unge er i job?")
+    assert "star@star.dk" in sent[0]["text"] and "Testkommune" in sent[0]["text"]
+    sent = await harness.click(sent[-1], "Ny sag")
+    assert "Hvad er der sket med den unge?" in sent[-1]["text"]
+
+
+async def test_commands_registered_with_danish_descriptions(harness: Harness) -> None:
+    await harness.bot._post_init(harness.app)
+    commands = harness.fake.called("setMyCommands")[-1]["commands"]
+    assert [c["command"] for c in commands] == ["start", "tilbage", "forfra", "hjaelp", "star"]
+    assert all(c["description"] and c["description"][0].isupper() for c in commands)
+
+
+async def test_help_command_both_spellings(harness: Harness) -> None:
+    await harness.send("/start")
+    for command in ("/hjælp", "/hjaelp@ungebot_test_bot"):
+        sent = await harness.send(command)
+        assert "Kilde: STARs vejledning" in texts(sent)
+
+
+async def test_no_dialogue_data_is_kept_in_memory(harness: Harness) -> None:
+    sent = await harness.send("/start")
+    await harness.click(sent[-1], "Skifter målgruppe")
+    assert not harness.app.user_data and not harness.app.chat_data
+
+
+async def test_429_is_retried_by_the_rate_limiter(private_database: Path) -> None:
+    async with Harness(private_database, rate_limiter=True) as h:
+        h.fake.fail("sendMessage", 429, "Too Many Requests: retry after 1", {"retry_after": 1})
+        sent = await h.send("/start")
+        assert any("Hvad er der sket" in message["text"] for message in sent)
+
+
+def test_callback_data_round_trip() -> None:
+    data = callback(123456789, "a", "9")
+    assert parse_callback(data) == (123456789, "a", "9") and len(data.encode()) <= 64
+    assert parse_callback("garbage") is None and parse_callback(None) is None
+
+
+def test_long_messages_are_split_at_paragraphs() -> None:
+    text = "\n\n".join(f"<b>Afsnit {n}</b> " + "x" * 900 for n in range(10))
+    parts = split_message(text)
+    assert all(len(part) <= 4096 for part in parts) and "\n\n".join(parts) == text
