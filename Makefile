@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: chat test bench diagrams typecheck clean
+.PHONY: chat telegram test bench diagrams typecheck clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,12 +15,16 @@ $(STAMP): pyproject.toml
 chat: $(STAMP)
 	$(BIN)/ungebot chat
 
+telegram: $(STAMP)
+	$(BIN)/ungebot telegram
+
 test: $(STAMP)
 	$(BIN)/python -m pytest
 	$(BIN)/python -m mypy
 
 bench: $(STAMP)
 	$(BIN)/python bench/engine.py
+	$(BIN)/python -W ignore bench/telegram.py
 
 # Regenerate the committed Mermaid diagrams (a test fails when they are stale).
 diagrams: $(STAMP)
