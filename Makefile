@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,review]'
 	touch $(STAMP)
 
 chat: $(STAMP)
@@ -25,6 +25,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/engine.py
 	$(BIN)/python -W ignore bench/telegram.py
+	$(BIN)/python bench/log.py
 
 # Regenerate the committed Mermaid diagrams (a test fails when they are stale).
 diagrams: $(STAMP)

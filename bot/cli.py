@@ -11,6 +11,13 @@ COMMANDS = {
     "flows": "Vis forløbenes id og titel.",
     "diagram": "Tegn et forløb som Mermaid-diagram.",
     "telegram": "Start Telegram-botten (kræver TELEGRAM_BOT_TOKEN).",
+    "log list": "Afgørelser fra loggen, nyeste først (--since, --until, --flow, --user, --warning).",
+    "log show": "Hele dialogen bag én afgørelse.",
+    "log export": "Loggen som CSV (dansk Excel) eller JSON.",
+    "log stats": "Afgørelser pr. forløb pr. uge, resultater og advarsler.",
+    "log replay": "Kør loggen gennem dagens regler; vis og tæl det, der ændrer sig.",
+    "log purge": "Slet afgørelser ældre end et antal dage.",
+    "review": "Gennemse loggen i Datasette på 127.0.0.1.",
 }
 
 
@@ -28,6 +35,9 @@ def build_parser() -> argparse.ArgumentParser:
     diagram = commands.add_parser("diagram", help=COMMANDS["diagram"])
     diagram.add_argument("flow", help="forløbets id")
     commands.add_parser("telegram", help=COMMANDS["telegram"])
+    from bot.logcli import add_parsers
+
+    add_parsers(commands)
     return parser
 
 
@@ -38,12 +48,22 @@ def main(argv: list[str] | None = None) -> int:
         return _run(args)
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # output piped into `head` and the like: stop quietly
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except Exception as exc:  # the last guard: a caseworker never sees a traceback
+        import sqlite3
+
         from flows.errors import FlowError
         from storage.db import StorageError
 
         if isinstance(exc, (FlowError, StorageError)):
             print(f"ungebot: {exc}", file=sys.stderr)
+            return 1
+        if isinstance(exc, sqlite3.Error):  # e.g. locked by another process past the busy timeout
+            print(f"ungebot: databasen kunne ikke bruges ({exc}); intet er ændret. Prøv igen om lidt.", file=sys.stderr)
             return 1
         raise
 
@@ -53,6 +73,10 @@ def _run(args: argparse.Namespace) -> int:
         from bot.console import run_chat
 
         return run_chat()
+    if args.command in ("log", "review"):
+        from bot.logcli import run_log, run_review
+
+        return run_log(args) if args.command == "log" else run_review(args)
     if args.command == "telegram":
         from bot.telegram_bot import run_telegram
 

@@ -80,6 +80,7 @@ class Decision:
     flow: str
     answers: list[dict[str, str]]
     outcome: dict[str, Any]
+    decided_on: date
 
 
 @dataclass
@@ -100,12 +101,12 @@ class Conversation:
         self.texts = texts
         self.municipality = municipality or "(kommune ikke angivet)"
 
-    def decision_record(self, turn: Turn) -> tuple[str, str, str, list[dict[str, str]], dict[str, Any]] | None:
+    def decision_record(self, turn: Turn) -> tuple[str, str, str, list[dict[str, str]], dict[str, Any], str] | None:
         """The turn's decision as storage.records.record_turn takes it, or None."""
         if turn.decision is None:
             return None
         return (self.rulebook.programme.id, turn.decision.flow, self.rulebook.edition, turn.decision.answers,
-                turn.decision.outcome)
+                turn.decision.outcome, turn.decision.decided_on.isoformat())
 
     def new_state(self) -> DialogueState:
         """A fresh dialogue at the router."""
@@ -257,7 +258,7 @@ class Conversation:
             if outcome.carry:
                 replies.append(Reply(self.texts.common("carried", items=self._carried_text(state))))
             return self._arrive(state, self.position(state, today), today, replies)
-        decision = Decision(flow=position.flow.id, outcome=outcome.to_dict(), answers=[
+        decision = Decision(flow=position.flow.id, outcome=outcome.to_dict(), decided_on=today, answers=[
             {"flow": s.flow, "question": q, "value": v} for s in state.segments for q, v in s.answers.items()])
         replies += [self._outcome_reply(position), Reply(self.texts.common("after_outcome"), kind="hint")]
         return Turn(state, replies, decision)

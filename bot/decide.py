@@ -109,4 +109,4 @@ def _log(rulebook: Rulebook, flow: Flow, answers: dict[str, str], outcome: Outco
     staff = terminal_staff()
     append_decision(open_database(), Staff("cli", staff.staff_id, staff.name), rulebook.programme.id, flow.id,
                     rulebook.edition, [{"flow": flow.id, "question": q, "value": v} for q, v in answers.items()],
-                    outcome.to_dict())
+                    outcome.to_dict(), current_day().isoformat())

@@ -19,9 +19,11 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 
 from bot.config import Settings
+from bot.logdesk import Desk
 from bot.conversation import Conversation, DialogueState, Reply, Turn, current_day
 from bot.texts import Texts, to_plain
 from flows.engine import Rulebook, load_rulebook
+from storage import log as decision_log
 from storage.db import open_database
 from storage.records import Staff, load_dialogue, record_turn
 
@@ -79,6 +81,7 @@ class TelegramBot:
         self.conversation = Conversation(self.rulebook, self.texts, settings.municipality)
         self.db = db if db is not None else open_database(settings.database)
         self._refused: OrderedDict[int, float] = OrderedDict()
+        self.desk = Desk(self.rulebook, self.texts)
         self._labels = {name: to_plain(self.texts.common(f"button_{name}")) for name in ("new", "back", "star", "today")}
 
     # -- building ---------------------------------------------------------------------------------------------------
@@ -156,9 +159,14 @@ class TelegramBot:
         staff = self._staff(user)
         state, loaded = self._load(staff)
         today = current_day()
+        command, _, argument = message.text.partition(" ")
+        command = command.split("@")[0].lower()
+        if command == "/log":  # the support team's look into the decision log; the dialogue is left as it is
+            await self._deliver(update, context, Turn(state, [Reply(self._log(user.id, argument.strip()))]))
+            return
         if update.update_id <= state.last_update:  # redelivered after a restart: already applied
             turn = Turn(state, self.conversation.prompt(state, today))
-        elif message.text.split(maxsplit=1)[0].split("@")[0].lower() == "/start":
+        elif command == "/start":
             replies = [Reply(self.texts.common("welcome"))]
             if loaded is not None and any(segment.answers for segment in state.segments):
                 replies.append(Reply(self.texts.common("resumed", title=self.conversation.flow(state).title)))
@@ -167,6 +175,15 @@ class TelegramBot:
             turn = self.conversation.handle(state, message.text, today)
         self._commit(staff, turn, update.update_id, loaded)
         await self._deliver(update, context, turn)
+
+    def _log(self, user_id: int, argument: str) -> str:
+        """/log (the last 10 decisions) or /log ID, for support staff; caseworkers are politely refused."""
+        if user_id not in self.settings.support_users:
+            return self.desk.text("not_support")
+        if not argument:
+            return self.desk.recent(decision_log.find(self.db, limit=10))
+        record = decision_log.get(self.db, int(argument)) if argument.isdigit() else None
+        return self.desk.show(record) if record else self.desk.text("no_such_decision", id=argument)
 
     async def _on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query, user = update.callback_query, update.effective_user

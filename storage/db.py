@@ -10,7 +10,8 @@ DEFAULT_PATH = Path("data") / "ungebot.db"
 MIGRATION_SET = "ungebot"
 # The names of storage.migrations' steps, in order (a test keeps the two equal). Knowing them here lets a
 # process whose database is up to date skip importing sqlite-utils, which costs more than the rest of `decide`.
-SCHEMA = ("m001_decisions", "m002_dialogues")
+SCHEMA = ("m001_decisions", "m002_dialogues", "m003_decisions_append_only", "m004_decided_on",
+          "m005_staff_name_index")
 
 
 class StorageError(RuntimeError):
@@ -47,6 +48,14 @@ def open_database(path: Path | str | None = None) -> sqlite3.Connection:
     except (sqlite3.Error, OSError) as exc:
         raise StorageError(f"{target}: {exc}") from exc
     return conn
+
+
+def open_existing(path: Path | str | None = None) -> sqlite3.Connection:
+    """Open a database that must already exist (the support commands never create one)."""
+    target = database_path() if path is None else Path(path)
+    if not target.is_file():
+        raise StorageError(f"{target}: databasen findes ikke (sæt UNGEBOT_DB, eller kør først botten)")
+    return open_database(target)
 
 
 def _applied(conn: sqlite3.Connection) -> tuple[str, ...]:

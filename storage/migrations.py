@@ -40,3 +40,24 @@ def m002_dialogues(db: Database) -> None:
     db.table("dialogues").create({
         "channel": str, "staff_id": str, "state": str, "updated": str,
     }, pk=("channel", "staff_id"), not_null={"state", "updated"})
+
+
+@MIGRATIONS()
+def m003_decisions_append_only(db: Database) -> None:
+    """The decision log is never updated in place: the database itself refuses an UPDATE."""
+    db.execute("""
+        CREATE TRIGGER decisions_append_only BEFORE UPDATE ON decisions
+        BEGIN SELECT RAISE(ABORT, 'the decision log is append-only'); END
+    """)
+
+
+@MIGRATIONS()
+def m004_decided_on(db: Database) -> None:
+    """The day a dialogue used as today (far-date warnings depend on it), so a replay reproduces the decision."""
+    db.execute("ALTER TABLE decisions ADD COLUMN decided_on TEXT")
+
+
+@MIGRATIONS()
+def m005_staff_name_index(db: Database) -> None:
+    """`log list --user` by display name, newest first, straight from an index."""
+    db.table("decisions").create_index(["staff_name", "time"])

@@ -24,14 +24,16 @@ def _now() -> str:
 
 
 def append_decision(conn: sqlite3.Connection, staff: Staff, programme: str, flow: str, edition: str,
-                    answers: list[dict[str, str]], outcome: dict[str, Any]) -> int:
-    """Append one finished dialogue to the decision log (committed) and return its id."""
+                    answers: list[dict[str, str]], outcome: dict[str, Any], decided_on: str | None = None) -> int:
+    """Append one finished dialogue to the decision log (committed) and return its id.
+
+    `decided_on` is the ISO day the dialogue used as today (a replay uses it again)."""
     with conn:
-        return _insert_decision(conn, staff, programme, flow, edition, answers, outcome)
+        return _insert_decision(conn, staff, programme, flow, edition, answers, outcome, decided_on)
 
 
 def _insert_decision(conn: sqlite3.Connection, staff: Staff, programme: str, flow: str, edition: str,
-                     answers: list[dict[str, str]], outcome: dict[str, Any]) -> int:
+                     answers: list[dict[str, str]], outcome: dict[str, Any], decided_on: str | None = None) -> int:
     row = {
         "time": _now(), "channel": staff.channel, "staff_id": staff.staff_id, "staff_name": staff.name,
         "programme": programme, "flow": flow, "rulebook_edition": edition,
@@ -40,6 +42,7 @@ def _insert_decision(conn: sqlite3.Connection, staff: Staff, programme: str, flo
         "result": outcome["result"],
         "warnings": json.dumps(outcome.get("warnings", []), ensure_ascii=False),
         "sources": json.dumps(outcome.get("sources", []), ensure_ascii=False),
+        "decided_on": decided_on,
     }
     cursor = conn.execute("INSERT INTO decisions ({}) VALUES ({})".format(", ".join(row), ", ".join("?" * len(row))),
                           list(row.values()))
@@ -53,10 +56,10 @@ def save_dialogue(conn: sqlite3.Connection, staff: Staff, state: dict[str, Any])
 
 
 def record_turn(conn: sqlite3.Connection, staff: Staff, state: dict[str, Any],
-                decision: tuple[str, str, str, list[dict[str, str]], dict[str, Any]] | None = None) -> None:
+                decision: tuple[str, str, str, list[dict[str, str]], dict[str, Any], str] | None = None) -> None:
     """Commit a dialogue turn in one transaction (one fsync): the decision it reached, if any, and the new state.
 
-    `decision` is (programme, flow, rulebook edition, answers, outcome)."""
+    `decision` is (programme, flow, rulebook edition, answers, outcome, decided_on)."""
     with conn:
         if decision is not None:
             _insert_decision(conn, staff, *decision)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
 
-from storage.db import StorageError, open_database
+from storage.db import SCHEMA, StorageError, open_database
 from storage.records import Staff, append_decision, load_dialogue, recent_decisions, save_dialogue
 
 STAFF = Staff("terminal", "kbh-sagsb-7", "Sagsbehandler 7")
@@ -18,7 +19,7 @@ def test_migrations_apply_once(private_database: Path) -> None:
     db2 = open_database(private_database)
     tables = {row[0] for row in db2.execute("select name from sqlite_master where type = 'table'")}
     assert {"decisions", "dialogues", "_sqlite_migrations"} <= tables
-    assert db.execute("select count(*) from _sqlite_migrations").fetchone()[0] == 2
+    assert db.execute("select count(*) from _sqlite_migrations").fetchone()[0] == len(SCHEMA)
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
@@ -61,3 +62,12 @@ def test_unusable_path_is_a_storage_error(tmp_path: Path) -> None:
     blocker.write_text("x")
     with pytest.raises(StorageError):
         open_database(blocker / "sub" / "ungebot.db")
+
+
+def test_the_decision_log_refuses_updates(private_database: Path) -> None:
+    db = open_database(private_database)
+    append_decision(db, STAFF, "ungeloeftet", "start", "e1", [], {"result": "register"})
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        with db:
+            db.execute("update decisions set result = 'no_change'")
+    assert db.execute("select result from decisions").fetchone()[0] == "register"

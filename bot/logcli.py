@@ -1,0 +1,177 @@
+"""`ungebot log …` and `ungebot review`: the support team's commands over the decision log."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sqlite3
+import subprocess
+import sys
+import tempfile
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.conversation import current_day
+from bot.logdesk import Desk
+from bot.texts import Texts, to_plain
+from flows.dates import parse_date
+from flows.engine import WARNING_ORDER, Rulebook, load_rulebook
+from flows.errors import AnswerError
+from flows.loader import TEMPLATES_DIR
+from storage import log
+from storage.db import database_path, open_existing
+
+LOG_COMMANDS = ("list", "show", "export", "stats", "replay", "purge")
+
+
+class Refused(Exception):
+    """Bad input to a support command: the Danish message, exit 2."""
+
+
+def add_parsers(commands: Any) -> None:
+    """The `log` and `review` sub-commands."""
+    log_parser = commands.add_parser("log", help="Supportteamets afgørelseslog: list, show, export, stats, replay, purge.")
+    sub = log_parser.add_subparsers(dest="log_command", metavar="HANDLING", required=True)
+    for name, help_text in (("list", "afgørelser, nyeste først"), ("export", "eksportér som CSV eller JSON")):
+        parser = sub.add_parser(name, help=help_text)
+        parser.add_argument("--since", help="fra og med dato, fx 1.11.2026")
+        parser.add_argument("--until", help="til og med dato")
+        parser.add_argument("--flow", help="kun dette forløb, fx switch")
+        parser.add_argument("--user", help="kun denne medarbejder (id eller navn)")
+        parser.add_argument("--warning", help="kun afgørelser med denne advarsel, fx end_equals_start")
+        if name == "list":
+            parser.add_argument("--limit", default="50", help="højst så mange rækker (50)")
+        else:
+            parser.add_argument("--format", choices=("csv", "json"), default="csv")
+            parser.add_argument("--output", help="filen der skrives (ellers skærmen)")
+    sub.add_parser("show", help="hele dialogen bag én afgørelse").add_argument("id")
+    sub.add_parser("stats", help="afgørelser pr. forløb pr. uge, resultater, advarsler")
+    replay = sub.add_parser("replay", help="kør loggens svar gennem dagens regler og vis det, der ændrer sig")
+    replay.add_argument("--flows", help="en anden mappe med forløb (fx en ændring, der skal tjekkes)")
+    purge = sub.add_parser("purge", help="slet afgørelser ældre end et antal dage")
+    purge.add_argument("--older-than", required=True, metavar="DAGE")
+    review = commands.add_parser("review", help="Gennemse loggen i Datasette på 127.0.0.1.")
+    review.add_argument("--port", default="8001")
+
+
+def run_log(args: argparse.Namespace) -> int:
+    """Dispatch `ungebot log HANDLING`; a refusal prints its Danish message and exits 2."""
+    try:
+        return _run(args)
+    except Refused as refusal:
+        print(str(refusal), file=sys.stderr)
+        return 2
+
+
+def _run(args: argparse.Namespace) -> int:
+    rulebook = Rulebook(Path(args.flows)) if getattr(args, "flows", None) else load_rulebook()
+    texts = Texts(rulebook)
+    desk = Desk(rulebook, texts)
+    conn = open_existing()
+    command = args.log_command
+    if command == "list":
+        limit = _positive(args.limit, "--limit")
+        print(desk.table(log.find(conn, _filters(args, conn, rulebook, texts), limit)))
+    elif command == "show":
+        record = log.get(conn, _positive(args.id, "id"))
+        if record is None:
+            raise Refused(to_plain(desk.text("no_such_decision", id=args.id)))
+        print(to_plain(desk.show(record)))
+    elif command == "export":
+        records = log.find(conn, _filters(args, conn, rulebook, texts))
+        _export(desk, records, args.format, args.output)
+    elif command == "stats":
+        print(desk.stats(log.stats(conn)))
+    elif command == "replay":
+        rows, summary = desk.replay(list(reversed(log.find(conn))))
+        for row in rows:
+            print(row + "\n")
+        print(summary)
+        return 1 if rows else 0
+    elif command == "purge":
+        days = _positive(args.older_than, "--older-than")
+        print(to_plain(desk.text("purged", count=log.purge(conn, days), days=days)))
+    return 0
+
+
+def _positive(text: str, name: str) -> int:
+    if not str(text).strip().isdigit() or int(text) < 1:
+        raise Refused(f"{name} skal være et helt tal større end 0 (fik »{text}«).")
+    return int(text)
+
+
+def _day(text: str | None, name: str, texts: Texts) -> date | None:
+    if text is None:
+        return None
+    try:
+        return parse_date(text, current_day())
+    except AnswerError as error:
+        raise Refused(f"{name}: {to_plain(texts.error(error))}") from None
+
+
+def _filters(args: argparse.Namespace, conn: sqlite3.Connection, rulebook: Rulebook, texts: Texts) -> log.Filters:
+    since, until = _day(args.since, "--since", texts), _day(args.until, "--until", texts)
+    if since and until and since > until:
+        raise Refused("--since ligger efter --until.")
+    logged_flows = {row[0] for row in conn.execute("SELECT DISTINCT flow FROM decisions")}
+    if args.flow and args.flow not in rulebook.flows and args.flow not in logged_flows:
+        raise Refused(f"Ukendt forløb »{args.flow}«. Kendte forløb: {', '.join(rulebook.flows)}.")
+    if args.user and not log.user_known(conn, args.user):
+        raise Refused(f"Loggen har ingen afgørelser fra medarbejderen »{args.user}«.")
+    if args.warning and args.warning not in WARNING_ORDER:
+        raise Refused(f"Ukendt advarsel »{args.warning}«. Kendte: {', '.join(WARNING_ORDER)}.")
+    return log.Filters(since=since, until=until, flow=args.flow, user=args.user, warning=args.warning)
+
+
+def _export(desk: Desk, records: list[dict[str, Any]], fmt: str, output: str | None) -> None:
+    if output is None:
+        (desk.export_csv if fmt == "csv" else desk.export_json)(records, sys.stdout)
+        return
+    target = Path(output)
+    if not target.parent.is_dir():
+        raise Refused(f"Mappen {target.parent} findes ikke.")
+    with target.open("w", encoding="utf-8", newline="") as out:
+        (desk.export_csv if fmt == "csv" else desk.export_json)(records, out)
+    print(f"{len(records)} afgørelser skrevet til {target}.", file=sys.stderr)
+
+
+def review_metadata(db_path: Path, conn: sqlite3.Connection) -> dict[str, Any]:
+    """Datasette metadata with Danish titles; the STAR query only once its table exists."""
+    raw = yaml.safe_load((TEMPLATES_DIR / "review" / "metadata.yaml").read_text(encoding="utf-8"))
+    tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    database = raw.pop("database")
+    database["queries"] = {name: {k: v for k, v in query.items() if k != "requires_table"}
+                           for name, query in database["queries"].items()
+                           if query.get("requires_table", "decisions") in tables}
+    return {**raw, "databases": {db_path.stem: database}}
+
+
+def run_review(args: argparse.Namespace) -> int:
+    """Serve the log with Datasette on 127.0.0.1 until stopped."""
+    try:
+        import datasette  # noqa: F401
+    except ImportError:
+        print("Datasette er ikke installeret: pip install 'ungebot[review]' (make test installerer den).",
+              file=sys.stderr)
+        return 2
+    try:
+        port = _positive(args.port, "--port")
+    except Refused as refusal:
+        print(str(refusal), file=sys.stderr)
+        return 2
+    db_path = database_path()
+    metadata = review_metadata(db_path, open_existing(db_path))
+    with tempfile.NamedTemporaryFile("w", suffix=".json", encoding="utf-8", delete=False) as handle:
+        json.dump(metadata, handle, ensure_ascii=False)
+    command = [sys.executable, "-m", "datasette", "serve", str(db_path), "--host", "127.0.0.1", "--port", str(port),
+               "--metadata", handle.name, "--setting", "default_page_size", "50"]
+    print(f"Datasette på http://127.0.0.1:{port}/ – stop med Ctrl-C.", file=sys.stderr)
+    try:
+        return subprocess.call(command)
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        Path(handle.name).unlink(missing_ok=True)

@@ -1,0 +1,172 @@
+"""The support team's desk over the decision log: list, show, export, stats, replay. Texts from templates."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import date
+from typing import Any, TextIO
+
+from bot.texts import Texts, to_plain
+from flows.dates import MONTH_NAMES, format_date
+from flows.engine import Rulebook
+from storage.log import local_time
+
+# What a replay compares: the decision itself, not its wording or citations.
+_COMPARED = ("result", "effect", "use_flow", "warnings", "gap", "deadline")
+
+
+def when(stored: str, short: bool = False) -> str:
+    """A stored UTC time the Danish way, in Danish local time."""
+    moment = local_time(stored)
+    month = MONTH_NAMES[moment.month - 1][:3] if short else MONTH_NAMES[moment.month - 1]
+    return f"{moment.day}. {month} {moment.year} {moment:%H:%M}"
+
+
+class Desk:
+    """Formats log rows for people; one per process, over one rulebook and its texts."""
+
+    def __init__(self, rulebook: Rulebook, texts: Texts) -> None:
+        self.rulebook, self.texts = rulebook, texts
+        self.template = texts.env.get_template("common/log.j2")
+
+    def text(self, block: str, **context: Any) -> str:
+        """A block of templates/common/log.j2 (HTML)."""
+        return "".join(self.template.blocks[block](self.template.new_context(context))).strip()
+
+    def actions(self, outcome: dict[str, Any]) -> list[str]:
+        """Each marker action of a stored outcome in one Danish line (HTML)."""
+        return [self.text("action", action={**a, "date": date.fromisoformat(a["date"])})
+                for a in outcome.get("actions", [])]
+
+    # -- list -----------------------------------------------------------------------------------------------------------
+    def table(self, records: list[dict[str, Any]]) -> str:
+        """A plain-text table, newest first, each row followed by its actions."""
+        if not records:
+            return to_plain(self.text("none_found"))
+        headers = self.text("headers").split("|")
+        rows = [[str(r["id"]), when(r["time"], short=True), r["channel"], f"{r['staff_name'] or '–'} ({r['staff_id']})",
+                 r["flow"], r["result"], ", ".join(r["warnings"]) or "–"] for r in records]
+        widths = [max(len(cell) for cell in column) for column in zip(headers, *rows)]
+        lines = ["  ".join(cell.ljust(width) for cell, width in zip(headers, widths)).rstrip()]
+        for record, row in zip(records, rows):
+            lines.append("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+            actions = "; ".join(to_plain(line) for line in self.actions(record["outcome"]))
+            if actions:
+                lines.append(" " * (widths[0] + 2) + actions)
+        return "\n".join(lines)
+
+    def recent(self, records: list[dict[str, Any]]) -> str:
+        """The last decisions in short lines, for Telegram (HTML)."""
+        if not records:
+            return self.text("none_found")
+        lines = [f"#{r['id']} {when(r['time'], short=True)} · {r['flow']} · {r['result']} · {r['staff_name'] or r['staff_id']}"
+                 for r in records]
+        return self.text("recent", lines=lines)
+
+    # -- show -----------------------------------------------------------------------------------------------------------
+    def show(self, record: dict[str, Any]) -> str:
+        """One decision with each question, the answer, the outcome and the sources (HTML)."""
+        given: dict[str, dict[str, str]] = {}
+        for entry in record["answers"]:
+            given.setdefault(entry["flow"], {})[entry["question"]] = entry["value"]
+        answers = []
+        for entry in record["answers"]:
+            flow = self.rulebook.flows.get(entry["flow"])
+            question = flow.question(entry["question"]) if flow else None
+            if flow is None or question is None:  # a question today's flows no longer have
+                answers.append((entry["question"], entry["value"]))
+                continue
+            text = to_plain(self.texts.question(flow, question, given[entry["flow"]])).split("\n")[0]
+            if question.kind == "date":
+                shown = format_date(date.fromisoformat(entry["value"])) if entry["value"] else "(sprunget over)"
+            else:
+                shown = self.texts.option_labels(flow, question).get(entry["value"], entry["value"])
+            answers.append((text, shown))
+        return self.text("show", record=record, when=when(record["time"]), answers=answers,
+                          actions=self.actions(record["outcome"]))
+
+    # -- export ---------------------------------------------------------------------------------------------------------
+    def export_csv(self, records: list[dict[str, Any]], out: TextIO) -> None:
+        """CSV that Danish Excel opens as it is: UTF-8 with a byte-order mark, semicolons."""
+        out.write("\ufeff")
+        writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+        writer.writerow(["id", "tid_utc", "tid", "afgjort_dag", "kanal", "medarbejder_id", "medarbejder", "program", "forløb",
+                         "regelsæt", "resultat", "indsatsgruppe", "handlinger", "advarsler", "kilder", "svar", "udfald"])
+        for r in records:
+            writer.writerow([
+                r["id"], r["time"], when(r["time"]), r.get("decided_on") or "", r["channel"], r["staff_id"], r["staff_name"], r["programme"],
+                r["flow"], r["rulebook_edition"], r["result"], r["outcome"].get("effect") or "",
+                "; ".join(to_plain(line) for line in self.actions(r["outcome"])), ", ".join(r["warnings"]),
+                "; ".join(r["sources"]), json.dumps(r["answers"], ensure_ascii=False),
+                json.dumps(r["outcome"], ensure_ascii=False)])
+
+    @staticmethod
+    def export_json(records: list[Any], out: TextIO) -> None:
+        """The rows as a JSON list, the JSON columns decoded."""
+        json.dump([record.decoded() for record in records], out, ensure_ascii=False, indent=2)
+        out.write("\n")
+
+    # -- stats ----------------------------------------------------------------------------------------------------------
+    def stats(self, figures: dict[str, Any]) -> str:
+        """Decisions per week and flow, results and warnings, as plain text."""
+        flows = sorted({flow for per_flow in figures["weeks"].values() for flow in per_flow})
+        out = io.StringIO()
+        out.write(to_plain(self.text("stats_weeks")) + "\n")
+        if flows:
+            width = max(len(flow) for flow in flows)
+            out.write("uge       " + "  ".join(flow.rjust(width) for flow in flows) + "\n")
+            for week, per_flow in figures["weeks"].items():
+                out.write(f"{week:<10}" + "  ".join(str(per_flow.get(f, 0)).rjust(width) for f in flows) + "\n")
+        for block, key in (("stats_results", "results"), ("stats_warnings", "warnings")):
+            items = sorted(figures[key].items(), key=lambda item: (-item[1], item[0]))
+            out.write("\n" + to_plain(self.text(block)) + ": " + (", ".join(f"{k} {v}" for k, v in items) or "–") + "\n")
+        return out.getvalue().rstrip()
+
+    # -- replay ---------------------------------------------------------------------------------------------------------
+    def replay(self, records: list[dict[str, Any]]) -> tuple[list[str], str]:
+        """Each decision whose outcome today's flows would change (old and new), and a summary line."""
+        rows = []
+        for record in records:
+            new, problem = self._replayed(record)
+            if new is not None and self._comparable(new) == self._comparable(record["outcome"]):
+                continue
+            rows.append(to_plain(self.text(
+                "replay_row", record=record, when=when(record["time"]), edition=self.rulebook.edition,
+                old=self._describe(record["outcome"]), new=problem or self._describe(new or {}))))
+        summary_block = "replay_summary" if rows else "replay_same"
+        summary = to_plain(self.text(summary_block, changed=len(rows), count=len(records),
+                                      edition=self.rulebook.edition))
+        return rows, summary
+
+    def _replayed(self, record: dict[str, Any]) -> tuple[dict[str, Any] | None, str | None]:
+        """The outcome today's flows give for the logged answers, or why there is none."""
+        flow = self.rulebook.flows.get(record["flow"])
+        if flow is None:
+            return None, to_plain(self.text("replay_gone"))
+        answers = {a["question"]: a["value"] for a in record["answers"] if a["flow"] == record["flow"]}
+        # The day the dialogue used as today: far-date warnings are then reproduced, not caused by time passing.
+        day = date.fromisoformat(record["decided_on"]) if record.get("decided_on") else local_time(record["time"]).date()
+        position = flow.walk(answers, day)
+        if position.outcome is None:
+            assert position.question is not None
+            return None, to_plain(self.text("replay_stops", question=position.question.id))
+        return position.outcome.to_dict(), None
+
+    @staticmethod
+    def _comparable(outcome: dict[str, Any]) -> dict[str, Any]:
+        compared = {key: outcome.get(key) for key in _COMPARED}
+        compared["warnings"] = list(outcome.get("warnings") or [])
+        compared["actions"] = [(a["do"], a["marker_key"], a["date"], a.get("other_person", False))
+                               for a in outcome.get("actions", [])]
+        return compared
+
+    def _describe(self, outcome: dict[str, Any]) -> str:
+        """A stored or replayed outcome on one line."""
+        parts = [outcome.get("result") or "?"] + [to_plain(line) for line in self.actions(outcome)]
+        if outcome.get("effect"):
+            parts.append(f"indsatsgruppe {outcome['effect']}")
+        if outcome.get("warnings"):
+            parts.append("advarsler " + ", ".join(outcome["warnings"]))
+        return " · ".join(parts)
