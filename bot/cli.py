@@ -18,6 +18,11 @@ COMMANDS = {
     "log replay": "Kør loggen gennem dagens regler; vis og tæl det, der ændrer sig.",
     "log purge": "Slet afgørelser ældre end et antal dage.",
     "review": "Gennemse loggen i Datasette på 127.0.0.1.",
+    "star ask": "Lav, gem og send et spørgsmål til STAR ud fra en sag (--text, --yes).",
+    "star send-queued": "Send de spørgsmål til STAR, der venter.",
+    "star list": "Spørgsmålene til STAR, nyeste først (--status).",
+    "star show": "Ét spørgsmål til STAR med mail og svar.",
+    "star answer": "Registrér STARs svar på et spørgsmål (fra fil eller standard input).",
 }
 
 
@@ -35,9 +40,10 @@ def build_parser() -> argparse.ArgumentParser:
     diagram = commands.add_parser("diagram", help=COMMANDS["diagram"])
     diagram.add_argument("flow", help="forløbets id")
     commands.add_parser("telegram", help=COMMANDS["telegram"])
-    from bot.logcli import add_parsers
+    from bot import logcli, starcli
 
-    add_parsers(commands)
+    logcli.add_parsers(commands)
+    starcli.add_parsers(commands)
     return parser
 
 
@@ -73,6 +79,10 @@ def _run(args: argparse.Namespace) -> int:
         from bot.console import run_chat
 
         return run_chat()
+    if args.command == "star":
+        from bot.starcli import run_star
+
+        return run_star(args)
     if args.command in ("log", "review"):
         from bot.logcli import run_log, run_review
 

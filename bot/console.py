@@ -8,7 +8,9 @@ import sqlite3
 import sys
 from typing import TextIO
 
+from bot.config import read_mail_settings
 from bot.conversation import Conversation, Reply, Turn, current_day
+from bot.stardesk import StarDesk, attach_draft, delivery_reply
 from bot.texts import Texts, to_plain
 from flows.engine import load_rulebook
 from flows.privacy import contains_cpr
@@ -36,8 +38,11 @@ def show(reply: Reply, out: TextIO) -> None:
 def run_chat(stdin: TextIO = sys.stdin, out: TextIO = sys.stdout) -> int:
     """Run the dialogue until end of input; every answer is saved before its reply is printed."""
     rulebook = load_rulebook()
-    conversation = Conversation(rulebook, Texts(rulebook), os.environ.get("UNGEBOT_MUNICIPALITY", ""))
     db = open_database()
+    mail = read_mail_settings()
+    desk = StarDesk(db, mail)
+    texts = Texts(rulebook)
+    conversation = Conversation(rulebook, texts, os.environ.get("UNGEBOT_MUNICIPALITY", ""), answers=desk)
     staff = terminal_staff()
     interactive = stdin.isatty() and out.isatty()
     stored = load_dialogue(db, staff)
@@ -62,9 +67,16 @@ def run_chat(stdin: TextIO = sys.stdin, out: TextIO = sys.stdout) -> int:
         if not line.strip():
             continue
         turn = conversation.handle(state, line, current_day())
+        attach_draft(desk, staff, turn)
         record(db, staff, conversation, turn)
         state = turn.state
-        for reply in turn.replies:
+        replies = list(turn.replies)
+        if turn.star_send is not None:
+            delivery = desk.send_now(turn.star_send)
+            replies.insert(0, delivery_reply(texts, delivery, mail.recipient, with_link=True))
+            if delivery.eml_path:
+                replies.insert(1, Reply(texts.common("star_copy_saved", path=str(delivery.eml_path))))
+        for reply in replies:
             show(reply, out)
         out.flush()
 

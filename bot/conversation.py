@@ -5,13 +5,14 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, Protocol
 
 from flows.answers import normalise, parse_answer, parse_yes_no
 from flows.dates import format_date, today_in_copenhagen
 from flows.engine import Flow, Position, Rulebook, distance_warning
 from flows.errors import AnswerError
 from flows.privacy import contains_cpr
+from storage.star import Draft
 
 from bot.texts import Texts, to_plain
 
@@ -23,6 +24,13 @@ _RESTART = {"/forfra", "/ny", "/start", "/reset"}
 _HELP = {"/hjælp", "/hjaelp", "/help", "/?"}
 _STAR = {"/star", "/spørg", "/spoerg"}
 _CANCEL = {"/annuller", "/cancel", "/stop"}
+_FAQ = {"/faq", "/svar"}
+
+
+def _answered_day(entry: dict[str, Any]) -> str:
+    """The Danish date STAR's answer was recorded."""
+    stamp = entry.get("answered_at") or ""
+    return format_date(date.fromisoformat(stamp[:10])) if stamp else ""
 
 
 def current_day() -> date:
@@ -90,16 +98,27 @@ class Turn:
     state: DialogueState
     replies: list[Reply]
     decision: Decision | None = None
-    star_draft: tuple[str, str] | None = None
+    star_draft: Draft | None = None  # to store now; its id goes into state.pending["question"]
+    star_send: int | None = None  # the stored question the caseworker confirmed
+
+
+class StarAnswers(Protocol):
+    """Where STAR's recorded answers are looked up (the adapters pass storage-backed ones)."""
+
+    def for_gap(self, gap: str) -> dict[str, Any] | None: ...
+
+    def search(self, words: str) -> list[dict[str, Any]]: ...
 
 
 class Conversation:
     """Runs dialogues over a rulebook; holds no per-dialogue data (the state travels in and out)."""
 
-    def __init__(self, rulebook: Rulebook, texts: Texts, municipality: str = "") -> None:
+    def __init__(self, rulebook: Rulebook, texts: Texts, municipality: str = "",
+                 answers: StarAnswers | None = None) -> None:
         self.rulebook = rulebook
         self.texts = texts
         self.municipality = municipality or "(kommune ikke angivet)"
+        self.answers = answers
 
     def decision_record(self, turn: Turn) -> tuple[str, str, str, list[dict[str, str]], dict[str, Any], str] | None:
         """The turn's decision as storage.records.record_turn takes it, or None."""
@@ -175,7 +194,12 @@ class Conversation:
 
     def _outcome_reply(self, position: Position) -> Reply:
         assert position.outcome is not None
-        return Reply(self.texts.outcome(position.flow, position.outcome, position.answers), kind="outcome")
+        text = self.texts.outcome(position.flow, position.outcome, position.answers)
+        earlier = self.answers.for_gap(position.outcome.gap) if self.answers and position.outcome.gap else None
+        if earlier:  # STAR has answered this gap before: that answer comes first
+            text = self.texts.common("earlier_answer", answer=earlier["answer"],
+                                     answered=_answered_day(earlier)) + "\n\n" + text
+        return Reply(text, kind="outcome")
 
     # -- input ------------------------------------------------------------------------------------------------------
     def handle(self, state: DialogueState, text: str, today: date) -> Turn:
@@ -190,6 +214,8 @@ class Conversation:
             return Turn(state, [Reply(self.texts.common("cpr_refused"), kind="error")] + again)
         if pending.get("kind") == "star_text":
             return self._draft_star(state, text, today)
+        if pending.get("kind") == "star_confirm":
+            return self._star_decision(state, text, today)
         if pending.get("kind") == "confirm_date":
             return self._confirm(state, text, today)
         position = self.position(state, today)
@@ -215,8 +241,11 @@ class Conversation:
 
     def current_options(self, state: DialogueState, today: date) -> tuple[tuple[str, str], ...]:
         """The (value, label) choices open right now: a pending confirmation's, or the current question's."""
-        if (state.pending or {}).get("kind") == "confirm_date":
+        kind = (state.pending or {}).get("kind")
+        if kind == "confirm_date":
             return self.texts.yes_no()
+        if kind == "star_confirm":
+            return self._star_options()
         position = self.position(state, today)
         if position.question is None or position.question.kind == "date":
             return ()
@@ -224,8 +253,11 @@ class Conversation:
 
     def choose(self, state: DialogueState, value: str, today: date) -> Turn:
         """Take a pressed option (a canonical value) for the current question or a pending confirmation."""
-        if (state.pending or {}).get("kind") == "confirm_date":
+        kind = (state.pending or {}).get("kind")
+        if kind == "confirm_date":
             return self._confirm(state, "ja" if value == "yes" else "nej", today)
+        if kind == "star_confirm":
+            return self._star_decision(state, value, today)
         position = self.position(state, today)
         if position.question is None:
             return Turn(state, self.prompt(state, today))
@@ -300,6 +332,8 @@ class Conversation:
                 return self._draft_star(state, rest.strip(), today)
             state.pending = {"kind": "star_text"}
             return Turn(state, [Reply(self.texts.common("star_prompt"))])
+        if name in _FAQ:
+            return Turn(state, [self._faq(rest.strip())] + self.prompt(state, today, brief=True))
         if name in _CANCEL and state.pending:
             kind = state.pending.get("kind")
             state.pending = None
@@ -381,7 +415,43 @@ class Conversation:
             words=words, municipality=self.municipality)
 
     def _draft_star(self, state: DialogueState, words: str, today: date) -> Turn:
-        state.pending = None
         subject, body = self.star_draft(state, words, today)
-        reply = Reply(self.texts.common("star_draft", to=STAR_ADDRESS, subject=subject, body=body), kind="draft")
-        return Turn(state, [reply] + self.prompt(state, today, brief=True), star_draft=(subject, body))
+        position = self.position(state, today)
+        flow = self.flow(state)
+        draft = Draft(subject=subject, body=body, words=words, situation=flow.title, flow=flow.id,
+                      gap=position.outcome.gap if position.outcome else None, programme=self.rulebook.programme.id)
+        state.pending = {"kind": "star_confirm"}
+        state.step += 1
+        reply = Reply(self.texts.common("star_draft", to=STAR_ADDRESS, subject=subject, body=body),
+                      options=self._star_options(), kind="draft")
+        return Turn(state, [reply], star_draft=draft)
+
+    def _star_options(self) -> tuple[tuple[str, str], ...]:
+        return tuple((value, to_plain(self.texts.common(f"star_{value}"))) for value in ("send", "edit", "cancel"))
+
+    def _star_decision(self, state: DialogueState, text: str, today: date) -> Turn:
+        """Send, edit or cancel the drafted question."""
+        typed = normalise(text)
+        options = self._star_options()
+        choice = next((value for index, (value, label) in enumerate(options, start=1)
+                       if typed in (value, str(index), normalise(label))), None)
+        if choice is None and parse_yes_no(text) is not None:
+            choice = "send" if parse_yes_no(text) else "cancel"
+        if choice is None:
+            return Turn(state, [Reply(self.texts.common("star_confirm_again"), options=options, kind="draft")])
+        question = (state.pending or {}).get("question")
+        state.step += 1
+        if choice == "edit":
+            state.pending = {"kind": "star_text"}
+            return Turn(state, [Reply(self.texts.common("star_prompt"))])
+        state.pending = None
+        if choice == "cancel":
+            return Turn(state, [Reply(self.texts.common("star_cancelled"))] + self.prompt(state, today, brief=True))
+        return Turn(state, self.prompt(state, today, brief=True), star_send=int(question) if question else None)
+
+    def _faq(self, words: str) -> Reply:
+        entries = self.answers.search(words) if self.answers else []
+        if not entries:
+            return Reply(self.texts.common("faq_none", words=words))
+        shown = [{"subject": e["subject"], "answer": e["answer"], "answered": _answered_day(e)} for e in entries]
+        return Reply(self.texts.common("faq_results", entries=shown))

@@ -3,6 +3,8 @@ conversation layer and the templates; every answer is committed to SQLite before
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import sqlite3
 import time
@@ -18,19 +20,21 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
-from bot.config import Settings
+from bot.config import MailSettings, Settings, read_mail_settings
 from bot.logdesk import Desk
+from bot.stardesk import StarDesk, attach_draft, delivery_reply
 from bot.conversation import Conversation, DialogueState, Reply, Turn, current_day
 from bot.texts import Texts, to_plain
 from flows.engine import Rulebook, load_rulebook
 from storage import log as decision_log
+from storage import star as star_questions
 from storage.db import open_database
 from storage.records import Staff, load_dialogue, record_turn
 
 log = logging.getLogger("ungebot.telegram")
 
 CALLBACK_VERSION = "1"
-COMMANDS = ("start", "tilbage", "forfra", "hjaelp", "star")  # Telegram allows only a-z, 0-9 and _ in commands
+COMMANDS = ("start", "tilbage", "forfra", "hjaelp", "star", "faq")  # Telegram allows only a-z, 0-9 and _ in commands
 MESSAGE_LIMIT = 4096
 REFUSAL_INTERVAL = 3600.0  # a stranger is told no at most once an hour
 REFUSAL_MEMORY = 10_000  # strangers remembered (in memory only) for that purpose
@@ -74,13 +78,16 @@ class TelegramBot:
     """Handlers for one Application. Holds the rulebook, texts and database; nothing per dialogue."""
 
     def __init__(self, settings: Settings, rulebook: Rulebook | None = None,
-                 db: sqlite3.Connection | None = None) -> None:
+                 db: sqlite3.Connection | None = None, mail: MailSettings | None = None) -> None:
         self.settings = settings
         self.rulebook = rulebook or load_rulebook()
         self.texts = Texts(self.rulebook)
-        self.conversation = Conversation(self.rulebook, self.texts, settings.municipality)
         self.db = db if db is not None else open_database(settings.database)
+        self.mail = mail or read_mail_settings()
+        self.star = StarDesk(self.db, self.mail)
+        self.conversation = Conversation(self.rulebook, self.texts, settings.municipality, answers=self.star)
         self._refused: OrderedDict[int, float] = OrderedDict()
+        self._retry_task: asyncio.Task[None] | None = None
         self.desk = Desk(self.rulebook, self.texts)
         self._labels = {name: to_plain(self.texts.common(f"button_{name}")) for name in ("new", "back", "star", "today")}
 
@@ -88,7 +95,7 @@ class TelegramBot:
     def build(self, request: BaseRequest | None = None, updates_request: BaseRequest | None = None,
               rate_limiter: bool = True) -> Application:  # type: ignore[type-arg]
         """An Application with our handlers; requests can be replaced (offline tests, a fake Bot API)."""
-        builder = Application.builder().token(self.settings.token).post_init(self._post_init)
+        builder = Application.builder().token(self.settings.token).post_init(self._post_init).post_stop(self._post_stop)
         if self.settings.api_url:
             builder = builder.base_url(self.settings.api_url)
         if request is not None:
@@ -111,6 +118,24 @@ class TelegramBot:
             await application.bot.set_my_commands(commands)
         except TelegramError as exc:  # the menu is a convenience; the bot works without it
             log.warning("setMyCommands failed: %s", type(exc).__name__)
+        if self.mail.smtp:  # our own task, stopped in _post_stop (PTB only manages tasks made while running)
+            self._retry_task = asyncio.create_task(self._retry_queued(), name="ungebot: send queued questions")
+
+    async def _post_stop(self, application: Application) -> None:  # type: ignore[type-arg]
+        if self._retry_task is not None:
+            self._retry_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._retry_task
+            self._retry_task = None
+
+    async def _retry_queued(self) -> None:
+        """Every few minutes, try the questions that could not be sent again (stops with the application)."""
+        while True:
+            await asyncio.sleep(self.mail.retry_seconds)
+            for question in star_questions.queued(self.db):
+                message = self.star.message(question)
+                error = await asyncio.to_thread(self.star.attempt, message)
+                self.star.record(question["id"], message, error)
 
     # -- who gets in ----------------------------------------------------------------------------------------------------
     async def _gate(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -203,8 +228,12 @@ class TelegramBot:
                                                       + self.conversation.prompt(state, today, brief=True)))
             return
         await self._safe_answer(update)
-        # A pressed question is replaced by what comes next; an outcome is never overwritten.
-        on_question = bool(state.pending) or self.conversation.position(state, today).question is not None
+        # A pressed question is replaced by what comes next; an outcome or a draft for STAR is never overwritten.
+        pending = (state.pending or {}).get("kind")
+        on_question = pending == "confirm_date" or (
+            not pending and self.conversation.position(state, today).question is not None)
+        if pending == "star_confirm":
+            await self._clear_keyboard(update)
         _, action, argument = parsed
         label, turn = self._act(state, action, argument, today)
         if turn is None:  # a button of ours that no longer means anything: show where the dialogue is
@@ -236,6 +265,7 @@ class TelegramBot:
         """Commit the turn (decision and state, one transaction) before anything is sent.
 
         A turn that changed nothing (help, an unreadable answer) has nothing to commit; redelivery of it is harmless."""
+        attach_draft(self.star, staff, turn)
         state = turn.state.to_dict()
         if turn.decision is None and before is not None and state == before:
             return
@@ -252,9 +282,21 @@ class TelegramBot:
             parts.insert(0, f"<i>{self.texts.common('chosen', label=chosen)}</i>")
         return "\n\n".join(parts), self._keyboard(kept[-1], turn.state) if kept else None
 
+    async def _send_to_star(self, turn: Turn) -> None:
+        """A confirmed question: queued (committed), then sent by SMTP in a thread; the outcome is told first."""
+        if turn.star_send is None:
+            return
+        message, delivery = self.star.confirm(turn.star_send)
+        if delivery is None:
+            assert message is not None
+            error = await asyncio.to_thread(self.star.attempt, message)
+            delivery = self.star.record(turn.star_send, message, error)
+        turn.replies.insert(0, delivery_reply(self.texts, delivery, self.mail.recipient, with_link=False))
+
     async def _deliver(self, update: Update, context: ContextTypes.DEFAULT_TYPE, turn: Turn, edit: bool = False,
                        chosen: str | None = None) -> None:
         """Show the turn: by editing the pressed message in place, or as a new message."""
+        await self._send_to_star(turn)
         text, markup = self._compose(turn, chosen)
         query = update.callback_query
         if edit and query is not None and query.message is not None and len(text) <= MESSAGE_LIMIT:
@@ -328,6 +370,7 @@ def run_telegram() -> int:
 
     try:
         settings = read_settings()
+        mail = read_mail_settings()
     except ConfigError as exc:
         print(f"ungebot telegram: {exc}", file=sys.stderr)
         return 2
@@ -335,7 +378,7 @@ def run_telegram() -> int:
     logging.getLogger("httpx").setLevel(logging.WARNING)  # its INFO lines would print the token in URLs
     if not settings.allowed_users and not settings.support_users:
         log.warning("UNGEBOT_ALLOWED_USERS and UNGEBOT_SUPPORT_USERS are empty: everyone will be refused")
-    bot = TelegramBot(settings)
+    bot = TelegramBot(settings, mail=mail)
     bot.build().run_polling(allowed_updates=[Update.MESSAGE, Update.CALLBACK_QUERY])
     return 0
 

@@ -21,9 +21,13 @@ _TAG = re.compile(r"<[^>]+>")
 _BLANK_LINES = re.compile(r"\n{3,}")
 
 
+_LINK = re.compile(r'<a href="([^"]*)">(.*?)</a>', re.DOTALL)
+
+
 def to_plain(text: str) -> str:
-    """The terminal form of an HTML message: tags dropped, entities read back."""
+    """The terminal form of an HTML message: links as 'text: address', other tags dropped, entities read back."""
     text = re.sub(r"<br\s*/?>", "\n", text)
+    text = _LINK.sub(lambda match: f"{match.group(2)}: {match.group(1)}", text)
     return _BLANK_LINES.sub("\n\n", html.unescape(_TAG.sub("", text))).strip()
 
 

@@ -61,3 +61,19 @@ def m004_decided_on(db: Database) -> None:
 def m005_staff_name_index(db: Database) -> None:
     """`log list --user` by display name, newest first, straight from an index."""
     db.table("decisions").create_index(["staff_name", "time"])
+
+
+@MIGRATIONS()
+def m006_star_questions(db: Database) -> None:
+    """Questions for STAR: stored before anything is sent (draft → queued → sent → answered), searchable once answered."""
+    questions = db.table("star_questions")
+    questions.create({
+        "id": int, "created": str, "updated": str, "status": str, "channel": str, "staff_id": str, "staff_name": str,
+        "programme": str, "flow": str, "gap": str, "situation": str, "subject": str, "body": str, "words": str,
+        "recipient": str, "sent_at": str, "sent_via": str, "attempts": int, "last_error": str, "eml_path": str,
+        "answer": str, "answered_at": str, "answered_by": str,
+    }, pk="id", not_null={"created", "updated", "status", "subject", "body"}, defaults={"attempts": 0})
+    questions.create_index(["status", "id"])
+    questions.create_index(["gap", "status"])
+    questions.enable_fts(["subject", "words", "answer", "situation"], fts_version="FTS5", create_triggers=True,
+                         tokenize="unicode61 remove_diacritics 0")

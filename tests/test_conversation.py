@@ -86,8 +86,9 @@ def test_star_draft_holds_the_case_and_the_gap(conversation: Conversation) -> No
     turn = say(conversation, state, "8")
     assert turn.decision is not None and turn.decision.flow == "early_pension"
     turn = say(conversation, turn.state, "/star Skal markøren have slutdato?")
-    assert turn.star_draft is not None
-    subject, body = turn.star_draft
+    assert turn.star_draft is not None and turn.star_draft.gap == "X-1"
+    subject, body = turn.star_draft.subject, turn.star_draft.body
+    assert turn.state.pending == {"kind": "star_confirm"}
     assert "førtidspension" in subject
     assert "Skal markøren have slutdato?" in body and "Testkommune" in body
     assert "Det siger den ikke:" in body and "Får førtidspension" in body

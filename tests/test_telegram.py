@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from telegram import Update
 
-from bot.config import Settings
+from bot.config import Settings, read_mail_settings
 from bot.telegram_bot import TelegramBot, callback, parse_callback, split_message
 from storage.db import open_database
 
@@ -27,7 +27,8 @@ class Harness:
         self.db_path = db_path
         settings = Settings(token="123:TEST", api_url=None, allowed_users=frozenset({CASEWORKER}),
                             support_users=frozenset({SUPPORT}), database=db_path, municipality="Testkommune")
-        self.bot = TelegramBot(settings, db=open_database(db_path))
+        mail = read_mail_settings(environ={"UNGEBOT_OUTBOX": str(db_path.parent / "outbox")})
+        self.bot = TelegramBot(settings, db=open_database(db_path), mail=mail)
         request = OfflineRequest(self.fake)
         self.app = self.bot.build(request=request, updates_request=request, rate_limiter=rate_limiter)
 
@@ -225,7 +226,13 @@ async def test_outcome_buttons_new_case_and_star(harness: Harness) -> None:
     sent = await harness.click(sent[-1], "Spørg STAR")
     assert "Skriv dit spørgsmål til STAR" in sent[-1]["text"]
     sent = await harness.send("Skal markøren have en slutdato, når den unge er i job?")
-    assert "star@star.dk" in sent[0]["text"] and "Testkommune" in sent[0]["text"]
+    draft = sent[0]
+    assert "star@star.dk" in draft["text"] and "Testkommune" in draft["text"]
+    assert harness.rows("select status, gap from star_questions") == [("draft", "X-13")]
+    sent = await harness.click(draft, "Send til STAR")
+    assert "Send det fra din egen mail til star@star.dk" in sent[-1]["text"]
+    assert harness.rows("select status, sent_via from star_questions") == [("sent", "mailto")]
+    assert "reply_markup" not in harness.fake.messages[draft["message_id"]], "the draft cannot be sent twice"
     sent = await harness.click(sent[-1], "Ny sag")
     assert "Hvad er der sket med den unge?" in sent[-1]["text"]
 
@@ -233,7 +240,7 @@ async def test_outcome_buttons_new_case_and_star(harness: Harness) -> None:
 async def test_commands_registered_with_danish_descriptions(harness: Harness) -> None:
     await harness.bot._post_init(harness.app)
     commands = harness.fake.called("setMyCommands")[-1]["commands"]
-    assert [c["command"] for c in commands] == ["start", "tilbage", "forfra", "hjaelp", "star"]
+    assert [c["command"] for c in commands] == ["start", "tilbage", "forfra", "hjaelp", "star", "faq"]
     assert all(c["description"] and c["description"][0].isupper() for c in commands)
 
 

@@ -22,7 +22,7 @@ from bot.telegram_bot import TelegramBot
 from storage.db import open_database
 
 from tests.conftest import ROOT
-from tests.fake_telegram import FakeBotApiServer, FakeTelegram, callback_update, message_update, press
+from tests.fake_telegram import FakeBotApiServer, FakeTelegram, buttons, callback_update, message_update, press
 
 TOKEN = "123456:E2E-TEST"
 CASEWORKER, STRANGER = 111, 555
@@ -44,6 +44,7 @@ async def stop_bot(application: Application) -> None:  # type: ignore[type-arg]
     assert application.updater is not None
     await application.updater.stop()
     await application.stop()
+    await application.post_stop(application)  # type: ignore[misc]
     await application.shutdown()
 
 
@@ -157,3 +158,32 @@ async def test_killing_the_bot_process_mid_dialogue_loses_no_acknowledged_answer
         _, stderr = process.communicate(timeout=20)
     assert TOKEN not in stderr.decode(), "the token must never reach the log"
     assert "Traceback" not in stderr.decode()
+
+
+async def test_asking_star_from_telegram_end_to_end(server: FakeBotApiServer, private_database: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.test_star import SmtpServer, free_port
+
+    port = free_port()
+    monkeypatch.setenv("UNGEBOT_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("UNGEBOT_SMTP_PORT", str(port))
+    monkeypatch.setenv("UNGEBOT_SMTP_FROM", "ungebot@testkommune.dk")
+    smtp = SmtpServer(port)
+    smtp.start()
+    fake = server.fake
+    application = await start_bot(server.base_url, private_database)
+    try:
+        menu = await say(fake, "/start", "Hvad er der sket")
+        outcome = await click(fake, menu, "Får førtidspension", "Vejledningen giver ingen regel")
+        await click(fake, outcome, "Spørg STAR", "Skriv dit spørgsmål til STAR")
+        draft = await say(fake, "Skal markøren have en slutdato ved førtidspension?", "Udkast til spørgsmål")
+        assert [label for label, _ in buttons(draft)] == ["Send til STAR", "Ret teksten", "Annullér"]
+        await click(fake, draft, "Send til STAR", "er sendt til star@star.dk")
+        (message,) = smtp.inbox.messages()
+        assert "Skal markøren have en slutdato ved førtidspension?" in message.get_content()
+        assert sqlite3.connect(private_database).execute(
+            "select status, channel, staff_id from star_questions").fetchall() == [("sent", "telegram", str(CASEWORKER))]
+    finally:
+        await stop_bot(application)
+        smtp.stop()
+

@@ -1,0 +1,189 @@
+"""`ungebot star …`: ask STAR from a script, send what is queued, and keep STAR's answers (the FAQ)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from bot.config import ConfigError, read_mail_settings
+from bot.conversation import Conversation, DialogueState, Segment, current_day
+from bot.decide import DecideError, _pairs
+from bot.stardesk import StarDesk, delivery_reply
+from bot.texts import Texts, to_plain
+from flows.answers import parse_answer
+from flows.engine import load_rulebook
+from flows.errors import AnswerError
+from flows.privacy import contains_cpr
+from storage import star
+from storage.db import open_database, open_existing
+from storage.records import Staff
+
+
+class Refused(Exception):
+    """Bad input: the Danish message, exit 2; nothing is stored."""
+
+
+def add_parsers(commands: Any) -> None:
+    """The `star` sub-commands."""
+    parser = commands.add_parser("star", help="Spørgsmål til STAR: ask, send-queued, list, show, answer.")
+    sub = parser.add_subparsers(dest="star_command", metavar="HANDLING", required=True)
+    ask = sub.add_parser("ask", help="lav, gem og send et spørgsmål til STAR ud fra en sag")
+    ask.add_argument("flow", help="forløbets id, fx early_pension")
+    ask.add_argument("--answer", "-a", action="append", default=[], metavar="ID=TEKST", help="sagens svar indtil nu")
+    ask.add_argument("--text", required=True, help="spørgsmålet med dine egne ord (ingen navne, ingen CPR-numre)")
+    ask.add_argument("--yes", action="store_true", help="send uden at spørge")
+    sub.add_parser("send-queued", help="send de spørgsmål, der venter (kræver UNGEBOT_SMTP_HOST)")
+    listing = sub.add_parser("list", help="spørgsmålene, nyeste først")
+    listing.add_argument("--status", choices=star.STATUSES)
+    sub.add_parser("show", help="ét spørgsmål med mail og svar").add_argument("id")
+    answer = sub.add_parser("answer", help="registrér STARs svar (fra en fil eller standard input)")
+    answer.add_argument("id")
+    answer.add_argument("--file", help="filen med svaret (ellers læses standard input)")
+    answer.add_argument("--by", help="hvem der registrerer svaret (ellers dit login)")
+
+
+def run_star(args: argparse.Namespace) -> int:
+    """Dispatch `ungebot star HANDLING`."""
+    try:
+        return _run(args)
+    except (Refused, ConfigError) as refusal:
+        print(str(refusal), file=sys.stderr)
+        return 2
+
+
+def _run(args: argparse.Namespace) -> int:
+    from bot.console import terminal_staff
+
+    command = args.star_command
+    mail = read_mail_settings()
+    rulebook = load_rulebook()
+    texts = Texts(rulebook)
+    if command == "ask":
+        return _ask(args, rulebook, texts, mail)
+    desk = StarDesk(open_existing(), mail)
+    if command == "send-queued":
+        if not mail.smtp:
+            raise Refused("UNGEBOT_SMTP_HOST er ikke sat, så der kan ikke sendes noget (se README: »Spørgsmål til STAR«).")
+        deliveries = desk.send_queued()
+        for delivery in deliveries:
+            print(to_plain(delivery_reply(texts, delivery, mail.recipient, with_link=False).text))
+        waiting = sum(delivery.status == "queued" for delivery in deliveries)
+        print(f"{len(deliveries) - waiting} sendt, {waiting} venter stadig.")
+        return 1 if waiting else 0
+    if command == "list":
+        rows = star.find(desk.conn, args.status)
+        print(_table(rows) if rows else "Ingen spørgsmål.")
+        return 0
+    question = star.get(desk.conn, _id(args.id))
+    if question is None:
+        raise Refused(f"Der er intet spørgsmål med id {args.id}.")
+    if command == "show":
+        print(_show(question))
+        return 0
+    # answer
+    if question["status"] == "draft":
+        raise Refused(f"Spørgsmål {question['id']} er aldrig sendt (det er et udkast); det kan ikke have et svar.")
+    text = _read_answer(args.file)
+    if contains_cpr(text):
+        raise Refused("Svaret ser ud til at indeholde et CPR-nummer. Det gemmes ikke; fjern det og prøv igen.")
+    star.record_answer(desk.conn, question["id"], text, args.by or terminal_staff().staff_id)
+    print(f"STARs svar på spørgsmål {question['id']} er gemt og kan nu findes med /faq.")
+    return 0
+
+
+def _ask(args: argparse.Namespace, rulebook: Any, texts: Texts, mail: Any) -> int:
+    from bot.console import terminal_staff
+
+    raw = _checked_answers(args)
+    if contains_cpr(args.text) or any(contains_cpr(value) for value in raw.values()):
+        raise Refused("Teksten ser ud til at indeholde et CPR-nummer. Intet er gemt; skriv den uden CPR-nummer.")
+    if not args.text.strip():
+        raise Refused("--text er tom: skriv spørgsmålet med dine egne ord.")
+    conversation = Conversation(rulebook, texts, mail_municipality())
+    state = DialogueState([Segment(args.flow)])
+    today = current_day()
+    position = conversation.position(state, today)
+    while position.question is not None and position.question.id in raw:
+        question = position.question
+        labels = texts.option_labels(position.flow, question) if question.kind != "date" else {}
+        try:
+            value = parse_answer(question, raw[question.id], today, labels)
+            position = position.flow.step(position, value, today)
+        except AnswerError as error:
+            raise Refused(f"{question.id}: {to_plain(texts.error(error, position.flow, question, position.answers))}")
+        state.segments[-1].answers[question.id] = value
+    turn = conversation.handle(state, f"/star {args.text.strip()}", today)
+    assert turn.star_draft is not None
+    desk = StarDesk(open_database(), mail)
+    staff = terminal_staff()
+    question_id = desk.store_draft(Staff("cli", staff.staff_id, staff.name), turn.star_draft)
+    print(f"Emne: {turn.star_draft.subject}\n\n{turn.star_draft.body}")
+    if not args.yes:
+        print("Send til STAR? (ja/nej) ", end="", flush=True)
+        if (sys.stdin.readline().strip().lower() or "nej") not in ("ja", "j", "yes", "y"):
+            print(f"Ikke sendt. Udkastet er gemt som spørgsmål {question_id}.")
+            return 0
+    delivery = desk.send_now(question_id)
+    print(to_plain(delivery_reply(texts, delivery, mail.recipient, with_link=True).text))
+    if delivery.eml_path:
+        print(to_plain(texts.common("star_copy_saved", path=str(delivery.eml_path))))
+    return 1 if delivery.status == "queued" else 0
+
+
+def mail_municipality() -> str:
+    """The municipality named in drafts (UNGEBOT_MUNICIPALITY, or ungebot.toml)."""
+    from bot.config import read_values
+
+    return read_values()["UNGEBOT_MUNICIPALITY"].strip()
+
+
+def _checked_answers(args: argparse.Namespace) -> dict[str, str]:
+    rulebook = load_rulebook()
+    if args.flow not in rulebook.flows:
+        raise Refused(f"Ukendt forløb »{args.flow}«. Kendte forløb: {', '.join(rulebook.flows)}.")
+    try:
+        raw = _pairs(args.answer)
+    except DecideError as error:
+        raise Refused(error.message) from None
+    unknown = sorted(set(raw) - set(rulebook.flow(args.flow).spec.questions))
+    if unknown:
+        raise Refused(f"Forløbet »{args.flow}« har ikke spørgsmålet {', '.join(unknown)}.")
+    return raw
+
+
+def _id(text: str) -> int:
+    if not str(text).isdigit():
+        raise Refused(f"id skal være et helt tal (fik »{text}«).")
+    return int(text)
+
+
+def _read_answer(path: str | None) -> str:
+    try:
+        text = open(path, encoding="utf-8").read() if path else sys.stdin.read()
+    except OSError as exc:
+        raise Refused(f"Kan ikke læse {path}: {exc.strerror}.") from None
+    if not text.strip():
+        raise Refused("Svaret er tomt.")
+    return text.strip()
+
+
+def _table(rows: list[dict[str, Any]]) -> str:
+    lines = [f"{'id':>4}  {'oprettet':<10}  {'status':<8}  {'forsøg':>6}  {'forløb':<13}  emne"]
+    for row in rows:
+        subject = row["subject"].split(": ", 1)[-1]
+        lines.append(f"{row['id']:>4}  {row['created'][:10]:<10}  {row['status']:<8}  {row['attempts'] or 0:>6}  "
+                     f"{row['flow'] or '–':<13}  {subject[:70]}")
+    return "\n".join(lines)
+
+
+def _show(row: dict[str, Any]) -> str:
+    parts = [f"Spørgsmål {row['id']} · {row['status']} · oprettet {row['created']} af {row['staff_name'] or '–'} "
+             f"({row['staff_id']}, {row['channel']})",
+             f"Til: {row['recipient']}" + (f" · sendt {row['sent_at']} ({row['sent_via']})" if row['sent_at'] else ""),
+             f"Emne: {row['subject']}", "", row["body"]]
+    if row["last_error"] and row["status"] == "queued":
+        parts.append(f"Seneste fejl ({row['attempts']} forsøg): {row['last_error']}")
+    if row["answer"]:
+        parts += ["", f"STARs svar ({row['answered_at']}, registreret af {row['answered_by']}):", row["answer"]]
+    return "\n".join(parts)
