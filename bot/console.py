@@ -9,7 +9,8 @@ import sys
 from typing import TextIO
 
 from bot.config import read_mail_settings
-from bot.conversation import Conversation, Reply, Turn, current_day
+from bot.conversation import Conversation
+from bot.dialogue import Reply, Turn, current_day
 from bot.stardesk import StarDesk, attach_draft, delivery_reply
 from bot.texts import Texts, to_plain
 from flows.engine import load_rulebook
@@ -42,7 +43,8 @@ def run_chat(stdin: TextIO = sys.stdin, out: TextIO = sys.stdout) -> int:
     mail = read_mail_settings()
     desk = StarDesk(db, mail)
     texts = Texts(rulebook)
-    conversation = Conversation(rulebook, texts, os.environ.get("UNGEBOT_MUNICIPALITY", ""), answers=desk)
+    conversation = Conversation(rulebook, texts, os.environ.get("UNGEBOT_MUNICIPALITY", ""), answers=desk,
+                                recipient=mail.recipient)
     staff = terminal_staff()
     interactive = stdin.isatty() and out.isatty()
     stored = load_dialogue(db, staff)

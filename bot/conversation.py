@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Protocol
+from typing import Any
 
 from flows.answers import normalise, parse_answer, parse_yes_no
-from flows.dates import format_date, today_in_copenhagen
+from flows.dates import format_date
 from flows.engine import Flow, Position, Rulebook, distance_warning
 from flows.errors import AnswerError
 from flows.privacy import contains_cpr
-from storage.star import Draft
 
-from bot.texts import Texts, to_plain
+from bot.config import STAR_ADDRESS
+from bot.dialogue import STATE_VERSION, Decision, DialogueState, Reply, Segment, Turn
+from bot.star_steps import StarAnswers, StarSteps, answered_day
 
-STATE_VERSION = 1
-STAR_ADDRESS = "star@star.dk"
+from bot.texts import Texts
+
 _NEW_CASE = {"ny", "ny sag", "ja", "ja tak", "j", "forfra", "start"}
 _BACK = {"/tilbage", "/back", "/fortryd"}
 _RESTART = {"/forfra", "/ny", "/start", "/reset"}
@@ -27,98 +26,16 @@ _CANCEL = {"/annuller", "/cancel", "/stop"}
 _FAQ = {"/faq", "/svar"}
 
 
-def _answered_day(entry: dict[str, Any]) -> str:
-    """The Danish date STAR's answer was recorded."""
-    stamp = entry.get("answered_at") or ""
-    return format_date(date.fromisoformat(stamp[:10])) if stamp else ""
-
-
-def current_day() -> date:
-    """Today in Denmark; UNGEBOT_TODAY (an ISO date) pins it for training cases and tests."""
-    pinned = os.environ.get("UNGEBOT_TODAY")
-    return date.fromisoformat(pinned) if pinned else today_in_copenhagen()
-
-
-@dataclass
-class Segment:
-    """The answers given in one flow, in the order they were given."""
-
-    flow: str
-    answers: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass
-class DialogueState:
-    """Everything a dialogue needs to resume: its flows and answers, a pending confirmation, a step counter."""
-
-    segments: list[Segment]
-    pending: dict[str, str] | None = None
-    step: int = 0
-    last_update: int = 0  # the newest Telegram update applied, so a redelivered update is not applied twice
-    # Walks already made during this turn, by (flow, answers, today); never stored, gone with the turn.
-    positions: dict[tuple[Any, ...], Position] = field(default_factory=dict, repr=False, compare=False)
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form, for storage."""
-        return {"v": STATE_VERSION, "step": self.step, "pending": self.pending, "last_update": self.last_update,
-                "segments": [{"flow": s.flow, "answers": list(s.answers.items())} for s in self.segments]}
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "DialogueState":
-        """Read a stored state back."""
-        segments = [Segment(s["flow"], dict(s["answers"])) for s in data["segments"]]
-        return cls(segments=segments, pending=data.get("pending"), step=int(data.get("step", 0)),
-                   last_update=int(data.get("last_update", 0)))
-
-
-@dataclass(frozen=True)
-class Reply:
-    """One message to show: HTML text and, for a question, the options as (value, label)."""
-
-    text: str
-    options: tuple[tuple[str, str], ...] = ()
-    kind: str = "info"
-    today_button: bool = False
-
-
-@dataclass(frozen=True)
-class Decision:
-    """A finished dialogue, ready for the decision log."""
-
-    flow: str
-    answers: list[dict[str, str]]
-    outcome: dict[str, Any]
-    decided_on: date
-
-
-@dataclass
-class Turn:
-    """The result of one input: the new state, what to show, and a decision to log if the dialogue ended."""
-
-    state: DialogueState
-    replies: list[Reply]
-    decision: Decision | None = None
-    star_draft: Draft | None = None  # to store now; its id goes into state.pending["question"]
-    star_send: int | None = None  # the stored question the caseworker confirmed
-
-
-class StarAnswers(Protocol):
-    """Where STAR's recorded answers are looked up (the adapters pass storage-backed ones)."""
-
-    def for_gap(self, gap: str) -> dict[str, Any] | None: ...
-
-    def search(self, words: str) -> list[dict[str, Any]]: ...
-
-
-class Conversation:
+class Conversation(StarSteps):
     """Runs dialogues over a rulebook; holds no per-dialogue data (the state travels in and out)."""
 
     def __init__(self, rulebook: Rulebook, texts: Texts, municipality: str = "",
-                 answers: StarAnswers | None = None) -> None:
+                 answers: StarAnswers | None = None, recipient: str = STAR_ADDRESS) -> None:
         self.rulebook = rulebook
         self.texts = texts
         self.municipality = municipality or "(kommune ikke angivet)"
         self.answers = answers
+        self.recipient = recipient  # where questions for STAR go (UNGEBOT_STAR_EMAIL)
 
     def decision_record(self, turn: Turn) -> tuple[str, str, str, list[dict[str, str]], dict[str, Any], str] | None:
         """The turn's decision as storage.records.record_turn takes it, or None."""
@@ -198,7 +115,7 @@ class Conversation:
         earlier = self.answers.for_gap(position.outcome.gap) if self.answers and position.outcome.gap else None
         if earlier:  # STAR has answered this gap before: that answer comes first
             text = self.texts.common("earlier_answer", answer=earlier["answer"],
-                                     answered=_answered_day(earlier)) + "\n\n" + text
+                                     answered=answered_day(earlier)) + "\n\n" + text
         return Reply(text, kind="outcome")
 
     # -- input ------------------------------------------------------------------------------------------------------
@@ -373,19 +290,6 @@ class Conversation:
         assert position.question is not None
         return self.texts.option_labels(position.flow, position.question)
 
-    def case_summary(self, state: DialogueState, today: date) -> list[tuple[str, str]]:
-        """Each question asked so far in plain Danish, with the answer as it was shown."""
-        lines = []
-        for segment in state.segments:
-            flow = self.rulebook.flow(segment.flow)
-            for question_id, value in segment.answers.items():
-                question = flow.question(question_id)
-                if question is None:
-                    continue
-                text = to_plain(self.texts.question(flow, question, segment.answers)).replace("\n", " ")
-                lines.append((text, self._shown(flow, question_id, value, segment.answers)))
-        return lines
-
     def _shown(self, flow: Flow, question_id: str, value: str, answers: dict[str, str]) -> str:
         """An answer as the caseworker saw it: a Danish date or the option's label."""
         question = flow.spec.questions[question_id]
@@ -396,62 +300,3 @@ class Conversation:
     def _carried_text(self, state: DialogueState) -> str:
         flow, answers = self.flow(state), state.segments[-1].answers
         return ", ".join(self._shown(flow, q, v, answers) for q, v in answers.items())
-
-    def star_draft(self, state: DialogueState, words: str, today: date) -> tuple[str, str]:
-        """Subject and body of a question to STAR, drafted from the case so far and the caseworker's words."""
-        position = self.position(state, today)
-        outcome = position.outcome
-        flow = self.flow(state)
-        sources = list(outcome.sources) if outcome else sorted(
-            {flow.spec.questions[q].source for q in position.answers} | {flow.spec.source})
-        return self.texts.star_email(
-            situation=flow.title, answers=self.case_summary(state, today),
-            outcome=to_plain(self.texts.outcome(flow, outcome, position.answers)).split("\n", 1)[0]
-            if outcome else None,
-            warnings=[to_plain(self.texts.env.get_template("common/warnings.j2").render(warning=w))
-                      for w in (outcome.warnings if outcome else ())],
-            sources=[s.replace("000: ", "") for s in sources],
-            gap=self.texts.gap(outcome.gap) if outcome and outcome.gap else None,
-            words=words, municipality=self.municipality)
-
-    def _draft_star(self, state: DialogueState, words: str, today: date) -> Turn:
-        subject, body = self.star_draft(state, words, today)
-        position = self.position(state, today)
-        flow = self.flow(state)
-        draft = Draft(subject=subject, body=body, words=words, situation=flow.title, flow=flow.id,
-                      gap=position.outcome.gap if position.outcome else None, programme=self.rulebook.programme.id)
-        state.pending = {"kind": "star_confirm"}
-        state.step += 1
-        reply = Reply(self.texts.common("star_draft", to=STAR_ADDRESS, subject=subject, body=body),
-                      options=self._star_options(), kind="draft")
-        return Turn(state, [reply], star_draft=draft)
-
-    def _star_options(self) -> tuple[tuple[str, str], ...]:
-        return tuple((value, to_plain(self.texts.common(f"star_{value}"))) for value in ("send", "edit", "cancel"))
-
-    def _star_decision(self, state: DialogueState, text: str, today: date) -> Turn:
-        """Send, edit or cancel the drafted question."""
-        typed = normalise(text)
-        options = self._star_options()
-        choice = next((value for index, (value, label) in enumerate(options, start=1)
-                       if typed in (value, str(index), normalise(label))), None)
-        if choice is None and parse_yes_no(text) is not None:
-            choice = "send" if parse_yes_no(text) else "cancel"
-        if choice is None:
-            return Turn(state, [Reply(self.texts.common("star_confirm_again"), options=options, kind="draft")])
-        question = (state.pending or {}).get("question")
-        state.step += 1
-        if choice == "edit":
-            state.pending = {"kind": "star_text"}
-            return Turn(state, [Reply(self.texts.common("star_prompt"))])
-        state.pending = None
-        if choice == "cancel":
-            return Turn(state, [Reply(self.texts.common("star_cancelled"))] + self.prompt(state, today, brief=True))
-        return Turn(state, self.prompt(state, today, brief=True), star_send=int(question) if question else None)
-
-    def _faq(self, words: str) -> Reply:
-        entries = self.answers.search(words) if self.answers else []
-        if not entries:
-            return Reply(self.texts.common("faq_none", words=words))
-        shown = [{"subject": e["subject"], "answer": e["answer"], "answered": _answered_day(e)} for e in entries]
-        return Reply(self.texts.common("faq_results", entries=shown))

@@ -7,7 +7,7 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
-from bot.conversation import current_day
+from bot.dialogue import current_day
 from bot.texts import Texts, to_plain
 from flows.answers import parse_answer
 from flows.engine import Flow, Rulebook

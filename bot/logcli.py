@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from bot.conversation import current_day
+from bot.dialogue import current_day
 from bot.logdesk import Desk
 from bot.texts import Texts, to_plain
 from flows.dates import parse_date

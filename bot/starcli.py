@@ -7,7 +7,8 @@ import sys
 from typing import Any
 
 from bot.config import ConfigError, read_mail_settings
-from bot.conversation import Conversation, DialogueState, Segment, current_day
+from bot.conversation import Conversation
+from bot.dialogue import DialogueState, Segment, current_day
 from bot.decide import DecideError, _pairs
 from bot.stardesk import StarDesk, delivery_reply
 from bot.texts import Texts, to_plain
@@ -100,7 +101,7 @@ def _ask(args: argparse.Namespace, rulebook: Any, texts: Texts, mail: Any) -> in
         raise Refused("Teksten ser ud til at indeholde et CPR-nummer. Intet er gemt; skriv den uden CPR-nummer.")
     if not args.text.strip():
         raise Refused("--text er tom: skriv spørgsmålet med dine egne ord.")
-    conversation = Conversation(rulebook, texts, mail_municipality())
+    conversation = Conversation(rulebook, texts, mail_municipality(), recipient=mail.recipient)
     state = DialogueState([Segment(args.flow)])
     today = current_day()
     position = conversation.position(state, today)

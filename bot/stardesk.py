@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import quote
 
 from bot.config import MailSettings
-from bot.conversation import Reply, Turn
+from bot.dialogue import Reply, Turn
 from bot.texts import Texts
 from storage import star
 from storage.records import Staff

@@ -11,7 +11,7 @@ import time
 from collections import OrderedDict
 from typing import Any
 
-from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Update, User
+from telegram import BotCommand, InlineKeyboardMarkup, Update, User
 from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import (
@@ -23,7 +23,9 @@ from telegram.request import BaseRequest
 from bot.config import MailSettings, Settings, read_mail_settings
 from bot.logdesk import Desk
 from bot.stardesk import StarDesk, attach_draft, delivery_reply
-from bot.conversation import Conversation, DialogueState, Reply, Turn, current_day
+from bot.conversation import Conversation
+from bot.dialogue import DialogueState, Reply, Turn, current_day
+from bot.telegram_ui import MESSAGE_LIMIT, compose, parse_callback, split_message
 from bot.texts import Texts, to_plain
 from flows.engine import Rulebook, load_rulebook
 from storage import log as decision_log
@@ -33,45 +35,9 @@ from storage.records import Staff, load_dialogue, record_turn
 
 log = logging.getLogger("ungebot.telegram")
 
-CALLBACK_VERSION = "1"
 COMMANDS = ("start", "tilbage", "forfra", "hjaelp", "star", "faq")  # Telegram allows only a-z, 0-9 and _ in commands
-MESSAGE_LIMIT = 4096
 REFUSAL_INTERVAL = 3600.0  # a stranger is told no at most once an hour
 REFUSAL_MEMORY = 10_000  # strangers remembered (in memory only) for that purpose
-
-
-def callback(step: int, action: str, argument: str = "") -> str:
-    """Callback data for a button: version, the dialogue step it belongs to, the action and its argument."""
-    data = f"{CALLBACK_VERSION}:{step}:{action}:{argument}"
-    assert len(data.encode()) <= 64, data
-    return data
-
-
-def parse_callback(data: str | None) -> tuple[int, str, str] | None:
-    """(step, action, argument) from callback data, or None if it is not ours or not this version."""
-    parts = (data or "").split(":", 3)
-    if len(parts) != 4 or parts[0] != CALLBACK_VERSION or not parts[1].isdigit():
-        return None
-    return int(parts[1]), parts[2], parts[3]
-
-
-def split_message(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
-    """Split a long message at paragraph breaks (our HTML never spans one) so each part fits Telegram's limit."""
-    parts, current = [], ""
-    for paragraph in text.split("\n\n"):
-        candidate = f"{current}\n\n{paragraph}" if current else paragraph
-        if len(candidate) <= limit:
-            current = candidate
-            continue
-        if current:
-            parts.append(current)
-        while len(paragraph) > limit:
-            cut = paragraph.rfind("\n", 0, limit)
-            cut = cut if cut > 0 else limit
-            parts.append(paragraph[:cut])
-            paragraph = paragraph[cut:].lstrip("\n")
-        current = paragraph
-    return parts + ([current] if current else [])
 
 
 class TelegramBot:
@@ -85,7 +51,8 @@ class TelegramBot:
         self.db = db if db is not None else open_database(settings.database)
         self.mail = mail or read_mail_settings()
         self.star = StarDesk(self.db, self.mail)
-        self.conversation = Conversation(self.rulebook, self.texts, settings.municipality, answers=self.star)
+        self.conversation = Conversation(self.rulebook, self.texts, settings.municipality, answers=self.star,
+                                         recipient=self.mail.recipient)
         self._refused: OrderedDict[int, float] = OrderedDict()
         self._retry_task: asyncio.Task[None] | None = None
         self.desk = Desk(self.rulebook, self.texts)
@@ -273,15 +240,6 @@ class TelegramBot:
         state["last_update"] = turn.state.last_update
         record_turn(self.db, staff, state, self.conversation.decision_record(turn))
 
-    def _compose(self, turn: Turn, chosen: str | None = None) -> tuple[str, InlineKeyboardMarkup | None]:
-        """A turn's replies as one message, with the keyboard of its last reply."""
-        kept = [reply for index, reply in enumerate(turn.replies)
-                if not (reply.kind == "hint" and index > 0 and turn.replies[index - 1].kind == "outcome")]
-        parts = [reply.text for reply in kept]
-        if chosen:
-            parts.insert(0, f"<i>{self.texts.common('chosen', label=chosen)}</i>")
-        return "\n\n".join(parts), self._keyboard(kept[-1], turn.state) if kept else None
-
     async def _send_to_star(self, turn: Turn) -> None:
         """A confirmed question: queued (committed), then sent by SMTP in a thread; the outcome is told first."""
         if turn.star_send is None:
@@ -297,7 +255,7 @@ class TelegramBot:
                        chosen: str | None = None) -> None:
         """Show the turn: by editing the pressed message in place, or as a new message."""
         await self._send_to_star(turn)
-        text, markup = self._compose(turn, chosen)
+        text, markup = compose(turn, self._labels, chosen and self.texts.common('chosen', label=chosen))
         query = update.callback_query
         if edit and query is not None and query.message is not None and len(text) <= MESSAGE_LIMIT:
             try:
@@ -311,23 +269,6 @@ class TelegramBot:
                 log.info("editMessageText failed (%s); sending instead", type(exc).__name__)
         assert update.effective_chat is not None
         await self._safe_send(context, update.effective_chat.id, text, markup)
-
-    def _keyboard(self, reply: Reply, state: DialogueState) -> InlineKeyboardMarkup | None:
-        step, rows = state.step, []
-        if reply.options:
-            buttons = [InlineKeyboardButton(label, callback_data=callback(step, "a", str(index)))
-                       for index, (_, label) in enumerate(reply.options)]
-            short = all(len(label) <= 12 for _, label in reply.options) and len(buttons) <= 3
-            rows = [buttons] if short else [[button] for button in buttons]
-        if reply.today_button:
-            rows.append([InlineKeyboardButton(self._labels["today"], callback_data=callback(step, "t"))])
-        if reply.kind in ("outcome", "hint"):
-            rows.append([InlineKeyboardButton(self._labels["new"], callback_data=callback(step, "n")),
-                         InlineKeyboardButton(self._labels["back"], callback_data=callback(step, "b")),
-                         InlineKeyboardButton(self._labels["star"], callback_data=callback(step, "s"))])
-        elif reply.kind == "question" and any(segment.answers for segment in state.segments):
-            rows.append([InlineKeyboardButton(self._labels["back"], callback_data=callback(step, "b"))])
-        return InlineKeyboardMarkup(rows) if rows else None
 
     async def _safe_send(self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, text: str,
                          markup: InlineKeyboardMarkup | None = None) -> None:

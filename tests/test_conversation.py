@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from bot.conversation import Conversation, DialogueState, Segment, Turn
+from bot.conversation import Conversation
+from bot.dialogue import DialogueState, Segment, Turn
 from bot.texts import to_plain
 
 TODAY = date(2026, 1, 15)

@@ -18,7 +18,8 @@ from aiosmtpd.controller import Controller
 
 from bot.cli import main
 from bot.config import read_mail_settings
-from bot.conversation import Conversation, DialogueState, Segment
+from bot.conversation import Conversation
+from bot.dialogue import DialogueState, Segment
 from bot.stardesk import StarDesk
 from bot.texts import Texts, to_plain
 from flows.engine import Rulebook

@@ -1,0 +1,83 @@
+"""A dialogue's state and what one turn of it yields: the data every channel passes to and from the conversation."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from flows.dates import today_in_copenhagen
+from flows.engine import Position
+from storage.star import Draft
+
+STATE_VERSION = 1
+
+
+def current_day() -> date:
+    """Today in Denmark; UNGEBOT_TODAY (an ISO date) pins it for training cases and tests."""
+    pinned = os.environ.get("UNGEBOT_TODAY")
+    return date.fromisoformat(pinned) if pinned else today_in_copenhagen()
+
+
+@dataclass
+class Segment:
+    """The answers given in one flow, in the order they were given."""
+
+    flow: str
+    answers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class DialogueState:
+    """Everything a dialogue needs to resume: its flows and answers, a pending confirmation, a step counter."""
+
+    segments: list[Segment]
+    pending: dict[str, str] | None = None
+    step: int = 0
+    last_update: int = 0  # the newest Telegram update applied, so a redelivered update is not applied twice
+    # Walks already made during this turn, by (flow, answers, today); never stored, gone with the turn.
+    positions: dict[tuple[Any, ...], Position] = field(default_factory=dict, repr=False, compare=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form, for storage."""
+        return {"v": STATE_VERSION, "step": self.step, "pending": self.pending, "last_update": self.last_update,
+                "segments": [{"flow": s.flow, "answers": list(s.answers.items())} for s in self.segments]}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "DialogueState":
+        """Read a stored state back."""
+        segments = [Segment(s["flow"], dict(s["answers"])) for s in data["segments"]]
+        return cls(segments=segments, pending=data.get("pending"), step=int(data.get("step", 0)),
+                   last_update=int(data.get("last_update", 0)))
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One message to show: HTML text and, for a question, the options as (value, label)."""
+
+    text: str
+    options: tuple[tuple[str, str], ...] = ()
+    kind: str = "info"
+    today_button: bool = False
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A finished dialogue, ready for the decision log."""
+
+    flow: str
+    answers: list[dict[str, str]]
+    outcome: dict[str, Any]
+    decided_on: date
+
+
+@dataclass
+class Turn:
+    """The result of one input: the new state, what to show, and a decision to log if the dialogue ended."""
+
+    state: DialogueState
+    replies: list[Reply]
+    decision: Decision | None = None
+    star_draft: Draft | None = None  # to store now; its id goes into state.pending["question"]
+    star_send: int | None = None  # the stored question the caseworker confirmed

@@ -1,0 +1,73 @@
+"""Telegram's side of a turn: callback data, keyboards, one message per turn, and Telegram's length limit."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.dialogue import DialogueState, Reply, Turn
+
+CALLBACK_VERSION = "1"
+MESSAGE_LIMIT = 4096
+
+
+def callback(step: int, action: str, argument: str = "") -> str:
+    """Callback data for a button: version, the dialogue step it belongs to, the action and its argument."""
+    data = f"{CALLBACK_VERSION}:{step}:{action}:{argument}"
+    assert len(data.encode()) <= 64, data
+    return data
+
+
+def parse_callback(data: str | None) -> tuple[int, str, str] | None:
+    """(step, action, argument) from callback data, or None if it is not ours or not this version."""
+    parts = (data or "").split(":", 3)
+    if len(parts) != 4 or parts[0] != CALLBACK_VERSION or not parts[1].isdigit():
+        return None
+    return int(parts[1]), parts[2], parts[3]
+
+
+def split_message(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
+    """Split a long message at paragraph breaks (our HTML never spans one) so each part fits Telegram's limit."""
+    parts, current = [], ""
+    for paragraph in text.split("\n\n"):
+        candidate = f"{current}\n\n{paragraph}" if current else paragraph
+        if len(candidate) <= limit:
+            current = candidate
+            continue
+        if current:
+            parts.append(current)
+        while len(paragraph) > limit:
+            cut = paragraph.rfind("\n", 0, limit)
+            cut = cut if cut > 0 else limit
+            parts.append(paragraph[:cut])
+            paragraph = paragraph[cut:].lstrip("\n")
+        current = paragraph
+    return parts + ([current] if current else [])
+
+
+def keyboard(reply: Reply, state: DialogueState, labels: dict[str, str]) -> InlineKeyboardMarkup | None:
+    """The buttons for a reply: its options, "I dag" where a date is usually today, and the outcome's choices."""
+    step, rows = state.step, []
+    if reply.options:
+        buttons = [InlineKeyboardButton(label, callback_data=callback(step, "a", str(index)))
+                   for index, (_, label) in enumerate(reply.options)]
+        short = all(len(label) <= 12 for _, label in reply.options) and len(buttons) <= 3
+        rows = [buttons] if short else [[button] for button in buttons]
+    if reply.today_button:
+        rows.append([InlineKeyboardButton(labels["today"], callback_data=callback(step, "t"))])
+    if reply.kind in ("outcome", "hint"):
+        rows.append([InlineKeyboardButton(labels["new"], callback_data=callback(step, "n")),
+                     InlineKeyboardButton(labels["back"], callback_data=callback(step, "b")),
+                     InlineKeyboardButton(labels["star"], callback_data=callback(step, "s"))])
+    elif reply.kind == "question" and any(segment.answers for segment in state.segments):
+        rows.append([InlineKeyboardButton(labels["back"], callback_data=callback(step, "b"))])
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
+def compose(turn: Turn, labels: dict[str, str], chosen: str | None = None) -> tuple[str, InlineKeyboardMarkup | None]:
+    """A turn's replies as one message (the chosen answer first, if any), with the keyboard of its last reply."""
+    kept = [reply for index, reply in enumerate(turn.replies)
+            if not (reply.kind == "hint" and index > 0 and turn.replies[index - 1].kind == "outcome")]
+    parts = [reply.text for reply in kept]
+    if chosen:
+        parts.insert(0, f"<i>{chosen}</i>")
+    return "\n\n".join(parts), keyboard(kept[-1], turn.state, labels) if kept else None
