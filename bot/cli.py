@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import Any
 
 COMMANDS = {
     "chat": "Start en dialog i terminalen (ingen token, ingen server).",
@@ -40,11 +41,54 @@ def build_parser() -> argparse.ArgumentParser:
     diagram = commands.add_parser("diagram", help=COMMANDS["diagram"])
     diagram.add_argument("flow", help="forløbets id")
     commands.add_parser("telegram", help=COMMANDS["telegram"])
-    from bot import logcli, starcli
-
-    logcli.add_parsers(commands)
-    starcli.add_parsers(commands)
+    _log_parsers(commands)
+    _star_parsers(commands)
     return parser
+
+
+def _log_parsers(commands: Any) -> None:
+    """The `log` and `review` sub-commands."""
+    log_parser = commands.add_parser("log", help="Supportteamets afgørelseslog: list, show, export, stats, replay, purge.")
+    sub = log_parser.add_subparsers(dest="log_command", metavar="HANDLING", required=True)
+    for name, help_text in (("list", "afgørelser, nyeste først"), ("export", "eksportér som CSV eller JSON")):
+        parser = sub.add_parser(name, help=help_text)
+        parser.add_argument("--since", help="fra og med dato, fx 1.11.2026")
+        parser.add_argument("--until", help="til og med dato")
+        parser.add_argument("--flow", help="kun dette forløb, fx switch")
+        parser.add_argument("--user", help="kun denne medarbejder (id eller navn)")
+        parser.add_argument("--warning", help="kun afgørelser med denne advarsel, fx end_equals_start")
+        if name == "list":
+            parser.add_argument("--limit", default="50", help="højst så mange rækker (50)")
+        else:
+            parser.add_argument("--format", choices=("csv", "json"), default="csv")
+            parser.add_argument("--output", help="filen der skrives (ellers skærmen)")
+    sub.add_parser("show", help="hele dialogen bag én afgørelse").add_argument("id")
+    sub.add_parser("stats", help="afgørelser pr. forløb pr. uge, resultater, advarsler")
+    replay = sub.add_parser("replay", help="kør loggens svar gennem dagens regler og vis det, der ændrer sig")
+    replay.add_argument("--flows", help="en anden mappe med forløb (fx en ændring, der skal tjekkes)")
+    purge = sub.add_parser("purge", help="slet afgørelser ældre end et antal dage")
+    purge.add_argument("--older-than", required=True, metavar="DAGE")
+    review = commands.add_parser("review", help="Gennemse loggen i Datasette på 127.0.0.1.")
+    review.add_argument("--port", default="8001")
+
+
+def _star_parsers(commands: Any) -> None:
+    """The `star` sub-commands."""
+    parser = commands.add_parser("star", help="Spørgsmål til STAR: ask, send-queued, list, show, answer.")
+    sub = parser.add_subparsers(dest="star_command", metavar="HANDLING", required=True)
+    ask = sub.add_parser("ask", help="lav, gem og send et spørgsmål til STAR ud fra en sag")
+    ask.add_argument("flow", help="forløbets id, fx early_pension")
+    ask.add_argument("--answer", "-a", action="append", default=[], metavar="ID=TEKST", help="sagens svar indtil nu")
+    ask.add_argument("--text", required=True, help="spørgsmålet med dine egne ord (ingen navne, ingen CPR-numre)")
+    ask.add_argument("--yes", action="store_true", help="send uden at spørge")
+    sub.add_parser("send-queued", help="send de spørgsmål, der venter (kræver UNGEBOT_SMTP_HOST)")
+    listing = sub.add_parser("list", help="spørgsmålene, nyeste først")
+    listing.add_argument("--status", choices=("draft", "queued", "sent", "answered"))
+    sub.add_parser("show", help="ét spørgsmål med mail og svar").add_argument("id")
+    answer = sub.add_parser("answer", help="registrér STARs svar (fra en fil eller standard input)")
+    answer.add_argument("id")
+    answer.add_argument("--file", help="filen med svaret (ellers læses standard input)")
+    answer.add_argument("--by", help="hvem der registrerer svaret (ellers dit login)")
 
 
 def main(argv: list[str] | None = None) -> int:

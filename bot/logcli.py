@@ -24,37 +24,12 @@ from flows.loader import TEMPLATES_DIR
 from storage import log
 from storage.db import database_path, open_existing
 
-LOG_COMMANDS = ("list", "show", "export", "stats", "replay", "purge")
 
 
 class Refused(Exception):
     """Bad input to a support command: the Danish message, exit 2."""
 
 
-def add_parsers(commands: Any) -> None:
-    """The `log` and `review` sub-commands."""
-    log_parser = commands.add_parser("log", help="Supportteamets afgørelseslog: list, show, export, stats, replay, purge.")
-    sub = log_parser.add_subparsers(dest="log_command", metavar="HANDLING", required=True)
-    for name, help_text in (("list", "afgørelser, nyeste først"), ("export", "eksportér som CSV eller JSON")):
-        parser = sub.add_parser(name, help=help_text)
-        parser.add_argument("--since", help="fra og med dato, fx 1.11.2026")
-        parser.add_argument("--until", help="til og med dato")
-        parser.add_argument("--flow", help="kun dette forløb, fx switch")
-        parser.add_argument("--user", help="kun denne medarbejder (id eller navn)")
-        parser.add_argument("--warning", help="kun afgørelser med denne advarsel, fx end_equals_start")
-        if name == "list":
-            parser.add_argument("--limit", default="50", help="højst så mange rækker (50)")
-        else:
-            parser.add_argument("--format", choices=("csv", "json"), default="csv")
-            parser.add_argument("--output", help="filen der skrives (ellers skærmen)")
-    sub.add_parser("show", help="hele dialogen bag én afgørelse").add_argument("id")
-    sub.add_parser("stats", help="afgørelser pr. forløb pr. uge, resultater, advarsler")
-    replay = sub.add_parser("replay", help="kør loggens svar gennem dagens regler og vis det, der ændrer sig")
-    replay.add_argument("--flows", help="en anden mappe med forløb (fx en ændring, der skal tjekkes)")
-    purge = sub.add_parser("purge", help="slet afgørelser ældre end et antal dage")
-    purge.add_argument("--older-than", required=True, metavar="DAGE")
-    review = commands.add_parser("review", help="Gennemse loggen i Datasette på 127.0.0.1.")
-    review.add_argument("--port", default="8001")
 
 
 def run_log(args: argparse.Namespace) -> int:

@@ -25,23 +25,6 @@ class Refused(Exception):
     """Bad input: the Danish message, exit 2; nothing is stored."""
 
 
-def add_parsers(commands: Any) -> None:
-    """The `star` sub-commands."""
-    parser = commands.add_parser("star", help="Spørgsmål til STAR: ask, send-queued, list, show, answer.")
-    sub = parser.add_subparsers(dest="star_command", metavar="HANDLING", required=True)
-    ask = sub.add_parser("ask", help="lav, gem og send et spørgsmål til STAR ud fra en sag")
-    ask.add_argument("flow", help="forløbets id, fx early_pension")
-    ask.add_argument("--answer", "-a", action="append", default=[], metavar="ID=TEKST", help="sagens svar indtil nu")
-    ask.add_argument("--text", required=True, help="spørgsmålet med dine egne ord (ingen navne, ingen CPR-numre)")
-    ask.add_argument("--yes", action="store_true", help="send uden at spørge")
-    sub.add_parser("send-queued", help="send de spørgsmål, der venter (kræver UNGEBOT_SMTP_HOST)")
-    listing = sub.add_parser("list", help="spørgsmålene, nyeste først")
-    listing.add_argument("--status", choices=star.STATUSES)
-    sub.add_parser("show", help="ét spørgsmål med mail og svar").add_argument("id")
-    answer = sub.add_parser("answer", help="registrér STARs svar (fra en fil eller standard input)")
-    answer.add_argument("id")
-    answer.add_argument("--file", help="filen med svaret (ellers læses standard input)")
-    answer.add_argument("--by", help="hvem der registrerer svaret (ellers dit login)")
 
 
 def run_star(args: argparse.Namespace) -> int:
