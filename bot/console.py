@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 import os
 import sqlite3
 import sys
@@ -16,16 +15,10 @@ from bot.texts import Texts, to_plain
 from flows.engine import load_rulebook
 from flows.privacy import contains_cpr
 from storage.db import open_database
+from bot.staff import terminal_staff
 from storage.records import Staff, load_dialogue, record_turn
 
 
-def terminal_staff() -> Staff:
-    """The person at the keyboard, by login name: the log identifies staff, never citizens."""
-    try:
-        login = getpass.getuser()
-    except (KeyError, OSError):
-        login = "ukendt"
-    return Staff(channel="terminal", staff_id=login, name=os.environ.get("UNGEBOT_STAFF_NAME", login))
 
 
 def show(reply: Reply, out: TextIO) -> None:

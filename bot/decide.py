@@ -102,7 +102,7 @@ def _pairs(pairs: list[str]) -> dict[str, str]:
 
 
 def _log(rulebook: Rulebook, flow: Flow, answers: dict[str, str], outcome: Outcome) -> None:
-    from bot.console import terminal_staff
+    from bot.staff import terminal_staff
     from storage.db import open_database
     from storage.records import Staff, append_decision
 

@@ -37,7 +37,7 @@ def run_star(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from bot.console import terminal_staff
+    from bot.staff import terminal_staff
 
     command = args.star_command
     mail = read_mail_settings()
@@ -77,7 +77,7 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _ask(args: argparse.Namespace, rulebook: Any, texts: Texts, mail: Any) -> int:
-    from bot.console import terminal_staff
+    from bot.staff import terminal_staff
 
     raw = _checked_answers(args)
     if contains_cpr(args.text) or any(contains_cpr(value) for value in raw.values()):
