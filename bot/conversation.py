@@ -290,13 +290,6 @@ class Conversation(StarSteps):
         assert position.question is not None
         return self.texts.option_labels(position.flow, position.question)
 
-    def _shown(self, flow: Flow, question_id: str, value: str, answers: dict[str, str]) -> str:
-        """An answer as the caseworker saw it: a Danish date or the option's label."""
-        question = flow.spec.questions[question_id]
-        if question.kind == "date":
-            return format_date(date.fromisoformat(value)) if value else "(sprunget over)"
-        return self.texts.option_labels(flow, question)[value]
-
     def _carried_text(self, state: DialogueState) -> str:
-        flow, answers = self.flow(state), state.segments[-1].answers
-        return ", ".join(self._shown(flow, q, v, answers) for q, v in answers.items())
+        flow = self.flow(state)
+        return ", ".join(self.texts.answer(flow, flow.spec.questions[q], v) for q, v in state.segments[-1].answers.items())

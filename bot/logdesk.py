@@ -9,7 +9,7 @@ from datetime import date
 from typing import Any, TextIO
 
 from bot.texts import Texts, to_plain
-from flows.dates import MONTH_NAMES, format_date
+from flows.dates import MONTH_NAMES
 from flows.engine import Rulebook
 from storage.log import local_time
 
@@ -79,11 +79,7 @@ class Desk:
                 answers.append((entry["question"], entry["value"]))
                 continue
             text = to_plain(self.texts.question(flow, question, given[entry["flow"]])).split("\n")[0]
-            if question.kind == "date":
-                shown = format_date(date.fromisoformat(entry["value"])) if entry["value"] else "(sprunget over)"
-            else:
-                shown = self.texts.option_labels(flow, question).get(entry["value"], entry["value"])
-            answers.append((text, shown))
+            answers.append((text, self.texts.answer(flow, question, entry["value"])))
         return self.text("show", record=record, when=when(record["time"]), answers=answers,
                           actions=self.actions(record["outcome"]))
 

@@ -83,7 +83,7 @@ class StarSteps:
                 if question is None:
                     continue
                 text = to_plain(self.texts.question(flow, question, segment.answers)).replace("\n", " ")
-                lines.append((text, self._shown(flow, question_id, value, segment.answers)))
+                lines.append((text, self.texts.answer(flow, question, value)))
         return lines
 
     def star_draft(self: "Conversation", state: DialogueState, words: str, today: date) -> tuple[str, str]:
@@ -95,10 +95,8 @@ class StarSteps:
             {flow.spec.questions[q].source for q in position.answers} | {flow.spec.source})
         return self.texts.star_email(
             situation=flow.title, answers=self.case_summary(state, today),
-            outcome=to_plain(self.texts.outcome(flow, outcome, position.answers)).split("\n", 1)[0]
-            if outcome else None,
-            warnings=[to_plain(self.texts.env.get_template("common/warnings.j2").render(warning=w))
-                      for w in (outcome.warnings if outcome else ())],
+            outcome=to_plain(self.texts.headline(flow, outcome, position.answers)) if outcome else None,
+            warnings=[to_plain(self.texts.warning(code)) for code in (outcome.warnings if outcome else ())],
             sources=[s.replace("000: ", "") for s in sources],
             gap=self.texts.gap(outcome.gap) if outcome and outcome.gap else None,
             words=words, municipality=self.municipality)

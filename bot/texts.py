@@ -107,6 +107,13 @@ class Texts:
         self._labels[key] = labels
         return labels
 
+    def answer(self, flow: Flow, question: Question, value: str) -> str:
+        """An answer as the caseworker saw it: a Danish date, or the option's label (the value itself if today's
+        options no longer have it, as in an old log row)."""
+        if question.kind == "date":
+            return format_date(date.fromisoformat(value)) if value else "(sprunget over)"
+        return self.option_labels(flow, question).get(value, value)
+
     def yes_no(self) -> tuple[tuple[str, str], ...]:
         """The shared Ja/Nej choices, as (value, plain label), for confirmations."""
         defaults = self.env.get_template("common/options.j2")
@@ -119,10 +126,18 @@ class Texts:
         return text
 
     # -- outcomes -------------------------------------------------------------------------------------------------
+    def headline(self, flow: Flow, outcome: Outcome, answers: Mapping[str, str]) -> str:
+        """The outcome's one-line headline (HTML)."""
+        return self._required(flow, outcome.node, "headline", answers, outcome=outcome)
+
+    def warning(self, code: str) -> str:
+        """The Danish text of a warning code (HTML)."""
+        return self.env.get_template("common/warnings.j2").render(warning=code).strip()
+
     def outcome(self, flow: Flow, outcome: Outcome, answers: Mapping[str, str]) -> str:
         """The whole outcome message: actions with exact names and dates, effect, source, warnings (HTML)."""
         extra = {"outcome": outcome}
-        headline = self._required(flow, outcome.node, "headline", answers, **extra)
+        headline = self.headline(flow, outcome, answers)
         explanation = self._required(flow, outcome.node, "explanation", answers, **extra)
         gap = self.gap(outcome.gap) if outcome.gap else None
         target = self.rulebook.flows[outcome.use_flow].title if outcome.use_flow else None
