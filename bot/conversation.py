@@ -122,13 +122,13 @@ class Conversation(StarSteps):
     def handle(self, state: DialogueState, text: str, today: date) -> Turn:
         """Take one typed message."""
         text = text.strip()
-        if text.startswith("/"):
-            return self._command(state, text, today)
         pending = state.pending or {}
-        if contains_cpr(text):
+        if contains_cpr(text):  # any input, commands and their words included: never stored, never echoed
             again = ([Reply(self.texts.common("star_prompt"))] if pending.get("kind") == "star_text"
                      else self.prompt(state, today, brief=True))
             return Turn(state, [Reply(self.texts.common("cpr_refused"), kind="error")] + again)
+        if text.startswith("/"):
+            return self._command(state, text, today)
         if pending.get("kind") == "star_text":
             return self._draft_star(state, text, today)
         if pending.get("kind") == "star_confirm":
@@ -243,9 +243,6 @@ class Conversation(StarSteps):
             return Turn(state, [self._help(state, today)] + self.prompt(state, today, brief=True))
         if name in _STAR:
             if rest.strip():
-                if contains_cpr(rest):
-                    return Turn(state, [Reply(self.texts.common("cpr_refused"), kind="error")]
-                                + self.prompt(state, today, brief=True))
                 return self._draft_star(state, rest.strip(), today)
             state.pending = {"kind": "star_text"}
             return Turn(state, [Reply(self.texts.common("star_prompt"))])

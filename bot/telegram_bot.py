@@ -28,6 +28,7 @@ from bot.dialogue import DialogueState, Reply, Turn, current_day
 from bot.telegram_ui import MESSAGE_LIMIT, compose, parse_callback, split_message
 from bot.texts import Texts, to_plain
 from flows.engine import Rulebook, load_rulebook
+from flows.privacy import contains_cpr
 from storage import log as decision_log
 from storage import star as star_questions
 from storage.db import open_database
@@ -153,7 +154,9 @@ class TelegramBot:
         today = current_day()
         command, _, argument = message.text.partition(" ")
         command = command.split("@")[0].lower()
-        if command == "/log":  # the support team's look into the decision log; the dialogue is left as it is
+        # The support team's look into the decision log; the dialogue is left as it is. Text with a CPR number goes
+        # to the conversation instead, which refuses it without echoing.
+        if command == "/log" and not contains_cpr(message.text):
             await self._deliver(update, context, Turn(state, [Reply(self._log(user.id, argument.strip()))]))
             return
         if update.update_id <= state.last_update:  # redelivered after a restart: already applied

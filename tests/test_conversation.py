@@ -82,6 +82,13 @@ def test_cpr_number_is_refused_not_echoed_not_stored(conversation: Conversation)
     assert turn.state.pending == {"kind": "star_text"} and "Skriv dit spørgsmål" in text_of(turn)
 
 
+def test_a_cpr_number_after_a_command_is_refused_too(conversation: Conversation) -> None:
+    for typed in ("/faq 0102031234", "/star Borgeren 010203-1234 er flyttet"):
+        turn = say(conversation, DialogueState([Segment("situation")]), typed)
+        assert "CPR-nummer" in text_of(turn) and "0102031234" not in text_of(turn) and "010203" not in text_of(turn)
+        assert turn.star_draft is None and turn.state.pending is None
+
+
 def test_star_draft_holds_the_case_and_the_gap(conversation: Conversation) -> None:
     state = DialogueState([Segment("situation")])
     turn = say(conversation, state, "8")

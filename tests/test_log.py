@@ -242,6 +242,8 @@ async def test_log_in_telegram_for_support_staff_only(logbook: Path) -> None:
         assert "Afgørelse 1" in sent[-1]["text"] and "1. februar 2026" in sent[-1]["text"]
         sent = await harness.send("/log 77", user_id=SUPPORT)
         assert "ingen afgørelse med id 77" in sent[-1]["text"]
+        sent = await harness.send("/log 0102031234", user_id=SUPPORT)
+        assert "CPR-nummer" in sent[-1]["text"] and "0102031234" not in sent[-1]["text"]
         sent = await harness.send("/log", user_id=CASEWORKER)
         assert "kun for supportteamet" in sent[-1]["text"] and "#3" not in sent[-1]["text"]
 
