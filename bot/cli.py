@@ -27,6 +27,17 @@ COMMANDS = {
 }
 
 
+class Refused(Exception):
+    """Bad input to a command: the Danish message is printed, the exit code is 2, and nothing was stored."""
+
+
+def whole_number(text: str, name: str) -> int:
+    """A whole number above 0 typed on the command line, or Refused naming the option."""
+    if not str(text).strip().isdigit() or int(text) < 1:
+        raise Refused(f"{name} skal være et helt tal større end 0 (fik »{text}«).")
+    return int(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with one sub-command per entry in COMMANDS."""
     parser = argparse.ArgumentParser(prog="ungebot", description="Registrering i Ungeløftet – IPS og Flere unge skal med.")
@@ -98,6 +109,9 @@ def main(argv: list[str] | None = None) -> int:
         return _run(args)
     except KeyboardInterrupt:
         return 130
+    except Refused as refusal:
+        print(str(refusal), file=sys.stderr)
+        return 2
     except BrokenPipeError:  # output piped into `head` and the like: stop quietly
         import os
 
@@ -106,9 +120,14 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # the last guard: a caseworker never sees a traceback
         import sqlite3
 
+        from bot.config import ConfigError
+        from bot.decide import DecideError
         from flows.errors import FlowError
         from storage.db import StorageError
 
+        if isinstance(exc, (ConfigError, DecideError)):
+            print(exc.message if isinstance(exc, DecideError) else str(exc), file=sys.stderr)
+            return 2
         if isinstance(exc, (FlowError, StorageError)):
             print(f"ungebot: {exc}", file=sys.stderr)
             return 1

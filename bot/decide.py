@@ -10,7 +10,7 @@ from typing import Any
 from bot.dialogue import current_day
 from bot.texts import Texts, to_plain
 from flows.answers import parse_answer
-from flows.engine import Flow, Rulebook
+from flows.engine import Flow, Position, Rulebook
 from flows.errors import AnswerError
 from flows.model import Outcome, Question
 
@@ -33,8 +33,11 @@ def accepts(flow: Flow, question: Question, texts: Texts) -> list[str]:
     return [f"{value} ({labels[value]})" for value in question.options]
 
 
-def decide(rulebook: Rulebook, texts: Texts, flow_id: str, raw: dict[str, str]) -> tuple[Flow, Outcome, dict[str, str]]:
-    """Walk a flow with typed answers by question id; raise DecideError where it cannot go on."""
+def walk_answers(rulebook: Rulebook, texts: Texts, flow_id: str, raw: dict[str, str], complete: bool = True) -> Position:
+    """Walk a flow with typed answers by question id, parsed as the chat parses them.
+
+    `complete`: every question up to the outcome must be answered (DecideError names the first that is not);
+    otherwise the walk stops at the first unanswered question (the case so far, for a question to STAR)."""
     if flow_id not in rulebook.flows:
         raise DecideError("unknown_flow", f"Ukendt forløb »{flow_id}«. Kendte forløb: {', '.join(rulebook.flows)}.")
     flow = rulebook.flow(flow_id)
@@ -46,6 +49,8 @@ def decide(rulebook: Rulebook, texts: Texts, flow_id: str, raw: dict[str, str]) 
     position = flow.walk({}, today)
     while position.question is not None:
         question = position.question
+        if question.id not in raw and not complete:
+            break
         if question.id not in raw and not question.optional:
             text = to_plain(texts.question(flow, question, position.answers)).replace("\n", " ")
             options = accepts(flow, question, texts)
@@ -58,8 +63,14 @@ def decide(rulebook: Rulebook, texts: Texts, flow_id: str, raw: dict[str, str]) 
         except AnswerError as error:
             message = to_plain(texts.error(error, flow, question, position.answers))
             raise DecideError("bad_answer", f"{question.id}: {message}", question.id) from None
+    return position
+
+
+def decide(rulebook: Rulebook, texts: Texts, flow_id: str, raw: dict[str, str]) -> tuple[Flow, Outcome, dict[str, str]]:
+    """Walk a flow with typed answers to its outcome; raise DecideError where it cannot go on."""
+    position = walk_answers(rulebook, texts, flow_id, raw)
     assert position.outcome is not None
-    return flow, position.outcome, dict(position.answers)
+    return position.flow, position.outcome, dict(position.answers)
 
 
 def run_decide(flow_id: str, pairs: list[str], as_json: bool) -> int:
@@ -69,7 +80,7 @@ def run_decide(flow_id: str, pairs: list[str], as_json: bool) -> int:
     rulebook = load_rulebook()
     texts = Texts(rulebook)
     try:
-        raw = _pairs(pairs)
+        raw = answer_pairs(pairs)
         flow, outcome, answers = decide(rulebook, texts, flow_id, raw)
     except DecideError as error:
         if as_json:
@@ -91,7 +102,8 @@ def run_decide(flow_id: str, pairs: list[str], as_json: bool) -> int:
     return 0
 
 
-def _pairs(pairs: list[str]) -> dict[str, str]:
+def answer_pairs(pairs: list[str]) -> dict[str, str]:
+    """--answer ID=TEXT options as a mapping; DecideError for one without '='."""
     answers: dict[str, str] = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")

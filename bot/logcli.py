@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from bot.cli import Refused, whole_number
 from bot.dialogue import current_day
 from bot.logdesk import Desk
 from bot.texts import Texts, to_plain
@@ -25,33 +26,18 @@ from storage import log
 from storage.db import database_path, open_existing
 
 
-
-class Refused(Exception):
-    """Bad input to a support command: the Danish message, exit 2."""
-
-
-
-
 def run_log(args: argparse.Namespace) -> int:
-    """Dispatch `ungebot log HANDLING`; a refusal prints its Danish message and exits 2."""
-    try:
-        return _run(args)
-    except Refused as refusal:
-        print(str(refusal), file=sys.stderr)
-        return 2
-
-
-def _run(args: argparse.Namespace) -> int:
+    """`ungebot log HANDLING`; bad input raises Refused (exit 2, see bot.cli)."""
     rulebook = Rulebook(Path(args.flows)) if getattr(args, "flows", None) else load_rulebook()
     texts = Texts(rulebook)
     desk = Desk(rulebook, texts)
     conn = open_existing()
     command = args.log_command
     if command == "list":
-        limit = _positive(args.limit, "--limit")
+        limit = whole_number(args.limit, "--limit")
         print(desk.table(log.find(conn, _filters(args, conn, rulebook, texts), limit)))
     elif command == "show":
-        record = log.get(conn, _positive(args.id, "id"))
+        record = log.get(conn, whole_number(args.id, "id"))
         if record is None:
             raise Refused(to_plain(desk.text("no_such_decision", id=args.id)))
         print(to_plain(desk.show(record)))
@@ -67,15 +53,9 @@ def _run(args: argparse.Namespace) -> int:
         print(summary)
         return 1 if rows else 0
     elif command == "purge":
-        days = _positive(args.older_than, "--older-than")
+        days = whole_number(args.older_than, "--older-than")
         print(to_plain(desk.text("purged", count=log.purge(conn, days), days=days)))
     return 0
-
-
-def _positive(text: str, name: str) -> int:
-    if not str(text).strip().isdigit() or int(text) < 1:
-        raise Refused(f"{name} skal være et helt tal større end 0 (fik »{text}«).")
-    return int(text)
 
 
 def _day(text: str | None, name: str, texts: Texts) -> date | None:
@@ -132,11 +112,7 @@ def run_review(args: argparse.Namespace) -> int:
         print("Datasette er ikke installeret: pip install 'ungebot[review]' (make test installerer den).",
               file=sys.stderr)
         return 2
-    try:
-        port = _positive(args.port, "--port")
-    except Refused as refusal:
-        print(str(refusal), file=sys.stderr)
-        return 2
+    port = whole_number(args.port, "--port")
     db_path = database_path()
     metadata = review_metadata(db_path, open_existing(db_path))
     with tempfile.NamedTemporaryFile("w", suffix=".json", encoding="utf-8", delete=False) as handle:

@@ -6,37 +6,25 @@ import argparse
 import sys
 from typing import Any
 
-from bot.config import ConfigError, read_mail_settings
+from bot.cli import Refused, whole_number
+from bot.config import read_mail_settings
 from bot.conversation import Conversation
 from bot.dialogue import DialogueState, Segment, current_day
-from bot.decide import DecideError, _pairs
+from bot.decide import answer_pairs, walk_answers
 from bot.stardesk import StarDesk, delivery_reply
 from bot.texts import Texts, to_plain
-from flows.answers import parse_answer
+from flows.answers import parse_yes_no
 from flows.engine import load_rulebook
-from flows.errors import AnswerError
 from flows.privacy import contains_cpr
 from storage import star
 from storage.db import open_database, open_existing
 from storage.records import Staff
 
 
-class Refused(Exception):
-    """Bad input: the Danish message, exit 2; nothing is stored."""
-
-
 
 
 def run_star(args: argparse.Namespace) -> int:
-    """Dispatch `ungebot star HANDLING`."""
-    try:
-        return _run(args)
-    except (Refused, ConfigError) as refusal:
-        print(str(refusal), file=sys.stderr)
-        return 2
-
-
-def _run(args: argparse.Namespace) -> int:
+    """`ungebot star HANDLING`; bad input raises Refused (exit 2, see bot.cli)."""
     from bot.staff import terminal_staff
 
     command = args.star_command
@@ -59,7 +47,7 @@ def _run(args: argparse.Namespace) -> int:
         rows = star.find(desk.conn, args.status)
         print(_table(rows) if rows else "Ingen spørgsmål.")
         return 0
-    question = star.get(desk.conn, _id(args.id))
+    question = star.get(desk.conn, whole_number(args.id, "id"))
     if question is None:
         raise Refused(f"Der er intet spørgsmål med id {args.id}.")
     if command == "show":
@@ -79,24 +67,15 @@ def _run(args: argparse.Namespace) -> int:
 def _ask(args: argparse.Namespace, rulebook: Any, texts: Texts, mail: Any) -> int:
     from bot.staff import terminal_staff
 
-    raw = _checked_answers(args)
+    raw = answer_pairs(args.answer)  # DecideError, like Refused, is a Danish message and exit 2 (bot.cli)
     if contains_cpr(args.text) or any(contains_cpr(value) for value in raw.values()):
         raise Refused("Teksten ser ud til at indeholde et CPR-nummer. Intet er gemt; skriv den uden CPR-nummer.")
     if not args.text.strip():
         raise Refused("--text er tom: skriv spørgsmålet med dine egne ord.")
+    position = walk_answers(rulebook, texts, args.flow, raw, complete=False)
     conversation = Conversation(rulebook, texts, mail_municipality(), recipient=mail.recipient)
-    state = DialogueState([Segment(args.flow)])
+    state = DialogueState([Segment(args.flow, dict(position.answers))])
     today = current_day()
-    position = conversation.position(state, today)
-    while position.question is not None and position.question.id in raw:
-        question = position.question
-        labels = texts.option_labels(position.flow, question) if question.kind != "date" else {}
-        try:
-            value = parse_answer(question, raw[question.id], today, labels)
-            position = position.flow.step(position, value, today)
-        except AnswerError as error:
-            raise Refused(f"{question.id}: {to_plain(texts.error(error, position.flow, question, position.answers))}")
-        state.segments[-1].answers[question.id] = value
     turn = conversation.handle(state, f"/star {args.text.strip()}", today)
     assert turn.star_draft is not None
     desk = StarDesk(open_database(), mail)
@@ -105,7 +84,7 @@ def _ask(args: argparse.Namespace, rulebook: Any, texts: Texts, mail: Any) -> in
     print(f"Emne: {turn.star_draft.subject}\n\n{turn.star_draft.body}")
     if not args.yes:
         print("Send til STAR? (ja/nej) ", end="", flush=True)
-        if (sys.stdin.readline().strip().lower() or "nej") not in ("ja", "j", "yes", "y"):
+        if parse_yes_no(sys.stdin.readline()) is not True:
             print(f"Ikke sendt. Udkastet er gemt som spørgsmål {question_id}.")
             return 0
     delivery = desk.send_now(question_id)
@@ -120,26 +99,6 @@ def mail_municipality() -> str:
     from bot.config import read_values
 
     return read_values()["UNGEBOT_MUNICIPALITY"].strip()
-
-
-def _checked_answers(args: argparse.Namespace) -> dict[str, str]:
-    rulebook = load_rulebook()
-    if args.flow not in rulebook.flows:
-        raise Refused(f"Ukendt forløb »{args.flow}«. Kendte forløb: {', '.join(rulebook.flows)}.")
-    try:
-        raw = _pairs(args.answer)
-    except DecideError as error:
-        raise Refused(error.message) from None
-    unknown = sorted(set(raw) - set(rulebook.flow(args.flow).spec.questions))
-    if unknown:
-        raise Refused(f"Forløbet »{args.flow}« har ikke spørgsmålet {', '.join(unknown)}.")
-    return raw
-
-
-def _id(text: str) -> int:
-    if not str(text).isdigit():
-        raise Refused(f"id skal være et helt tal (fik »{text}«).")
-    return int(text)
 
 
 def _read_answer(path: str | None) -> str:
