@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sqlite3
 import sys
@@ -10,7 +11,7 @@ from typing import TextIO
 from bot.config import read_mail_settings
 from bot.conversation import Conversation
 from bot.dialogue import Reply, Turn, current_day
-from bot.stardesk import StarDesk, attach_draft, delivery_reply
+from bot.stardesk import StarDesk, attach_draft, delivery_replies
 from bot.texts import Texts, to_plain
 from flows.engine import load_rulebook
 from flows.privacy import contains_cpr
@@ -67,10 +68,8 @@ def run_chat(stdin: TextIO = sys.stdin, out: TextIO = sys.stdout) -> int:
         state = turn.state
         replies = list(turn.replies)
         if turn.star_send is not None:
-            delivery = desk.send_now(turn.star_send)
-            replies.insert(0, delivery_reply(texts, delivery, mail.recipient, with_link=True))
-            if delivery.eml_path:
-                replies.insert(1, Reply(texts.common("star_copy_saved", path=str(delivery.eml_path))))
+            delivery = asyncio.run(desk.send(turn.star_send))
+            replies[:0] = delivery_replies(texts, delivery, mail.recipient, in_terminal=True)
         for reply in replies:
             show(reply, out)
         out.flush()

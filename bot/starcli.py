@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
 from typing import Any
 
@@ -11,7 +12,7 @@ from bot.config import read_mail_settings
 from bot.conversation import Conversation
 from bot.dialogue import DialogueState, Segment, current_day
 from bot.decide import answer_pairs, walk_answers
-from bot.stardesk import StarDesk, delivery_reply
+from bot.stardesk import StarDesk, delivery_replies
 from bot.texts import Texts, to_plain
 from flows.answers import parse_yes_no
 from flows.engine import load_rulebook
@@ -37,9 +38,10 @@ def run_star(args: argparse.Namespace) -> int:
     if command == "send-queued":
         if not mail.smtp:
             raise Refused("UNGEBOT_SMTP_HOST er ikke sat, så der kan ikke sendes noget (se README: »Spørgsmål til STAR«).")
-        deliveries = desk.send_queued()
+        deliveries = asyncio.run(desk.send_queued())
         for delivery in deliveries:
-            print(to_plain(delivery_reply(texts, delivery, mail.recipient, with_link=False).text))
+            for reply in delivery_replies(texts, delivery, mail.recipient, in_terminal=False):
+                print(to_plain(reply.text))
         waiting = sum(delivery.status == "queued" for delivery in deliveries)
         print(f"{len(deliveries) - waiting} sendt, {waiting} venter stadig.")
         return 1 if waiting else 0
@@ -87,10 +89,9 @@ def _ask(args: argparse.Namespace, rulebook: Any, texts: Texts, mail: Any) -> in
         if parse_yes_no(sys.stdin.readline()) is not True:
             print(f"Ikke sendt. Udkastet er gemt som spørgsmål {question_id}.")
             return 0
-    delivery = desk.send_now(question_id)
-    print(to_plain(delivery_reply(texts, delivery, mail.recipient, with_link=True).text))
-    if delivery.eml_path:
-        print(to_plain(texts.common("star_copy_saved", path=str(delivery.eml_path))))
+    delivery = asyncio.run(desk.send(question_id))
+    for reply in delivery_replies(texts, delivery, mail.recipient, in_terminal=True):
+        print(to_plain(reply.text))
     return 1 if delivery.status == "queued" else 0
 
 

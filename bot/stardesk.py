@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import smtplib
 import sqlite3
 import ssl
@@ -106,13 +107,14 @@ class StarDesk:
         attempts = (star.get(self.conn, question_id) or {}).get("attempts", 1)
         return Delivery(question_id, "queued", None, error=text, eml_path=path, attempts=attempts)
 
-    def send_now(self, question_id: int) -> Delivery:
-        """Confirm and deliver in one go (the terminal and the command line)."""
+    async def send(self, question_id: int) -> Delivery:
+        """Confirm and deliver. Only the SMTP attempt leaves the event loop (a thread), so all database work stays
+        on the caller's thread; the terminal and the command line run it with asyncio.run."""
         message, delivery = self.confirm(question_id)
         if delivery is not None:
             return delivery
         assert message is not None
-        return self.record(question_id, message, self.attempt(message))
+        return self.record(question_id, message, await asyncio.to_thread(self.attempt, message))
 
     def attempt(self, message: EmailMessage) -> Exception | None:
         """One SMTP attempt (no database access): None when it went through, else the error."""
@@ -122,10 +124,13 @@ class StarDesk:
             return error
         return None
 
-    def send_queued(self) -> list[Delivery]:
+    async def send_queued(self) -> list[Delivery]:
         """Try every queued question again, oldest first."""
-        return [self.record(q["id"], message, self.attempt(message))
-                for q in star.queued(self.conn) for message in [self.message(q)]]
+        deliveries = []
+        for question in star.queued(self.conn):
+            message = self.message(question)
+            deliveries.append(self.record(question["id"], message, await asyncio.to_thread(self.attempt, message)))
+        return deliveries
 
     # -- STAR's answers ----------------------------------------------------------------------------------------------
     def for_gap(self, gap: str) -> dict[str, Any] | None:
@@ -143,11 +148,16 @@ def attach_draft(desk: StarDesk, staff: Staff, turn: Turn) -> None:
         turn.state.pending["question"] = str(desk.store_draft(staff, turn.star_draft))
 
 
-def delivery_reply(texts: Texts, delivery: Delivery, recipient: str, with_link: bool) -> Reply:
-    """Tell the caseworker what became of the question: sent, queued for another try, or handed over."""
+def delivery_replies(texts: Texts, delivery: Delivery, recipient: str, in_terminal: bool) -> list[Reply]:
+    """Tell the caseworker what became of the question: sent, queued for another try, or handed over. In the
+    terminal a handed-over question comes with its mailto: link and the place of the .eml copy."""
     if delivery.status == "sent" and delivery.via == "smtp":
-        return Reply(texts.common("star_sent", id=delivery.question_id, to=recipient))
-    if delivery.status == "queued":
-        return Reply(texts.common("star_queued", id=delivery.question_id, attempts=delivery.attempts))
-    return Reply(texts.common("star_handed_over", id=delivery.question_id, to=recipient,
-                              link=delivery.mailto if with_link else None))
+        replies = [Reply(texts.common("star_sent", id=delivery.question_id, to=recipient))]
+    elif delivery.status == "queued":
+        replies = [Reply(texts.common("star_queued", id=delivery.question_id, attempts=delivery.attempts))]
+    else:
+        replies = [Reply(texts.common("star_handed_over", id=delivery.question_id, to=recipient,
+                                      link=delivery.mailto if in_terminal else None))]
+    if in_terminal and delivery.eml_path:
+        replies.append(Reply(texts.common("star_copy_saved", path=str(delivery.eml_path))))
+    return replies

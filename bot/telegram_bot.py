@@ -22,7 +22,7 @@ from telegram.request import BaseRequest
 
 from bot.config import MailSettings, Settings, read_mail_settings
 from bot.logdesk import Desk
-from bot.stardesk import StarDesk, attach_draft, delivery_reply
+from bot.stardesk import StarDesk, attach_draft, delivery_replies
 from bot.conversation import Conversation
 from bot.dialogue import DialogueState, Reply, Turn, current_day
 from bot.telegram_ui import MESSAGE_LIMIT, compose, parse_callback, split_message
@@ -30,7 +30,6 @@ from bot.texts import Texts, to_plain
 from flows.engine import Rulebook, load_rulebook
 from flows.privacy import contains_cpr
 from storage import log as decision_log
-from storage import star as star_questions
 from storage.db import open_database
 from storage.records import Staff, load_dialogue, record_turn
 
@@ -100,10 +99,7 @@ class TelegramBot:
         """Every few minutes, try the questions that could not be sent again (stops with the application)."""
         while True:
             await asyncio.sleep(self.mail.retry_seconds)
-            for question in star_questions.queued(self.db):
-                message = self.star.message(question)
-                error = await asyncio.to_thread(self.star.attempt, message)
-                self.star.record(question["id"], message, error)
+            await self.star.send_queued()
 
     # -- who gets in ----------------------------------------------------------------------------------------------------
     async def _gate(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -244,15 +240,10 @@ class TelegramBot:
         record_turn(self.db, staff, state, self.conversation.decision_record(turn))
 
     async def _send_to_star(self, turn: Turn) -> None:
-        """A confirmed question: queued (committed), then sent by SMTP in a thread; the outcome is told first."""
-        if turn.star_send is None:
-            return
-        message, delivery = self.star.confirm(turn.star_send)
-        if delivery is None:
-            assert message is not None
-            error = await asyncio.to_thread(self.star.attempt, message)
-            delivery = self.star.record(turn.star_send, message, error)
-        turn.replies.insert(0, delivery_reply(self.texts, delivery, self.mail.recipient, with_link=False))
+        """A confirmed question is queued (committed) and sent; what became of it is told first."""
+        if turn.star_send is not None:
+            delivery = await self.star.send(turn.star_send)
+            turn.replies[:0] = delivery_replies(self.texts, delivery, self.mail.recipient, in_terminal=False)
 
     async def _deliver(self, update: Update, context: ContextTypes.DEFAULT_TYPE, turn: Turn, edit: bool = False,
                        chosen: str | None = None) -> None:
