@@ -19,7 +19,8 @@ class Staff:
     name: str = ""
 
 
-def _now() -> str:
+def utc_now() -> str:
+    """Now, in UTC, as the database stores times."""
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
@@ -35,7 +36,7 @@ def append_decision(conn: sqlite3.Connection, staff: Staff, programme: str, flow
 def _insert_decision(conn: sqlite3.Connection, staff: Staff, programme: str, flow: str, edition: str,
                      answers: list[dict[str, str]], outcome: dict[str, Any], decided_on: str | None = None) -> int:
     row = {
-        "time": _now(), "channel": staff.channel, "staff_id": staff.staff_id, "staff_name": staff.name,
+        "time": utc_now(), "channel": staff.channel, "staff_id": staff.staff_id, "staff_name": staff.name,
         "programme": programme, "flow": flow, "rulebook_edition": edition,
         "answers": json.dumps(answers, ensure_ascii=False),
         "outcome": json.dumps(outcome, ensure_ascii=False),
@@ -47,12 +48,6 @@ def _insert_decision(conn: sqlite3.Connection, staff: Staff, programme: str, flo
     cursor = conn.execute("INSERT INTO decisions ({}) VALUES ({})".format(", ".join(row), ", ".join("?" * len(row))),
                           list(row.values()))
     return int(cursor.lastrowid or 0)
-
-
-def save_dialogue(conn: sqlite3.Connection, staff: Staff, state: dict[str, Any]) -> None:
-    """Store a dialogue's state (its answers) for this staff member, replacing the previous one (committed)."""
-    with conn:
-        _upsert_dialogue(conn, staff, state)
 
 
 def record_turn(conn: sqlite3.Connection, staff: Staff, state: dict[str, Any],
@@ -70,16 +65,11 @@ def _upsert_dialogue(conn: sqlite3.Connection, staff: Staff, state: dict[str, An
     conn.execute(
         "INSERT INTO dialogues (channel, staff_id, state, updated) VALUES (?, ?, ?, ?) "
         "ON CONFLICT(channel, staff_id) DO UPDATE SET state = excluded.state, updated = excluded.updated",
-        (staff.channel, staff.staff_id, json.dumps(state, ensure_ascii=False), _now()))
+        (staff.channel, staff.staff_id, json.dumps(state, ensure_ascii=False), utc_now()))
 
 
 def load_dialogue(conn: sqlite3.Connection, staff: Staff) -> dict[str, Any] | None:
     """The stored state of this staff member's dialogue, if there is one."""
     row = conn.execute("SELECT state FROM dialogues WHERE channel = ? AND staff_id = ?",
-                          (staff.channel, staff.staff_id)).fetchone()
+                       (staff.channel, staff.staff_id)).fetchone()
     return json.loads(row[0]) if row else None
-
-
-def recent_decisions(conn: sqlite3.Connection, limit: int = 10) -> list[dict[str, Any]]:
-    """The newest decisions, newest first."""
-    return [dict(row) for row in conn.execute("SELECT * FROM decisions ORDER BY id DESC LIMIT ?", (limit,))]

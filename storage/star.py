@@ -5,16 +5,11 @@ from __future__ import annotations
 import re
 import sqlite3
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import Any
 
-from storage.records import Staff
+from storage.records import Staff, utc_now
 
 STATUSES = ("draft", "queued", "sent", "answered")
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 @dataclass(frozen=True)
@@ -32,7 +27,7 @@ class Draft:
 
 def store_draft(conn: sqlite3.Connection, staff: Staff, draft: Draft, recipient: str) -> int:
     """Store a draft (committed) and return its id."""
-    now = _now()
+    now = utc_now()
     with conn:
         cursor = conn.execute(
             "INSERT INTO star_questions (created, updated, status, channel, staff_id, staff_name, programme, flow, gap, "
@@ -46,7 +41,7 @@ def _set(conn: sqlite3.Connection, question_id: int, **columns: Any) -> None:
     assignments = ", ".join(f"{name} = ?" for name in columns)
     with conn:
         conn.execute(f"UPDATE star_questions SET {assignments}, updated = ? WHERE id = ?",
-                     [*columns.values(), _now(), question_id])
+                     [*columns.values(), utc_now(), question_id])
 
 
 def queue(conn: sqlite3.Connection, question_id: int) -> None:
@@ -56,19 +51,19 @@ def queue(conn: sqlite3.Connection, question_id: int) -> None:
 
 def mark_sent(conn: sqlite3.Connection, question_id: int, via: str, eml_path: str | None = None) -> None:
     """Sent by SMTP, or handed to the caseworker's own mail program (via 'mailto')."""
-    _set(conn, question_id, status="sent", sent_at=_now(), sent_via=via, eml_path=eml_path, last_error=None)
+    _set(conn, question_id, status="sent", sent_at=utc_now(), sent_via=via, eml_path=eml_path, last_error=None)
 
 
 def mark_failed(conn: sqlite3.Connection, question_id: int, error: str, eml_path: str | None = None) -> None:
     """A send that failed: the question stays queued, the attempt is counted."""
     with conn:
         conn.execute("UPDATE star_questions SET attempts = attempts + 1, last_error = ?, eml_path = COALESCE(?, eml_path), "
-                     "updated = ? WHERE id = ?", (error[:500], eml_path, _now(), question_id))
+                     "updated = ? WHERE id = ?", (error[:500], eml_path, utc_now(), question_id))
 
 
 def record_answer(conn: sqlite3.Connection, question_id: int, answer: str, by: str) -> None:
     """STAR's reply, as the support team records it."""
-    _set(conn, question_id, status="answered", answer=answer, answered_at=_now(), answered_by=by)
+    _set(conn, question_id, status="answered", answer=answer, answered_at=utc_now(), answered_by=by)
 
 
 def get(conn: sqlite3.Connection, question_id: int) -> dict[str, Any] | None:

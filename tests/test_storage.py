@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from pathlib import Path
 
 import pytest
 
 from storage.db import SCHEMA, StorageError, open_database
-from storage.records import Staff, append_decision, load_dialogue, recent_decisions, save_dialogue
+from storage import log
+from storage.records import Staff, append_decision, load_dialogue, record_turn
 
 STAFF = Staff("terminal", "kbh-sagsb-7", "Sagsbehandler 7")
 
@@ -43,16 +43,16 @@ def test_decisions_are_appended(private_database: Path) -> None:
     first = append_decision(db, STAFF, "ungeloeftet", "start", "e1", [{"flow": "start", "question": "q", "value": "yes"}],
                             {"result": "register", "warnings": ["far_past"], "sources": ["000: Formål"]})
     second = append_decision(db, STAFF, "ungeloeftet", "leave", "e1", [], {"result": "no_change"})
-    rows = recent_decisions(open_database(private_database))
+    rows = log.find(open_database(private_database))
     assert [row["id"] for row in rows] == [second, first]
-    assert json.loads(rows[1]["warnings"]) == ["far_past"] and rows[1]["staff_id"] == "kbh-sagsb-7"
+    assert rows[1]["warnings"] == ["far_past"] and rows[1]["staff_id"] == "kbh-sagsb-7"
 
 
 def test_dialogue_state_is_replaced(private_database: Path) -> None:
     db = open_database(private_database)
     assert load_dialogue(db, STAFF) is None
-    save_dialogue(db, STAFF, {"step": 1})
-    save_dialogue(db, STAFF, {"step": 2})
+    record_turn(db, STAFF, {"step": 1})
+    record_turn(db, STAFF, {"step": 2})
     assert load_dialogue(open_database(private_database), STAFF) == {"step": 2}
     assert load_dialogue(db, Staff("telegram", "kbh-sagsb-7")) is None
 
