@@ -18,7 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.texts import Texts  # noqa: E402
+from bot.chat.texts import Texts  # noqa: E402
 from flows.engine import Flow, Rulebook, load_rulebook  # noqa: E402
 from tests.scenarios import load_scenarios, walk  # noqa: E402
 

@@ -83,8 +83,8 @@ def bench_list(folder: Path, rows: int, users: int, queries: int) -> None:
               f"Sagsbehandler {n % users}", "ungeloeftet", "switch", "ungeloeftet-2025.1", answers, outcome,
               "register", "[]", "[]", "2026-01-15") for n in range(rows)))
     print(f"built a log of {rows:,} rows from {users:,} users in {time.perf_counter() - started:.1f} s")
-    from bot.logdesk import Desk
-    from bot.texts import Texts
+    from bot.desk.log import Desk
+    from bot.chat.texts import Texts
     from flows.engine import load_rulebook
 
     desk = Desk(load_rulebook(), Texts(load_rulebook()))

@@ -1,1 +1,1 @@
-"""User-facing adapters: the terminal chat, the command line and (later) Telegram. Thin: no rules, no texts."""
+"""Everything a person touches, one package per concern: chat (the turn layer), channels, cli, desk."""

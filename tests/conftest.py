@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.conversation import Conversation
-from bot.texts import Texts
+from bot.chat.conversation import Conversation
+from bot.chat.texts import Texts
 from flows.engine import Rulebook, load_rulebook
 
 ROOT = Path(__file__).resolve().parent.parent

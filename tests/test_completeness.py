@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.cli import COMMANDS
-from bot.texts import Texts
+from bot.cli.main import COMMANDS
+from bot.chat.texts import Texts
 from flows.engine import Rulebook
 from flows.model import Outcome
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from bot.conversation import Conversation
-from bot.dialogue import DialogueState, Segment, Turn
-from bot.texts import to_plain
+from bot.chat.conversation import Conversation
+from bot.chat.dialogue import DialogueState, Segment, Turn
+from bot.chat.texts import to_plain
 
 TODAY = date(2026, 1, 15)
 

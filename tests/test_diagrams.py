@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.diagram import mermaid
+from bot.cli.diagram import mermaid
 from flows.engine import Rulebook
 
 from tests.conftest import ROOT

@@ -22,5 +22,5 @@ def test_importing_flows_loads_no_adapter_library() -> None:
 
 
 def test_decide_does_not_load_telegram() -> None:
-    loaded = _modules_after("import bot.cli, bot.decide, bot.console, bot.conversation")
+    loaded = _modules_after("import bot.cli.main, bot.cli.decide, bot.channels.terminal, bot.chat.conversation")
     assert "telegram" not in loaded

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
-from bot.decide import decide
-from bot.texts import Texts
+from bot.cli.main import main
+from bot.cli.decide import decide
+from bot.chat.texts import Texts
 from flows.engine import Rulebook
 from flows.loader import FLOWS_DIR
 from storage.db import open_database

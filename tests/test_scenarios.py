@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from bot.conversation import Conversation
-from bot.dialogue import DialogueState, Segment
+from bot.chat.conversation import Conversation
+from bot.chat.dialogue import DialogueState, Segment
 from flows.engine import Rulebook
 
 from tests.scenarios import load_scenarios, walk

@@ -16,12 +16,12 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 
-from bot.cli import main
+from bot.cli.main import main
 from bot.config import read_mail_settings
-from bot.conversation import Conversation
-from bot.dialogue import DialogueState, Segment
-from bot.stardesk import StarDesk
-from bot.texts import Texts, to_plain
+from bot.chat.conversation import Conversation
+from bot.chat.dialogue import DialogueState, Segment
+from bot.desk.star import StarDesk
+from bot.chat.texts import Texts, to_plain
 from flows.engine import Rulebook
 from storage import star
 from storage.db import open_database

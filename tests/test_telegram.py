@@ -11,8 +11,8 @@ import pytest
 from telegram import Update
 
 from bot.config import Settings, read_mail_settings
-from bot.telegram_bot import TelegramBot
-from bot.telegram_ui import callback, parse_callback, split_message
+from bot.channels.telegram.app import TelegramBot
+from bot.channels.telegram.ui import callback, parse_callback, split_message
 from storage.db import open_database
 
 from tests.fake_telegram import FakeTelegram, OfflineRequest, buttons, callback_update, message_update, press

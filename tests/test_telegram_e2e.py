@@ -18,7 +18,7 @@ import pytest
 from telegram.ext import Application
 
 from bot.config import Settings
-from bot.telegram_bot import TelegramBot
+from bot.channels.telegram.app import TelegramBot
 from storage.db import open_database
 
 from tests.conftest import ROOT

@@ -9,14 +9,14 @@ import sys
 from typing import TextIO
 
 from bot.config import read_mail_settings
-from bot.conversation import Conversation
-from bot.dialogue import Reply, Turn, current_day
-from bot.stardesk import StarDesk, attach_draft, delivery_replies
-from bot.texts import Texts, to_plain
+from bot.chat.conversation import Conversation
+from bot.chat.dialogue import Reply, Turn, current_day
+from bot.desk.star import StarDesk, attach_draft, delivery_replies
+from bot.chat.texts import Texts, to_plain
 from flows.engine import load_rulebook
 from flows.privacy import contains_cpr
 from storage.db import open_database
-from bot.staff import terminal_staff
+from bot.channels.staff import terminal_staff
 from storage.records import Staff, load_dialogue, record_turn
 
 

@@ -21,12 +21,12 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 
 from bot.config import MailSettings, Settings, read_mail_settings
-from bot.logdesk import Desk
-from bot.stardesk import StarDesk, attach_draft, delivery_replies
-from bot.conversation import Conversation
-from bot.dialogue import DialogueState, Reply, Turn, current_day
-from bot.telegram_ui import MESSAGE_LIMIT, compose, parse_callback, split_message
-from bot.texts import Texts, to_plain
+from bot.desk.log import Desk
+from bot.desk.star import StarDesk, attach_draft, delivery_replies
+from bot.chat.conversation import Conversation
+from bot.chat.dialogue import DialogueState, Reply, Turn, current_day
+from bot.channels.telegram.ui import MESSAGE_LIMIT, compose, parse_callback, split_message
+from bot.chat.texts import Texts, to_plain
 from flows.engine import Rulebook, load_rulebook
 from flows.privacy import contains_cpr
 from storage import log as decision_log

@@ -7,13 +7,13 @@ import asyncio
 import sys
 from typing import Any
 
-from bot.cli import Refused, whole_number
+from bot.cli.common import Refused, whole_number
 from bot.config import read_mail_settings
-from bot.conversation import Conversation
-from bot.dialogue import DialogueState, Segment, current_day
-from bot.decide import answer_pairs, walk_answers
-from bot.stardesk import StarDesk, delivery_replies
-from bot.texts import Texts, to_plain
+from bot.chat.conversation import Conversation
+from bot.chat.dialogue import DialogueState, Segment, current_day
+from bot.cli.decide import answer_pairs, walk_answers
+from bot.desk.star import StarDesk, delivery_replies
+from bot.chat.texts import Texts, to_plain
 from flows.answers import parse_yes_no
 from flows.engine import load_rulebook
 from flows.privacy import contains_cpr
@@ -25,8 +25,8 @@ from storage.records import Staff
 
 
 def run_star(args: argparse.Namespace) -> int:
-    """`ungebot star HANDLING`; bad input raises Refused (exit 2, see bot.cli)."""
-    from bot.staff import terminal_staff
+    """`ungebot star HANDLING`; bad input raises Refused (exit 2, see bot.cli.main)."""
+    from bot.channels.staff import terminal_staff
 
     command = args.star_command
     mail = read_mail_settings()
@@ -67,9 +67,9 @@ def run_star(args: argparse.Namespace) -> int:
 
 
 def _ask(args: argparse.Namespace, rulebook: Any, texts: Texts, mail: Any) -> int:
-    from bot.staff import terminal_staff
+    from bot.channels.staff import terminal_staff
 
-    raw = answer_pairs(args.answer)  # DecideError, like Refused, is a Danish message and exit 2 (bot.cli)
+    raw = answer_pairs(args.answer)  # DecideError, like Refused, is a Danish message and exit 2 (bot.cli.main)
     if contains_cpr(args.text) or any(contains_cpr(value) for value in raw.values()):
         raise Refused("Teksten ser ud til at indeholde et CPR-nummer. Intet er gemt; skriv den uden CPR-nummer.")
     if not args.text.strip():

@@ -12,10 +12,10 @@ from flows.errors import AnswerError
 from flows.privacy import contains_cpr
 
 from bot.config import STAR_ADDRESS
-from bot.dialogue import STATE_VERSION, Decision, DialogueState, Reply, Segment, Turn
-from bot.star_steps import StarAnswers, StarSteps, answered_day
+from bot.chat.dialogue import STATE_VERSION, Decision, DialogueState, Reply, Segment, Turn
+from bot.chat.star_steps import StarAnswers, StarSteps, answered_day
 
-from bot.texts import Texts
+from bot.chat.texts import Texts
 
 _NEW_CASE = {"ny", "ny sag", "ja", "ja tak", "j", "forfra", "start"}
 _BACK = {"/tilbage", "/back", "/fortryd"}

@@ -14,10 +14,10 @@ from typing import Any
 
 import yaml
 
-from bot.cli import Refused, whole_number
-from bot.dialogue import current_day
-from bot.logdesk import Desk
-from bot.texts import Texts, to_plain
+from bot.cli.common import Refused, whole_number
+from bot.chat.dialogue import current_day
+from bot.desk.log import Desk
+from bot.chat.texts import Texts, to_plain
 from flows.dates import parse_date
 from flows.engine import WARNING_ORDER, Rulebook, load_rulebook
 from flows.errors import AnswerError
@@ -27,7 +27,7 @@ from storage.db import database_path, open_existing
 
 
 def run_log(args: argparse.Namespace) -> int:
-    """`ungebot log HANDLING`; bad input raises Refused (exit 2, see bot.cli)."""
+    """`ungebot log HANDLING`; bad input raises Refused (exit 2, see bot.cli.main)."""
     rulebook = Rulebook(Path(args.flows)) if getattr(args, "flows", None) else load_rulebook()
     texts = Texts(rulebook)
     desk = Desk(rulebook, texts)

@@ -8,7 +8,7 @@ import json
 from datetime import date
 from typing import Any, TextIO
 
-from bot.texts import Texts, to_plain
+from bot.chat.texts import Texts, to_plain
 from flows.dates import MONTH_NAMES
 from flows.engine import Rulebook
 from storage.log import local_time

@@ -6,6 +6,8 @@ import argparse
 import sys
 from typing import Any
 
+from bot.cli.common import Refused
+
 COMMANDS = {
     "chat": "Start en dialog i terminalen (ingen token, ingen server).",
     "decide": "Besvar et forløb uden dialog: ungebot decide FLOW --answer ID=TEKST ... [--json].",
@@ -25,17 +27,6 @@ COMMANDS = {
     "star show": "Ét spørgsmål til STAR med mail og svar.",
     "star answer": "Registrér STARs svar på et spørgsmål (fra fil eller standard input).",
 }
-
-
-class Refused(Exception):
-    """Bad input to a command: the Danish message is printed, the exit code is 2, and nothing was stored."""
-
-
-def whole_number(text: str, name: str) -> int:
-    """A whole number above 0 typed on the command line, or Refused naming the option."""
-    if not str(text).strip().isdigit() or int(text) < 1:
-        raise Refused(f"{name} skal være et helt tal større end 0 (fik »{text}«).")
-    return int(text)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -121,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
         import sqlite3
 
         from bot.config import ConfigError
-        from bot.decide import DecideError
+        from bot.cli.decide import DecideError
         from flows.errors import FlowError
         from storage.db import StorageError
 
@@ -139,23 +130,23 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     if args.command == "chat":
-        from bot.console import run_chat
+        from bot.channels.terminal import run_chat
 
         return run_chat()
     if args.command == "star":
-        from bot.starcli import run_star
+        from bot.cli.star import run_star
 
         return run_star(args)
     if args.command in ("log", "review"):
-        from bot.logcli import run_log, run_review
+        from bot.cli.log import run_log, run_review
 
         return run_log(args) if args.command == "log" else run_review(args)
     if args.command == "telegram":
-        from bot.telegram_bot import run_telegram
+        from bot.channels.telegram.app import run_telegram
 
         return run_telegram()
     if args.command == "decide":
-        from bot.decide import run_decide
+        from bot.cli.decide import run_decide
 
         return run_decide(args.flow, args.answer, args.json)
     from flows.engine import load_rulebook
@@ -170,7 +161,7 @@ def _run(args: argparse.Namespace) -> int:
         if args.flow not in rulebook.flows:
             print(f"Ukendt forløb »{args.flow}«. Kendte forløb: {', '.join(rulebook.flows)}.", file=sys.stderr)
             return 2
-        from bot.diagram import mermaid
+        from bot.cli.diagram import mermaid
 
         sys.stdout.write(mermaid(rulebook.flow(args.flow)))
         return 0

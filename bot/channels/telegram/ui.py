@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.dialogue import DialogueState, Reply, Turn
+from bot.chat.dialogue import DialogueState, Reply, Turn
 
 CALLBACK_VERSION = "1"
 MESSAGE_LIMIT = 4096

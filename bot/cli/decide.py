@@ -7,8 +7,8 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
-from bot.dialogue import current_day
-from bot.texts import Texts, to_plain
+from bot.chat.dialogue import current_day
+from bot.chat.texts import Texts, to_plain
 from flows.answers import parse_answer
 from flows.engine import Flow, Position, Rulebook
 from flows.errors import AnswerError
@@ -114,7 +114,7 @@ def answer_pairs(pairs: list[str]) -> dict[str, str]:
 
 
 def _log(rulebook: Rulebook, flow: Flow, answers: dict[str, str], outcome: Outcome) -> None:
-    from bot.staff import terminal_staff
+    from bot.channels.staff import terminal_staff
     from storage.db import open_database
     from storage.records import Staff, append_decision
 

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
-from bot.dialogue import DialogueState, Reply, Turn
-from bot.texts import to_plain
+from bot.chat.dialogue import DialogueState, Reply, Turn
+from bot.chat.texts import Texts, to_plain
 from flows.answers import normalise, parse_yes_no
 from flows.dates import format_date
+from flows.engine import Flow, Position, Rulebook
 from storage.star import Draft
 
-if TYPE_CHECKING:
-    from bot.conversation import Conversation
 
 def answered_day(entry: dict[str, Any]) -> str:
     """The Danish date STAR's answer was recorded."""
@@ -29,9 +28,31 @@ class StarAnswers(Protocol):
 
 
 class StarSteps:
-    """Mixed into Conversation: the /star, /faq and send-or-not steps."""
+    """Mixed into Conversation: the /star, /faq and send-or-not steps.
 
-    def _draft_star(self: "Conversation", state: DialogueState, words: str, today: date) -> Turn:
+    The attributes and the three methods below are the host's; they are declared here so that this module needs
+    nothing from bot.chat.conversation (which imports it).
+    """
+
+    rulebook: Rulebook
+    texts: Texts
+    recipient: str
+    municipality: str
+    answers: StarAnswers | None
+
+    def flow(self, state: DialogueState) -> Flow:
+        """The flow the dialogue is in now (the host's)."""
+        raise NotImplementedError
+
+    def position(self, state: DialogueState, today: date) -> Position:
+        """Where the current flow stands (the host's)."""
+        raise NotImplementedError
+
+    def prompt(self, state: DialogueState, today: date, brief: bool = False) -> list[Reply]:
+        """What to show for the current position (the host's)."""
+        raise NotImplementedError
+
+    def _draft_star(self, state: DialogueState, words: str, today: date) -> Turn:
         subject, body = self.star_draft(state, words, today)
         position = self.position(state, today)
         flow = self.flow(state)
@@ -43,10 +64,10 @@ class StarSteps:
                       options=self._star_options(), kind="draft")
         return Turn(state, [reply], star_draft=draft)
 
-    def _star_options(self: "Conversation") -> tuple[tuple[str, str], ...]:
+    def _star_options(self) -> tuple[tuple[str, str], ...]:
         return tuple((value, to_plain(self.texts.common(f"star_{value}"))) for value in ("send", "edit", "cancel"))
 
-    def _star_decision(self: "Conversation", state: DialogueState, text: str, today: date) -> Turn:
+    def _star_decision(self, state: DialogueState, text: str, today: date) -> Turn:
         """Send, edit or cancel the drafted question."""
         typed = normalise(text)
         options = self._star_options()
@@ -66,14 +87,14 @@ class StarSteps:
             return Turn(state, [Reply(self.texts.common("star_cancelled"))] + self.prompt(state, today, brief=True))
         return Turn(state, self.prompt(state, today, brief=True), star_send=int(question) if question else None)
 
-    def _faq(self: "Conversation", words: str) -> Reply:
+    def _faq(self, words: str) -> Reply:
         entries = self.answers.search(words) if self.answers else []
         if not entries:
             return Reply(self.texts.common("faq_none", words=words))
         shown = [{"subject": e["subject"], "answer": e["answer"], "answered": answered_day(e)} for e in entries]
         return Reply(self.texts.common("faq_results", entries=shown))
 
-    def case_summary(self: "Conversation", state: DialogueState, today: date) -> list[tuple[str, str]]:
+    def case_summary(self, state: DialogueState, today: date) -> list[tuple[str, str]]:
         """Each question asked so far in plain Danish, with the answer as it was shown."""
         lines = []
         for segment in state.segments:
@@ -86,7 +107,7 @@ class StarSteps:
                 lines.append((text, self.texts.answer(flow, question, value)))
         return lines
 
-    def star_draft(self: "Conversation", state: DialogueState, words: str, today: date) -> tuple[str, str]:
+    def star_draft(self, state: DialogueState, words: str, today: date) -> tuple[str, str]:
         """Subject and body of a question to STAR, drafted from the case so far and the caseworker's words."""
         position = self.position(state, today)
         outcome = position.outcome

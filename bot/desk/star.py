@@ -15,8 +15,8 @@ from typing import Any
 from urllib.parse import quote
 
 from bot.config import MailSettings
-from bot.dialogue import Reply, Turn
-from bot.texts import Texts
+from bot.chat.dialogue import Reply, Turn
+from bot.chat.texts import Texts
 from storage import star
 from storage.records import Staff
 

@@ -1,0 +1,1 @@
+"""The `ungebot` command and its sub-commands."""
