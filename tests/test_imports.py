@@ -22,5 +22,51 @@ def test_importing_flows_loads_no_adapter_library() -> None:
 
 
 def test_decide_does_not_load_telegram() -> None:
-    loaded = _modules_after("import bot.cli.main, bot.cli.decide, bot.channels.terminal, bot.chat.conversation")
+    loaded = _modules_after("import bot.cli, bot.cli.decide, bot.channels.terminal, bot.chat.conversation")
     assert "telegram" not in loaded
+
+
+# The layers of bot/, highest first: a module may import its own layer and the ones below, never one above.
+LAYERS = ("bot.cli", "bot.channels", "bot.desk", "bot.chat", "bot.config")
+
+
+def _bot_imports() -> dict[str, set[str]]:
+    """Every bot module and the bot modules it imports, at any depth of its code (lazy imports too)."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    found: dict[str, set[str]] = {}
+    for path in sorted((root / "bot").rglob("*.py")):
+        module = ".".join(path.relative_to(root).with_suffix("").parts).removesuffix(".__init__")
+        names = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names.add(node.module)
+            elif isinstance(node, ast.Import):
+                names.update(alias.name for alias in node.names)
+        found[module] = {name for name in names if name == "bot" or name.startswith("bot.")}
+    return found
+
+
+def _layer(module: str) -> int:
+    return next(index for index, prefix in enumerate(LAYERS) if module == prefix or module.startswith(prefix + "."))
+
+
+def test_bot_imports_run_one_way() -> None:
+    wrong = [(module, name) for module, names in _bot_imports().items() if module not in ("bot",)
+             for name in names if _layer(name) < _layer(module)]
+    assert wrong == []
+
+
+def test_channels_do_not_import_each_other() -> None:
+    wrong = [(module, name) for module, names in _bot_imports().items()
+             if module.startswith("bot.channels.") and module != "bot.channels.staff"
+             for name in names if name.startswith("bot.channels.") and name != "bot.channels.staff"
+             and name.split(".")[2] != module.split(".")[2]]
+    assert wrong == []
+
+
+def test_the_turn_layer_knows_no_channel_library() -> None:
+    loaded = _modules_after("import bot.chat.conversation, bot.chat.texts, bot.chat.star_steps, bot.chat.dialogue")
+    assert loaded & {"telegram", "starlette", "uvicorn", "httpx"} == set()
