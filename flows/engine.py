@@ -13,20 +13,21 @@ from transitions import Machine
 from flows.dates import add_months, day_before
 from flows.errors import AnswerError, FlowError
 from flows.loader import FLOWS_DIR, TEMPLATES_DIR, FlowSpec, Programme, load_flow_spec, load_programme
-from flows.model import Action, ActionRule, Condition, MarkerRule, Outcome, OutcomeNode, Question
+from flows.model import TODAY, WARNINGS, Action, ActionRule, Condition, MarkerRule, Outcome, OutcomeNode, Question
 
 TRIGGER = "answer"
-WARNING_ORDER = ("end_equals_start", "far_past", "far_future")
+WARNING_ORDER = WARNINGS
 
 
 class _Walker:
     """The throwaway model a walk moves through the shared Machine; never registered with it."""
 
-    __slots__ = ("state", "answers")
+    __slots__ = ("state", "answers", "today")
 
-    def __init__(self, state: str, answers: dict[str, str]) -> None:
+    def __init__(self, state: str, answers: dict[str, str], today: date | None = None) -> None:
         self.state = state
         self.answers = answers
+        self.today = today
 
 
 @dataclass(frozen=True)
@@ -49,14 +50,14 @@ def _as_date(value: str) -> date:
     return date.fromisoformat(value)
 
 
-def _holds(condition: Condition, answers: Mapping[str, str]) -> bool:
-    """Evaluate one condition against the answers so far."""
+def _holds(condition: Condition, answers: Mapping[str, str], today: date | None = None) -> bool:
+    """Evaluate one condition against the answers so far (and the dialogue's day, for comparisons with today)."""
     value = answers.get(condition.question)
     if value is None or value == "":
         return False
     if condition.op == "equals":
         return value == condition.value
-    other = answers.get(condition.value)
+    other = today.isoformat() if condition.value == TODAY and today else answers.get(condition.value)
     if not other:
         return False
     left, right = _as_date(value), _as_date(other)
@@ -64,13 +65,15 @@ def _holds(condition: Condition, answers: Mapping[str, str]) -> bool:
         return left == right
     if condition.op == "before":
         return left < right
+    if condition.op == "after":
+        return left > right
     return left <= right  # not_after
 
 
 def _predicate(conditions: tuple[Condition, ...]) -> Callable[[Any], bool]:
     def holds(event: Any) -> bool:
-        answers = event.model.answers
-        return all(_holds(condition, answers) for condition in conditions)
+        answers, today = event.model.answers, event.model.today
+        return all(_holds(condition, answers, today) for condition in conditions)
     holds.__name__ = " and ".join(_describe(c) for c in conditions)
     return holds
 
@@ -119,7 +122,7 @@ class Flow:
     def walk(self, answers: Mapping[str, str] | Iterable[tuple[str, str]], today: date) -> Position:
         """Replay answers (by question id) from the start; stop at the first question without a valid answer."""
         given = dict(answers)
-        walker = _Walker(self.spec.start, {})
+        walker = _Walker(self.spec.start, {}, today)
         while True:
             position = self._position(walker, today)
             if position.finished or position.question is None:
@@ -128,7 +131,7 @@ class Flow:
             if value is None:
                 return position
             try:
-                self.check(position.question, value, walker.answers)
+                self.check(position.question, value, walker.answers, today)
             except AnswerError as exc:
                 return Position(self, dict(walker.answers), question=position.question, rejected=exc)
             walker.answers[position.question.id] = value
@@ -144,8 +147,8 @@ class Flow:
         """Answer the current question with a canonical value (raises AnswerError) and move on by one."""
         if position.question is None:
             raise ValueError("the flow has already reached an outcome")
-        self.check(position.question, value, position.answers)
-        walker = _Walker(position.question.id, {**position.answers, position.question.id: value})
+        self.check(position.question, value, position.answers, today)
+        walker = _Walker(position.question.id, {**position.answers, position.question.id: value}, today)
         self._fire(walker)
         return self._position(walker, today)
 
@@ -153,7 +156,7 @@ class Flow:
         if self._answer is None or not self._answer.trigger(walker):
             raise FlowError(f"{self.spec.path}: node '{walker.state}': no transition took the answer")
 
-    def check(self, question: Question, value: str, answers: Mapping[str, str]) -> None:
+    def check(self, question: Question, value: str, answers: Mapping[str, str], today: date | None = None) -> None:
         """Accept a canonical value for a question, given earlier answers, or raise AnswerError saying why not."""
         if question.kind == "date":
             if value == "" and question.optional:
@@ -164,7 +167,7 @@ class Flow:
                 raise AnswerError("date_unreadable", text=value) from None
             candidate = {**answers, question.id: value}
             for guard in question.guards:
-                if _holds(guard.condition, candidate):
+                if _holds(guard.condition, candidate, today):
                     raise AnswerError("guard", message=guard.message, question=question.id)
         elif value not in question.options:
             raise AnswerError("choice_unknown", text=value)
@@ -178,6 +181,8 @@ class Flow:
     def outcome(self, node: OutcomeNode, answers: Mapping[str, str], today: date) -> Outcome:
         """Fill an outcome node's actions, dates and warnings from the answers."""
         warnings = set(_date_warnings(self.spec, answers, today))
+        warnings.update(rule.code for rule in node.warnings
+                        if all(_holds(condition, answers, today) for condition in rule.conditions))
         actions = []
         for rule in node.actions:
             action = self._action(rule, answers)

@@ -11,11 +11,19 @@ YES_NO = ("yes", "no")
 
 RESULTS = ("register", "no_change", "not_eligible", "cannot_participate", "no_marker", "use_flow", "ask_star")
 EFFECTS = ("counts", "counts_while_in_job_or_education", "counts_while_in_job", "leaves",
-           "leaves_unless_job_or_education_within_3_months", "not_counted", "unchanged")
+           "leaves_unless_job_or_education_within_3_months", "not_counted", "unchanged",
+           # 'Flere skal med' (2017), rulebook-2017.md §4.1
+           "counts_in_group1_monitoring", "still_counts_in_group1_monitoring", "not_counted_in_group1",
+           "leaves_gross_group")
+# Every warning code, in the order an outcome lists them (rulebook-2017.md §4.2 extends rulebook.md's).
+WARNINGS = ("end_equals_start", "backdated", "assumed_date_rule", "implied_end", "postponed_marker_open",
+            "far_past", "far_future")
 # Date rules of the guide: the day before a date, the same day, or the marker's own start date (error registration).
 DATE_RULES = ("day_before", "same_day", "own_start")
-# How a condition compares an answer: equal to a value, or a date compared with another date answer.
-CONDITION_OPS = ("equals", "same_as", "before", "not_after")
+# How a condition compares an answer: equal to a value, or a date compared with another date answer or with today.
+CONDITION_OPS = ("equals", "same_as", "before", "not_after", "after")
+# The value a date comparison names to compare with the dialogue's day instead of another answer.
+TODAY = "today"
 
 
 @dataclass(frozen=True)
@@ -25,6 +33,14 @@ class Condition:
     question: str
     op: str
     value: str
+
+
+@dataclass(frozen=True)
+class WarningRule:
+    """A warning an outcome carries when every condition holds (no conditions: always)."""
+
+    code: str
+    conditions: tuple[Condition, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -93,6 +109,7 @@ class OutcomeNode:
     gap: str | None = None
     deadline_from: str | None = None
     deadline_months: int = 0
+    warnings: tuple[WarningRule, ...] = ()
 
 
 @dataclass(frozen=True)

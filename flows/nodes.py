@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 from flows.errors import FlowError
 from flows.model import (
-    CONDITION_OPS, DATE_RULES, EFFECTS, RESULTS, ActionRule, Branch, Condition, Guard, MarkerRule, OutcomeNode,
-    Question,
+    CONDITION_OPS, DATE_RULES, EFFECTS, RESULTS, TODAY, WARNINGS, ActionRule, Branch, Condition, Guard, MarkerRule,
+    OutcomeNode, Question, WarningRule,
 )
 
 if TYPE_CHECKING:
@@ -134,9 +134,11 @@ def _conditions(check: Checker, raw: Any, all_questions: dict[str, Any]) -> tupl
         if not isinstance(expected, dict) or len(expected) != 1:
             raise check.fail(f"when {qid}: expected an answer value or one comparison like {{before: other_date}}")
         ((op, other),) = expected.items()
-        if op not in CONDITION_OPS[1:] or other not in all_questions:
-            raise check.fail(f"when {qid}: {op!r} {other!r} is not a date comparison with a question of this flow")
-        if question.get("kind") != "date" or (all_questions[other] or {}).get("kind") != "date":
+        if op not in CONDITION_OPS[1:] or (other not in all_questions and other != TODAY):
+            raise check.fail(f"when {qid}: {op!r} {other!r} is not a date comparison with a question of this flow "
+                             f"or with {TODAY}")
+        other_kind = "date" if other == TODAY else (all_questions[other] or {}).get("kind")
+        if question.get("kind") != "date" or other_kind != "date":
             raise check.fail(f"when {qid}: {op} compares dates, and both questions must be dates")
         conditions.append(Condition(qid, op, other))
     return tuple(conditions)
@@ -145,7 +147,7 @@ def _conditions(check: Checker, raw: Any, all_questions: dict[str, Any]) -> tupl
 def outcome_node(check: Checker, oid: str, raw: Any, questions: dict[str, Question]) -> OutcomeNode:
     check.node = oid
     data = check.mapping(raw, "outcome", {"result", "effect", "source"},
-                         {"actions", "use_flow", "carry", "gap", "deadline"})
+                         {"actions", "use_flow", "carry", "gap", "deadline", "warnings"})
     result, effect = data["result"], data["effect"]
     if result not in RESULTS:
         raise check.fail(f"result {result!r} is not one of {list(RESULTS)}")
@@ -171,7 +173,27 @@ def outcome_node(check: Checker, oid: str, raw: Any, questions: dict[str, Questi
     return OutcomeNode(
         id=oid, result=result, effect=effect, actions=actions, source=check.source(data["source"]),
         use_flow=data.get("use_flow"), carry=tuple(carry.items()), gap=data.get("gap"),
-        deadline_from=deadline_from, deadline_months=months)
+        deadline_from=deadline_from, deadline_months=months, warnings=_warnings(check, data, questions))
+
+
+def _warnings(check: Checker, data: dict[str, Any], questions: dict[str, Question]) -> tuple[WarningRule, ...]:
+    """`warnings:` is a list of codes, each bare (always) or `{code: {question: value-or-comparison, ...}}`."""
+    raw = data.get("warnings") or []
+    if not isinstance(raw, list):
+        raise check.fail("warnings must be a list")
+    plain = {qid: {"kind": q.kind, "options": list(q.options)} for qid, q in questions.items()}
+    rules = []
+    for item in raw:
+        if isinstance(item, dict) and len(item) == 1:
+            ((code, when),) = item.items()
+            rule = WarningRule(str(code), _conditions(check, when, plain))
+        else:
+            code = item
+            rule = WarningRule(str(code))
+        if code not in WARNINGS:
+            raise check.fail(f"warning {code!r} is not one of {list(WARNINGS)}")
+        rules.append(rule)
+    return tuple(rules)
 
 
 def _action(check: Checker, raw: Any, questions: dict[str, Question]) -> ActionRule:
