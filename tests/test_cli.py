@@ -31,6 +31,8 @@ def test_decide_json_guide_example(private_database: Path) -> None:
         ("end", "Ungeløftet – Flere unge skal med", "fusm", "2026-01-31", False),
         ("create", "Ungeløftet – IPS", "ips", "2026-02-01", False)]
     assert "31. januar 2026" in data["text"] and "1. februar 2026" in data["text"]
+    assert [(s["kind"], s.get("question") or s.get("node"), s.get("days")) for s in data["trace"]][-4:] == [
+        ("answer", "new_start_date", None), ("outcome", "switched", None), ("date", None, -1), ("date", None, 0)]
     row = sqlite3.connect(private_database).execute("select channel, flow, result from decisions").fetchone()
     assert row == ("cli", "switch", "register")
 

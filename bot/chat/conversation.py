@@ -10,6 +10,7 @@ from flows.dates import format_date
 from flows.engine import Flow, Position, Rulebook, distance_warning
 from flows.errors import AnswerError
 from flows.privacy import contains_cpr
+from flows.trace import trace, trace_dicts
 
 from bot.config import STAR_ADDRESS
 from bot.chat.dialogue import STATE_VERSION, Decision, DialogueState, Reply, Segment, Turn
@@ -207,7 +208,8 @@ class Conversation(StarSteps):
             if outcome.carry:
                 replies.append(Reply(self.texts.common("carried", items=self._carried_text(state))))
             return self._arrive(state, self.position(state, today), today, replies)
-        decision = Decision(flow=position.flow.id, outcome=outcome.to_dict(), decided_on=today, answers=[
+        steps = trace_dicts(trace(self.rulebook, [(s.flow, s.answers) for s in state.segments], today))
+        decision = Decision(flow=position.flow.id, outcome={**outcome.to_dict(), "trace": steps}, decided_on=today, answers=[
             {"flow": s.flow, "question": q, "value": v} for s in state.segments for q, v in s.answers.items()])
         replies += [self._outcome_reply(position), Reply(self.texts.common("after_outcome"), kind="hint")]
         return Turn(state, replies, decision)

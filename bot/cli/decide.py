@@ -13,6 +13,7 @@ from flows.answers import parse_answer
 from flows.engine import Flow, Position, Rulebook
 from flows.errors import AnswerError
 from flows.model import Outcome, Question
+from flows.trace import trace, trace_dicts
 
 
 @dataclass
@@ -92,10 +93,11 @@ def run_decide(flow_id: str, pairs: list[str], as_json: bool) -> int:
     if unused:
         print(f"Bemærk: disse svar blev ikke brugt på denne vej gennem forløbet: {', '.join(unused)}", file=sys.stderr)
     text = to_plain(texts.outcome(flow, outcome, answers))
-    _log(rulebook, flow, answers, outcome)
+    steps = trace_dicts(trace(rulebook, [(flow.id, answers)], current_day()))
+    _log(rulebook, flow, answers, {**outcome.to_dict(), "trace": steps})
     if as_json:
         payload: dict[str, Any] = {"flow": flow.id, "rulebook_edition": rulebook.edition, **outcome.to_dict(),
-                                   "answers": answers, "text": text}
+                                   "answers": answers, "trace": steps, "text": text}
         print(json.dumps(payload, ensure_ascii=False, indent=2))
     else:
         print(text)
@@ -113,7 +115,7 @@ def answer_pairs(pairs: list[str]) -> dict[str, str]:
     return answers
 
 
-def _log(rulebook: Rulebook, flow: Flow, answers: dict[str, str], outcome: Outcome) -> None:
+def _log(rulebook: Rulebook, flow: Flow, answers: dict[str, str], outcome: dict[str, Any]) -> None:
     from bot.channels.staff import terminal_staff
     from storage.db import open_database
     from storage.records import Staff, append_decision
@@ -121,4 +123,4 @@ def _log(rulebook: Rulebook, flow: Flow, answers: dict[str, str], outcome: Outco
     staff = terminal_staff()
     append_decision(open_database(), Staff("cli", staff.staff_id, staff.name), rulebook.programme.id, flow.id,
                     rulebook.edition, [{"flow": flow.id, "question": q, "value": v} for q, v in answers.items()],
-                    outcome.to_dict(), current_day().isoformat())
+                    outcome, current_day().isoformat())

@@ -8,7 +8,12 @@ import json
 from datetime import date
 from typing import Any, TextIO
 
+from markupsafe import Markup
+
 from bot.chat.texts import Texts, to_plain
+from bot.chat.why import Why
+from flows.errors import AnswerError
+from flows.trace import from_dicts, trace
 from flows.dates import MONTH_NAMES
 from flows.engine import Rulebook
 from storage.log import local_time
@@ -81,7 +86,22 @@ class Desk:
             text = to_plain(self.texts.question(flow, question, given[entry["flow"]])).split("\n")[0]
             answers.append((text, self.texts.answer(flow, question, entry["value"])))
         return self.text("show", record=record, when=when(record["time"]), answers=answers,
-                          actions=self.actions(record["outcome"]))
+                         actions=self.actions(record["outcome"]), why=Markup(self.why(record)))
+
+    def why(self, record: dict[str, Any]) -> str:
+        """The stored trace of a decision in Danish (HTML); recomputed from its answers for a row logged without one."""
+        stored = record["outcome"].get("trace")
+        if stored is not None:
+            return Why(self.texts).render(from_dicts(stored))
+        path: dict[str, dict[str, str]] = {}
+        for entry in record["answers"]:
+            path.setdefault(entry["flow"], {})[entry["question"]] = entry["value"]
+        day = date.fromisoformat(record["decided_on"]) if record.get("decided_on") else local_time(record["time"]).date()
+        try:
+            steps = trace(self.rulebook, list(path.items()), day)
+        except (KeyError, ValueError, AnswerError):  # flows or questions that today's rulebook no longer has
+            return ""
+        return Why(self.texts).render(steps)
 
     # -- export ---------------------------------------------------------------------------------------------------------
     def export_csv(self, records: list[dict[str, Any]], out: TextIO) -> None:
