@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -10,10 +10,11 @@ from typing import Any
 
 from transitions import Machine
 
+from flows.conditions import holds, predicate
 from flows.dates import add_months, day_before
 from flows.errors import AnswerError, FlowError
 from flows.loader import FLOWS_DIR, TEMPLATES_DIR, FlowSpec, Programme, load_flow_spec, load_programme
-from flows.model import TODAY, WARNINGS, Action, ActionRule, Condition, MarkerRule, Outcome, OutcomeNode, Question
+from flows.model import WARNINGS, Action, ActionRule, MarkerRule, Outcome, OutcomeNode, Question
 
 TRIGGER = "answer"
 WARNING_ORDER = WARNINGS
@@ -50,40 +51,6 @@ def _as_date(value: str) -> date:
     return date.fromisoformat(value)
 
 
-def _holds(condition: Condition, answers: Mapping[str, str], today: date | None = None) -> bool:
-    """Evaluate one condition against the answers so far (and the dialogue's day, for comparisons with today)."""
-    value = answers.get(condition.question)
-    if value is None or value == "":
-        return False
-    if condition.op == "equals":
-        return value == condition.value
-    other = today.isoformat() if condition.value == TODAY and today else answers.get(condition.value)
-    if not other:
-        return False
-    left, right = _as_date(value), _as_date(other)
-    if condition.op == "same_as":
-        return left == right
-    if condition.op == "before":
-        return left < right
-    if condition.op == "after":
-        return left > right
-    return left <= right  # not_after
-
-
-def _predicate(conditions: tuple[Condition, ...]) -> Callable[[Any], bool]:
-    def holds(event: Any) -> bool:
-        answers, today = event.model.answers, event.model.today
-        return all(_holds(condition, answers, today) for condition in conditions)
-    holds.__name__ = " and ".join(_describe(c) for c in conditions)
-    return holds
-
-
-def _describe(condition: Condition) -> str:
-    if condition.op == "equals":
-        return f"{condition.question}={condition.value}"
-    return f"{condition.question} {condition.op} {condition.value}"
-
-
 def transition_table(spec: FlowSpec) -> list[dict[str, Any]]:
     """The flow's transitions in `transitions`' own form, one per branch, in the order they are tried."""
     table = []
@@ -91,7 +58,7 @@ def transition_table(spec: FlowSpec) -> list[dict[str, Any]]:
         for branch in question.branches:
             entry: dict[str, Any] = {"trigger": TRIGGER, "source": question.id, "dest": branch.target}
             if branch.conditions:
-                entry["conditions"] = [_predicate(branch.conditions)]
+                entry["conditions"] = [predicate(branch.conditions)]
             table.append(entry)
     return table
 
@@ -165,12 +132,12 @@ class Flow:
                 _as_date(value)
             except ValueError:
                 raise AnswerError("date_unreadable", text=value) from None
-            candidate = {**answers, question.id: value}
-            for guard in question.guards:
-                if _holds(guard.condition, candidate, today):
-                    raise AnswerError("guard", message=guard.message, question=question.id)
         elif value not in question.options:
             raise AnswerError("choice_unknown", text=value)
+        candidate = {**answers, question.id: value}
+        for guard in question.guards:
+            if all(holds(condition, candidate, today) for condition in guard.conditions):
+                raise AnswerError("guard", message=guard.message, question=question.id)
 
     def _position(self, walker: _Walker, today: date) -> Position:
         node = self.spec.outcomes.get(walker.state)
@@ -182,7 +149,7 @@ class Flow:
         """Fill an outcome node's actions, dates and warnings from the answers."""
         warnings = set(_date_warnings(self.spec, answers, today))
         warnings.update(rule.code for rule in node.warnings
-                        if all(_holds(condition, answers, today) for condition in rule.conditions))
+                        if all(holds(condition, answers, today) for condition in rule.conditions))
         actions = []
         for rule in node.actions:
             action = self._action(rule, answers)
@@ -222,14 +189,20 @@ class Flow:
 
 
 def _date_warnings(spec: FlowSpec, answers: Mapping[str, str], today: date) -> Iterable[str]:
-    """far_past / far_future for any date answer more than a year from today."""
+    """far_past / far_future for the event's date answers more than a year from today."""
     for qid, value in answers.items():
         question = spec.questions.get(qid)
-        if question is None or question.kind != "date" or not value:
-            continue
-        warning = distance_warning(_as_date(value), today)
+        warning = far_date_warning(question, value, today) if question else None
         if warning:
             yield warning
+
+
+def far_date_warning(question: Question, value: str, today: date) -> str | None:
+    """The far_past/far_future warning an answer to this question earns: only a date of the event being registered,
+    never the start date of a marker that already exists (that may lie years back)."""
+    if question.kind != "date" or question.existing_start or not value:
+        return None
+    return distance_warning(_as_date(value), today)
 
 
 def distance_warning(value: date, today: date) -> str | None:

@@ -20,8 +20,11 @@ WARNINGS = ("end_equals_start", "backdated", "assumed_date_rule", "implied_end",
             "far_past", "far_future")
 # Date rules of the guide: the day before a date, the same day, or the marker's own start date (error registration).
 DATE_RULES = ("day_before", "same_day", "own_start")
-# How a condition compares an answer: equal to a value, or a date compared with another date answer or with today.
-CONDITION_OPS = ("equals", "same_as", "before", "not_after", "after")
+# How a condition compares an answer: equal to a value; the same answer as another question; a date compared with
+# another date answer or with today; or a date whose window of N calendar months closed before today.
+CONDITION_OPS = ("equals", "same_as", "before", "not_after", "after", "closed_after_months")
+# The ops that compare an answer with another question's answer (or a date with today).
+COMPARISON_OPS = ("same_as", "before", "not_after", "after")
 # The value a date comparison names to compare with the dialogue's day instead of another answer.
 TODAY = "today"
 
@@ -53,9 +56,9 @@ class Branch:
 
 @dataclass(frozen=True)
 class Guard:
-    """A date answer the dialogue refuses and asks again: `condition` holds → message block `message`."""
+    """An answer the dialogue refuses and asks again: every condition holds → message block `message`."""
 
-    condition: Condition
+    conditions: tuple[Condition, ...]
     message: str
 
 
@@ -71,6 +74,8 @@ class Question:
     source: str
     optional: bool = False
     suggest_today: bool = False
+    # The start date of a marker that already exists: it may lie years back, so it gets no far_past/far_future.
+    existing_start: bool = False
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 from flows.errors import FlowError
 from flows.model import (
-    CONDITION_OPS, DATE_RULES, EFFECTS, RESULTS, TODAY, WARNINGS, ActionRule, Branch, Condition, Guard, MarkerRule,
-    OutcomeNode, Question, WarningRule,
+    COMPARISON_OPS, DATE_RULES, EFFECTS, RESULTS, TODAY, WARNINGS, ActionRule, Branch, Condition, Guard,
+    MarkerRule, OutcomeNode, Question, WarningRule,
 )
 
 if TYPE_CHECKING:
@@ -59,7 +59,7 @@ class Checker:
 def question_node(check: Checker, qid: str, raw: Any, all_questions: dict[str, Any], known: set[str]) -> Question:
     check.node = qid
     data = check.mapping(raw, "question", {"kind", "source", "next"},
-                         {"options", "reject", "optional", "suggest_today"})
+                         {"options", "reject", "optional", "suggest_today", "existing_start"})
     kind = data["kind"]
     if kind not in ("yes_no", "choice", "date"):
         raise check.fail(f"kind {kind!r} is not yes_no, choice or date")
@@ -71,16 +71,14 @@ def question_node(check: Checker, qid: str, raw: Any, all_questions: dict[str, A
         options = tuple(check.text(option, "option") for option in raw_options)
     elif "options" in data:
         raise check.fail(f"a {kind} question takes no options")
-    optional, suggest_today = data.get("optional", False), data.get("suggest_today", False)
-    for name, flag in (("optional", optional), ("suggest_today", suggest_today)):
+    flags = {name: data.get(name, False) for name in ("optional", "suggest_today", "existing_start")}
+    for name, flag in flags.items():
         if not isinstance(flag, bool) or (flag and kind != "date"):
             raise check.fail(f"{name} must be true or false, and only a date question can have it")
     branches = _branches(check, qid, data["next"], options, all_questions, known)
     guards = tuple(_guard(check, raw_guard, all_questions) for raw_guard in data.get("reject") or ())
-    if guards and kind != "date":
-        raise check.fail("only date questions can reject answers")
     return Question(id=qid, kind=kind, options=options, branches=branches, guards=guards,
-                    source=check.source(data["source"]), optional=optional, suggest_today=suggest_today)
+                    source=check.source(data["source"]), **flags)
 
 
 def _branches(check: Checker, qid: str, raw: Any, options: tuple[str, ...],
@@ -112,9 +110,9 @@ def _branch(check: Checker, raw: Any, all_questions: dict[str, Any]) -> Branch:
 def _guard(check: Checker, raw: Any, all_questions: dict[str, Any]) -> Guard:
     data = check.mapping(raw, "reject rule", {"when", "message"}, set())
     conditions = _conditions(check, data["when"], all_questions)
-    if len(conditions) != 1:
-        raise check.fail("a reject rule takes exactly one condition")
-    return Guard(conditions[0], check.text(data["message"], "message"))
+    if not conditions:
+        raise check.fail("a reject rule needs at least one condition")
+    return Guard(conditions, check.text(data["message"], "message"))
 
 
 def _conditions(check: Checker, raw: Any, all_questions: dict[str, Any]) -> tuple[Condition, ...]:
@@ -134,14 +132,25 @@ def _conditions(check: Checker, raw: Any, all_questions: dict[str, Any]) -> tupl
         if not isinstance(expected, dict) or len(expected) != 1:
             raise check.fail(f"when {qid}: expected an answer value or one comparison like {{before: other_date}}")
         ((op, other),) = expected.items()
-        if op not in CONDITION_OPS[1:] or (other not in all_questions and other != TODAY):
-            raise check.fail(f"when {qid}: {op!r} {other!r} is not a date comparison with a question of this flow "
+        if op == "closed_after_months":
+            if question.get("kind") != "date" or not isinstance(other, int) or isinstance(other, bool) or other < 1:
+                raise check.fail(f"when {qid}: closed_after_months takes a date question and a positive whole number")
+            conditions.append(Condition(qid, op, str(other)))
+            continue
+        if op not in COMPARISON_OPS or (other not in all_questions and other != TODAY):
+            raise check.fail(f"when {qid}: {op!r} {other!r} is not a comparison with a question of this flow "
                              f"or with {TODAY}")
-        other_kind = "date" if other == TODAY else (all_questions[other] or {}).get("kind")
-        if question.get("kind") != "date" or other_kind != "date":
-            raise check.fail(f"when {qid}: {op} compares dates, and both questions must be dates")
+        _check_comparable(check, qid, op, question, {"kind": "date"} if other == TODAY else all_questions[other] or {})
         conditions.append(Condition(qid, op, other))
     return tuple(conditions)
+
+
+def _check_comparable(check: Checker, qid: str, op: str, question: dict[str, Any], other: dict[str, Any]) -> None:
+    if op == "same_as":
+        if (question.get("kind"), question.get("options")) != (other.get("kind"), other.get("options")):
+            raise check.fail(f"when {qid}: same_as compares two questions of the same kind and answers")
+    elif question.get("kind") != "date" or other.get("kind") != "date":
+        raise check.fail(f"when {qid}: {op} compares dates, and both questions must be dates")
 
 
 def outcome_node(check: Checker, oid: str, raw: Any, questions: dict[str, Question]) -> OutcomeNode:

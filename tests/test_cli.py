@@ -25,7 +25,7 @@ def test_decide_json_guide_example(private_database: Path) -> None:
                  "-a", "current_start_date=12. oktober 2025", "-a", "new_start_date=1/2-26", "--json")
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
-    assert data["flow"] == "switch" and data["rulebook_edition"] == "ungeloeftet-2025.1"
+    assert data["flow"] == "switch" and data["rulebook_edition"] == "ungeloeftet-2025.2"
     assert data["result"] == "register" and data["effect"] == "counts"
     assert [(a["do"], a["marker"], a["marker_key"], a["date"], a["other_person"]) for a in data["actions"]] == [
         ("end", "Ungeløftet – Flere unge skal med", "fusm", "2026-01-31", False),

@@ -41,7 +41,9 @@ def test_every_node_is_reachable(rulebook: Rulebook) -> None:
 
 
 def test_every_question_template_renders(rulebook: Rulebook, texts: Texts) -> None:
-    answers = {"current_marker": "ips", "current_start_date": "2026-01-10", "leave_start_date": "2026-01-12"}
+    answers = {"current_marker": "ips", "current_start_date": "2026-01-10", "leave_start_date": "2026-01-12",
+               "other_marker": "fusm", "other_marker_start_date": "2025-09-01", "wrong_marker": "ips",
+               "wrong_start_date": "2025-12-01"}
     for flow in rulebook.flows.values():
         for question in flow.spec.questions.values():
             assert texts.question(flow, question, answers).strip()

@@ -64,6 +64,19 @@ def test_far_date_is_confirmed_once(conversation: Conversation) -> None:
     assert turn.decision.outcome["actions"][0]["date"] == "2020-02-01"
 
 
+def test_an_existing_markers_old_start_date_is_not_confirmed(conversation: Conversation) -> None:
+    state = DialogueState([Segment("switch", {"current_marker": "fusm", "psychiatry_course": "yes"})])
+    turn = say(conversation, state, "1.3.2019")
+    assert turn.state.pending is None and at(conversation, turn.state) == "new_start_date"
+    assert turn.state.segments[-1].answers["current_start_date"] == "2019-03-01"
+
+
+def test_two_digit_year_is_20yy_and_a_far_one_is_confirmed(conversation: Conversation) -> None:
+    state = DialogueState([Segment("leave", {"phase": "returns", "still_needs": "yes", "psychiatry_course": "no"})])
+    turn = say(conversation, state, "1.2.90")
+    assert "1. februar 2090 ligger mere end et år frem" in text_of(turn) and turn.decision is None
+
+
 def test_far_date_declined_asks_the_date_again(conversation: Conversation) -> None:
     state = DialogueState([Segment("leave", {"phase": "returns", "still_needs": "yes", "psychiatry_course": "no"})])
     turn = say(conversation, state, "1.2.2030", "nej")

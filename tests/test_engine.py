@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from flows.engine import Rulebook
+from flows.engine import Rulebook, far_date_warning
 from flows.errors import AnswerError
 
 TODAY = date(2026, 1, 15)
@@ -102,3 +102,97 @@ def test_redirect_carries_answers(rulebook: Rulebook) -> None:
     outcome = rulebook.flow("switch").walk({**SWITCH, "new_start_date": "2025-10-12"}, TODAY).outcome
     assert outcome is not None and outcome.use_flow == "error"
     assert outcome.carry == {"wrong_marker": "fusm", "wrong_start_date": "2025-10-12"}
+
+
+MOVE_IN = {"still_benefits": "yes", "psychiatry_course": "no", "marker_from_other_municipality": "yes",
+           "other_marker": "ips", "other_marker_start_date": "2026-01-05"}
+
+
+@pytest.mark.parametrize("start, refused", [("2026-01-04", True), ("2026-01-05", True), ("2026-01-06", False)])
+def test_move_in_guards_our_start_against_the_other_marker(rulebook: Rulebook, start: str, refused: bool) -> None:
+    flow = rulebook.flow("move_in")
+    position = flow.walk(MOVE_IN, TODAY)
+    assert position.question is not None and position.question.id == "effort_start_date"
+    if refused:
+        with pytest.raises(AnswerError) as caught:
+            flow.step(position, start, TODAY)
+        assert caught.value.params == {"message": "not_after_other_start", "question": "effort_start_date"}
+    else:
+        outcome = flow.step(position, start, TODAY).outcome
+        assert outcome is not None and outcome.warnings == ("end_equals_start",)
+
+
+def test_move_in_without_the_other_marker_asks_no_start_date(rulebook: Rulebook) -> None:
+    position = rulebook.flow("move_in").walk({**MOVE_IN, "marker_from_other_municipality": "no"}, TODAY)
+    assert position.question is not None and position.question.id == "effort_start_date"
+
+
+MOVE_OUT = {"in_job_or_education": "no", "job_or_education_within_3_months": "not_yet"}
+
+
+@pytest.mark.parametrize("moved, node, deadline", [
+    ("2025-10-15", "leaves_unless_within_3_months", date(2026, 1, 15)),  # closes today: still open
+    ("2025-10-14", "leaves_group", date(2026, 1, 14)),                   # closed yesterday: the no
+    ("", "leaves_unless_within_3_months", None),                         # skipped: no deadline to judge
+])
+def test_move_out_not_yet_after_the_window_is_the_no(rulebook: Rulebook, moved: str, node: str,
+                                                      deadline: date | None) -> None:
+    outcome = rulebook.flow("move_out").walk({**MOVE_OUT, "move_date": moved}, TODAY).outcome
+    assert outcome is not None and (outcome.node, outcome.deadline) == (node, deadline)
+    assert outcome.effect == ("leaves" if node == "leaves_group" else "leaves_unless_job_or_education_within_3_months")
+
+
+def test_move_out_plain_no_has_no_deadline(rulebook: Rulebook) -> None:
+    outcome = rulebook.flow("move_out").walk({**MOVE_OUT, "job_or_education_within_3_months": "no"}, TODAY).outcome
+    assert outcome is not None and outcome.node == "leaves_group" and outcome.deadline is None
+
+
+ERROR = {"wrong_marker": "ips", "wrong_start_date": "2025-12-01", "correct_registration_needed": "yes"}
+
+
+@pytest.mark.parametrize("person, marker, start, result", [
+    ("no", "ips", "2025-12-01", "refused"),
+    ("no", "fusm", "2025-12-01", "error_corrected"),
+    ("no", "ips", "2025-12-02", "error_corrected"),
+    ("yes", "ips", "2025-12-01", "error_corrected_other_person"),
+])
+def test_error_refuses_an_identical_correction(rulebook: Rulebook, person: str, marker: str, start: str,
+                                               result: str) -> None:
+    flow = rulebook.flow("error")
+    position = flow.walk({**ERROR, "wrong_person": person, "correct_marker": marker}, TODAY)
+    if result == "refused":
+        with pytest.raises(AnswerError) as caught:
+            flow.step(position, start, TODAY)
+        assert caught.value.params["message"] == "identical_registration"
+        return
+    outcome = flow.step(position, start, TODAY).outcome
+    assert outcome is not None and outcome.node == result
+    assert outcome.effect == ("counts" if person == "no" else "not_counted")
+    assert outcome.actions[1].other_person is (person == "yes")
+
+
+def test_leave_before_the_marker_still_leaves_the_group(rulebook: Rulebook) -> None:
+    answers = {"phase": "starts", "current_marker": "ips", "current_start_date": "2026-01-10"}
+    for leave in ("2026-01-10", "2026-01-09"):
+        outcome = rulebook.flow("leave").walk({**answers, "leave_start_date": leave}, TODAY).outcome
+        assert outcome is not None and (outcome.result, outcome.effect, outcome.actions) == ("ask_star", "leaves", ())
+
+
+EXISTING_STARTS = {("switch", "current_start_date"), ("leave", "current_start_date"),
+                   ("emigration", "current_start_date"), ("error", "wrong_start_date"),
+                   ("move_in", "other_marker_start_date")}
+
+
+def test_only_event_dates_are_far(rulebook: Rulebook) -> None:
+    dates = {(flow.id, q.id): q for flow in rulebook.flows.values() for q in flow.spec.questions.values()
+             if q.kind == "date"}
+    assert {key for key, q in dates.items() if q.existing_start} == EXISTING_STARTS
+    for key, question in dates.items():
+        expected = None if key in EXISTING_STARTS else "far_past"
+        assert far_date_warning(question, "2020-01-01", TODAY) == expected, key
+    assert far_date_warning(dates[("start", "start_date")], "", TODAY) is None
+
+
+def test_a_marker_started_years_ago_gives_no_far_warning(rulebook: Rulebook) -> None:
+    outcome = rulebook.flow("switch").walk({**SWITCH, "current_start_date": "2019-05-01"}, TODAY).outcome
+    assert outcome is not None and outcome.warnings == ()

@@ -107,7 +107,7 @@ def test_unknown_key(programme_copy: Path) -> None:
 
 
 def test_edition_must_match_the_programme(programme_copy: Path) -> None:
-    _break(programme_copy, "leave", 'edition: "ungeloeftet-2025.1"', 'edition: "ungeloeftet-2024.1"')
+    _break(programme_copy, "leave", 'edition: "ungeloeftet-2025.2"', 'edition: "ungeloeftet-2024.1"')
     assert "leave.yaml" in _error(programme_copy)
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from flows.answers import normalise, parse_answer, parse_yes_no
 from flows.dates import format_date
-from flows.engine import Flow, Position, Rulebook, distance_warning
+from flows.engine import Flow, Position, Rulebook, far_date_warning
 from flows.errors import AnswerError
 from flows.privacy import contains_cpr
 from flows.trace import trace, trace_dicts
@@ -147,7 +147,7 @@ class Conversation(StarSteps):
         except AnswerError as error:
             return self._rejected(state, position, error, today)
         if position.question.kind == "date" and value:
-            warning = distance_warning(date.fromisoformat(value), today)
+            warning = far_date_warning(position.question, value, today)
             if warning:
                 state.pending = {"kind": "confirm_date", "question": position.question.id, "value": value,
                                  "warning": warning}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flows.conditions import describe
 from flows.engine import Flow, transition_table
 
 
@@ -23,6 +24,10 @@ def mermaid(flow: Flow) -> str:
     sources = [entry["source"] for entry in entries]
     table = [{"trigger": _label(entry, sources.count(entry["source"]) > 1), "source": entry["source"],
               "dest": entry["dest"]} for entry in entries]
+    # A reject rule asks the same question again: drawn as a loop, labelled by when it applies.
+    table += [{"trigger": "asked again if " + " and ".join(describe(c) for c in guard.conditions),
+               "source": question.id, "dest": question.id}
+              for question in flow.spec.questions.values() for guard in question.guards]
     machine = GraphMachine(model=None, states=flow.nodes, transitions=table, initial=flow.spec.start,
                            auto_transitions=False, graph_engine="mermaid", title=f"{flow.id}: {flow.title}")
     model: Any = type("DiagramModel", (), {})()
