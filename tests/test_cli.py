@@ -98,3 +98,24 @@ def test_help_lists_the_commands() -> None:
     result = run("--help")
     for command in ("chat", "decide", "flows", "diagram"):
         assert command in result.stdout
+
+
+MOVE_IN_OTHER = ["-a", "still_benefits=ja", "-a", "psychiatry_course=nej", "-a", "marker_from_other_municipality=ja",
+                 "-a", "other_marker=ips"]
+
+
+def test_decide_names_the_other_markers_start_date_and_warns_on_end_equals_start(private_database: Path) -> None:
+    missing = json.loads(run("decide", "move_in", *MOVE_IN_OTHER, "-a", "effort_start_date=6.1.2026", "--json").stdout)
+    assert missing["error"] == "missing_answer" and missing["question"] == "other_marker_start_date"
+    result = run("decide", "move_in", *MOVE_IN_OTHER, "-a", "other_marker_start_date=5.1.2026",
+                 "-a", "effort_start_date=6.1.2026", "--json")
+    data = json.loads(result.stdout)
+    assert data["warnings"] == ["end_equals_start"] and data["actions"][0]["date"] == "2026-01-05"
+
+
+def test_decide_refuses_an_identical_error_correction() -> None:
+    result = run("decide", "error", "-a", "wrong_marker=ips", "-a", "wrong_start_date=1.12.2025",
+                 "-a", "correct_registration_needed=ja", "-a", "wrong_person=nej", "-a", "correct_marker=ips",
+                 "-a", "correct_start_date=1.12.2025", "--json")
+    data = json.loads(result.stdout)
+    assert result.returncode == 2 and data["error"] == "bad_answer" and data["question"] == "correct_start_date"
