@@ -147,7 +147,8 @@ def _conditions(check: Checker, raw: Any, all_questions: dict[str, Any]) -> tupl
 
 def _check_comparable(check: Checker, qid: str, op: str, question: dict[str, Any], other: dict[str, Any]) -> None:
     if op == "same_as":
-        if (question.get("kind"), question.get("options")) != (other.get("kind"), other.get("options")):
+        kinds = [(side.get("kind"), tuple(side.get("options") or ())) for side in (question, other)]
+        if kinds[0] != kinds[1]:
             raise check.fail(f"when {qid}: same_as compares two questions of the same kind and answers")
     elif question.get("kind") != "date" or other.get("kind") != "date":
         raise check.fail(f"when {qid}: {op} compares dates, and both questions must be dates")
