@@ -1,16 +1,40 @@
-# The README's commands. Each creates .venv on first use (and again when pyproject.toml changes).
+# The README's commands. Each creates .venv on first use (and syncs it again when requirements.lock changes).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: chat telegram test bench diagrams typecheck clean
+# uv installs the venv from the committed lock (hashes checked). It is bootstrapped once per machine and version
+# with pip, from requirements-uv.lock (hashes too), into the user's cache, so a fresh clone needs no pip at all.
+# The project builds with uv's own backend (pyproject.toml's uv_build range must admit UV_VERSION), in milliseconds.
+UV_VERSION := 0.13.9
+UV_HOME := $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/ungebot/uv-$(UV_VERSION)
+UV := $(UV_HOME)/bin/uv
+LOCK_FLAGS := --universal --python-version 3.11 --generate-hashes --quiet --custom-compile-command 'make lock'
 
-$(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,review]'
+.PHONY: chat telegram test bench diagrams typecheck clean lock lock-upgrade
+
+$(UV):
+	mkdir -p $(dir $(UV_HOME))
+	tmp=$$(mktemp -d $(UV_HOME).XXXXXX) && $(PYTHON) -m venv $$tmp \
+	  && $$tmp/bin/python -m pip install --quiet --require-hashes --no-deps -r requirements-uv.lock \
+	  && { mv -T $$tmp $(UV_HOME) 2>/dev/null || rm -rf $$tmp; }
+	test -x $(UV)
+
+$(STAMP): requirements.lock pyproject.toml | $(UV)
+	test -x $(BIN)/python || $(UV) venv --quiet --python $(PYTHON) $(VENV)
+	$(UV) pip sync --quiet --python $(BIN)/python --require-hashes requirements.lock
+	$(UV) pip install --quiet --python $(BIN)/python --no-deps -e .
 	touch $(STAMP)
+
+# After changing dependencies in pyproject.toml: pins what is new, keeps every other pin.
+lock: $(UV)
+	$(UV) pip compile $(LOCK_FLAGS) $(UPGRADE) pyproject.toml --all-extras -o requirements.lock
+	echo 'uv==$(UV_VERSION)' | $(UV) pip compile $(LOCK_FLAGS) $(UPGRADE) - -o requirements-uv.lock
+
+# The same, moving every pin to the newest release the ranges allow.
+lock-upgrade:
+	$(MAKE) lock UPGRADE=--upgrade
 
 chat: $(STAMP)
 	$(BIN)/ungebot chat
