@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 KEYS = ("TELEGRAM_BOT_TOKEN", "UNGEBOT_TELEGRAM_API_URL", "UNGEBOT_ALLOWED_USERS", "UNGEBOT_SUPPORT_USERS",
         "UNGEBOT_DB", "UNGEBOT_MUNICIPALITY", "UNGEBOT_SMTP_HOST", "UNGEBOT_SMTP_PORT", "UNGEBOT_SMTP_USER",
         "UNGEBOT_SMTP_PASSWORD", "UNGEBOT_SMTP_FROM", "UNGEBOT_SMTP_STARTTLS", "UNGEBOT_STAR_EMAIL", "UNGEBOT_OUTBOX",
-        "UNGEBOT_STAR_RETRY_SECONDS")
+        "UNGEBOT_STAR_RETRY_SECONDS", "UNGEBOT_STAR_MAX_ATTEMPTS", "UNGEBOT_STAR_CLAIM_TIMEOUT",
+        "UNGEBOT_OAUTH_TENANT_ID", "UNGEBOT_OAUTH_CLIENT_ID", "UNGEBOT_OAUTH_CLIENT_SECRET", "UNGEBOT_OAUTH_CERT_FILE",
+        "UNGEBOT_OAUTH_CERT_THUMBPRINT", "UNGEBOT_OAUTH_AUTHORITY", "UNGEBOT_OAUTH_SCOPE",
+        "UNGEBOT_KEEP_DECISIONS_DAYS", "UNGEBOT_KEEP_DIALOGUES_DAYS", "UNGEBOT_KEEP_STAR_DAYS", "UNGEBOT_KEEP_OUTBOX_DAYS",
+        "UNGEBOT_KEEP_FAQ_DAYS", "UNGEBOT_KEEP_DRAFTS_DAYS",
+        "UNGEBOT_REVIEW_PROXY_HEADER", "UNGEBOT_REVIEW_TRUSTED_PROXIES")
+# Days each kind of row is kept (None: kept until deleted by hand); each has its UNGEBOT_KEEP_*_DAYS setting.
+RETENTION = {"decisions": 1825, "dialogues": 90, "star": 730, "outbox": 90, "faq": None, "drafts": 14}
 STAR_ADDRESS = "star@star.dk"
 
 
@@ -22,7 +29,7 @@ class ConfigError(ValueError):
 class Settings:
     """What the Telegram bot needs to run."""
 
-    token: str
+    token: str = field(repr=False)
     api_url: str | None
     allowed_users: frozenset[int]
     support_users: frozenset[int]
@@ -47,18 +54,34 @@ def _user_ids(key: str, raw: str) -> frozenset[int]:
 
 
 @dataclass(frozen=True)
+class OAuthSettings:
+    """Exchange Online without a password: an app registration's client-credentials token for SMTP (XOAUTH2)."""
+
+    tenant_id: str
+    client_id: str
+    client_secret: str | None = field(default=None, repr=False)
+    cert_file: Path | None = None
+    cert_thumbprint: str | None = None
+    authority: str = "https://login.microsoftonline.com"
+    scope: str = "https://outlook.office365.com/.default"
+
+
+@dataclass(frozen=True)
 class MailSettings:
     """How questions reach STAR: by SMTP when a host is set, otherwise as a mailto: link and a saved .eml file."""
 
     host: str | None
     port: int
     user: str | None
-    password: str | None
+    password: str | None = field(repr=False)
     sender: str
     starttls: bool
     recipient: str
     outbox: Path
     retry_seconds: int
+    max_attempts: int = 10
+    claim_timeout: int = 600
+    oauth: OAuthSettings | None = None
 
     @property
     def smtp(self) -> bool:
@@ -90,19 +113,58 @@ def read_mail_settings(path: Path | None = None, environ: dict[str, str] | None 
     host = values["UNGEBOT_SMTP_HOST"] or None
     starttls = values["UNGEBOT_SMTP_STARTTLS"].lower() in ("1", "true", "ja", "yes", "on")
     port_text = values["UNGEBOT_SMTP_PORT"] or ("587" if starttls else "25")
-    retry_text = values["UNGEBOT_STAR_RETRY_SECONDS"] or "300"
-    for key, text in (("UNGEBOT_SMTP_PORT", port_text), ("UNGEBOT_STAR_RETRY_SECONDS", retry_text)):
-        if not text.isdigit() or int(text) < 1:
-            raise ConfigError(f"{key}: »{text}« skal være et helt tal større end 0.")
+    numbers = {key: _whole(key, values[key] or default) for key, default in (
+        ("UNGEBOT_SMTP_PORT", port_text), ("UNGEBOT_STAR_RETRY_SECONDS", "300"), ("UNGEBOT_STAR_MAX_ATTEMPTS", "10"),
+        ("UNGEBOT_STAR_CLAIM_TIMEOUT", "600"))}
     if host and not values["UNGEBOT_SMTP_FROM"]:
         raise ConfigError("UNGEBOT_SMTP_FROM mangler: afsenderadressen på mails til STAR (fx ungebot@kommune.dk).")
     database = Path(values["UNGEBOT_DB"]) if values["UNGEBOT_DB"] else Path("data") / "ungebot.db"
     return MailSettings(
-        host=host, port=int(port_text), user=values["UNGEBOT_SMTP_USER"] or None,
+        host=host, port=numbers["UNGEBOT_SMTP_PORT"], user=values["UNGEBOT_SMTP_USER"] or None,
         password=values["UNGEBOT_SMTP_PASSWORD"] or None, sender=values["UNGEBOT_SMTP_FROM"] or "ungebot@localhost",
         starttls=starttls, recipient=values["UNGEBOT_STAR_EMAIL"] or STAR_ADDRESS,
         outbox=Path(values["UNGEBOT_OUTBOX"]) if values["UNGEBOT_OUTBOX"] else database.parent / "outbox",
-        retry_seconds=int(retry_text))
+        retry_seconds=numbers["UNGEBOT_STAR_RETRY_SECONDS"], max_attempts=numbers["UNGEBOT_STAR_MAX_ATTEMPTS"],
+        claim_timeout=numbers["UNGEBOT_STAR_CLAIM_TIMEOUT"], oauth=_oauth(values))
+
+
+def _whole(key: str, text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise ConfigError(f"{key}: »{text}« skal være et helt tal større end 0.")
+    return int(text)
+
+
+def _oauth(values: dict[str, str]) -> OAuthSettings | None:
+    """OAuth for SMTP when a client id is set; it needs a tenant and a secret or a certificate."""
+    if not values["UNGEBOT_OAUTH_CLIENT_ID"]:
+        return None
+    if not values["UNGEBOT_OAUTH_TENANT_ID"]:
+        raise ConfigError("UNGEBOT_OAUTH_TENANT_ID mangler: Microsoft Entra-lejerens id (se README: »Exchange Online«).")
+    cert = Path(values["UNGEBOT_OAUTH_CERT_FILE"]) if values["UNGEBOT_OAUTH_CERT_FILE"] else None
+    if not values["UNGEBOT_OAUTH_CLIENT_SECRET"] and cert is None:
+        raise ConfigError("UNGEBOT_OAUTH_CLIENT_SECRET eller UNGEBOT_OAUTH_CERT_FILE mangler: appens hemmelighed eller "
+                          "certifikat (se README: »Exchange Online«).")
+    if cert is not None and not values["UNGEBOT_OAUTH_CERT_THUMBPRINT"]:
+        raise ConfigError("UNGEBOT_OAUTH_CERT_THUMBPRINT mangler: certifikatets SHA-1-fingeraftryk fra app-registreringen.")
+    if not values["UNGEBOT_SMTP_USER"]:
+        raise ConfigError("UNGEBOT_SMTP_USER mangler: postkassen, botten sender fra (fx ungebot@kommune.dk).")
+    return OAuthSettings(
+        tenant_id=values["UNGEBOT_OAUTH_TENANT_ID"], client_id=values["UNGEBOT_OAUTH_CLIENT_ID"],
+        client_secret=values["UNGEBOT_OAUTH_CLIENT_SECRET"] or None, cert_file=cert,
+        cert_thumbprint=values["UNGEBOT_OAUTH_CERT_THUMBPRINT"] or None,
+        authority=values["UNGEBOT_OAUTH_AUTHORITY"] or "https://login.microsoftonline.com",
+        scope=values["UNGEBOT_OAUTH_SCOPE"] or "https://outlook.office365.com/.default")
+
+
+def read_retention(path: Path | None = None, environ: dict[str, str] | None = None) -> dict[str, int | None]:
+    """Days to keep each kind of row: UNGEBOT_KEEP_<KIND>_DAYS, a whole number or `altid` (kept until deleted)."""
+    values = read_values(path, environ)
+    kept: dict[str, int | None] = {}
+    for kind, default in RETENTION.items():
+        key = f"UNGEBOT_KEEP_{kind.upper()}_DAYS"
+        text = values[key].strip().lower()
+        kept[kind] = None if text in ("altid", "always", "never") else _whole(key, text) if text else default
+    return kept
 
 
 def read_settings(path: Path | None = None, environ: dict[str, str] | None = None) -> Settings:

@@ -11,7 +11,7 @@ MIGRATION_SET = "ungebot"
 # The names of storage.migrations' steps, in order (a test keeps the two equal). Knowing them here lets a
 # process whose database is up to date skip importing sqlite-utils, which costs more than the rest of `decide`.
 SCHEMA = ("m001_decisions", "m002_dialogues", "m003_decisions_append_only", "m004_decided_on",
-          "m005_staff_name_index", "m006_star_questions")
+          "m005_staff_name_index", "m006_star_questions", "m011_star_outbox", "m012_local_settings")
 
 
 class StorageError(RuntimeError):
@@ -32,6 +32,7 @@ def open_database(path: Path | str | None = None) -> sqlite3.Connection:
         conn = sqlite3.connect(target, check_same_thread=False)
         conn.row_factory = sqlite3.Row
         conn.execute("PRAGMA busy_timeout=5000")
+        conn.execute("PRAGMA secure_delete=ON")  # deleted rows (retention) are overwritten, not left readable in the file
         if target != ":memory:":
             conn.execute("PRAGMA journal_mode=WAL")
             # FULL: in WAL mode each commit is fsynced, so an answer we acknowledged survives a crash.

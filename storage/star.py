@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import re
 import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
 from storage.records import Staff, utc_now
 
-STATUSES = ("draft", "queued", "sent", "answered")
+# draft: shown, not confirmed · queued/sending: in the outbox · sent: the SMTP server took it · handed_over: given to
+# the caseworker's own mail program (mailto:/.eml), nobody knows if it went · failed: gave up, support told · answered
+STATUSES = ("draft", "queued", "sending", "sent", "handed_over", "failed", "answered")
 
 
 @dataclass(frozen=True)
@@ -44,21 +45,36 @@ def _set(conn: sqlite3.Connection, question_id: int, **columns: Any) -> None:
                      [*columns.values(), utc_now(), question_id])
 
 
-def queue(conn: sqlite3.Connection, question_id: int) -> None:
-    """The caseworker confirmed: the question is to be sent (committed before any attempt)."""
-    _set(conn, question_id, status="queued")
+def mark_handed_over(conn: sqlite3.Connection, question_id: int, eml_path: str) -> None:
+    """Handed to the caseworker's own mail program (mailto: link and .eml file): not known to be sent."""
+    _set(conn, question_id, status="handed_over", sent_via="mailto", eml_path=eml_path, last_error=None)
 
 
-def mark_sent(conn: sqlite3.Connection, question_id: int, via: str, eml_path: str | None = None) -> None:
-    """Sent by SMTP, or handed to the caseworker's own mail program (via 'mailto')."""
-    _set(conn, question_id, status="sent", sent_at=utc_now(), sent_via=via, eml_path=eml_path, last_error=None)
+def set_eml_path(conn: sqlite3.Connection, question_id: int, eml_path: str) -> None:
+    """Where the .eml copy of the question's e-mail was saved."""
+    _set(conn, question_id, eml_path=eml_path)
 
 
-def mark_failed(conn: sqlite3.Connection, question_id: int, error: str, eml_path: str | None = None) -> None:
-    """A send that failed: the question stays queued, the attempt is counted."""
+def update_draft(conn: sqlite3.Connection, question_id: int, subject: str, body: str, words: str) -> bool:
+    """A draft the caseworker changed (committed); False when it is no longer a draft."""
     with conn:
-        conn.execute("UPDATE star_questions SET attempts = attempts + 1, last_error = ?, eml_path = COALESCE(?, eml_path), "
-                     "updated = ? WHERE id = ?", (error[:500], eml_path, utc_now(), question_id))
+        return bool(conn.execute("UPDATE star_questions SET subject = ?, body = ?, words = ?, updated = ? "
+                                 "WHERE id = ? AND status = 'draft'",
+                                 (subject, body, words, utc_now(), question_id)).rowcount)
+
+
+def delete_draft(conn: sqlite3.Connection, question_id: int) -> bool:
+    """Delete a draft that was never sent (committed); False when it is not a draft."""
+    with conn:
+        return bool(conn.execute("DELETE FROM star_questions WHERE id = ? AND status = 'draft'",
+                                 (question_id,)).rowcount)
+
+
+def drafts(conn: sqlite3.Connection, staff: Staff) -> list[dict[str, Any]]:
+    """A staff member's unsent drafts, newest first."""
+    return [dict(row) for row in conn.execute(
+        "SELECT * FROM star_questions WHERE status = 'draft' AND channel = ? AND staff_id = ? ORDER BY id DESC",
+        (staff.channel, staff.staff_id))]
 
 
 def record_answer(conn: sqlite3.Connection, question_id: int, answer: str, by: str) -> None:
@@ -85,9 +101,10 @@ def find(conn: sqlite3.Connection, status: str | None = None, limit: int | None 
     return [dict(row) for row in conn.execute(sql, params)]
 
 
-def queued(conn: sqlite3.Connection) -> list[dict[str, Any]]:
-    """Questions waiting to be sent, oldest first."""
-    return [dict(row) for row in conn.execute("SELECT * FROM star_questions WHERE status = 'queued' ORDER BY id")]
+def answered(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+    """Every answered question (the FAQ), newest answer first."""
+    return [dict(row) for row in conn.execute(
+        "SELECT * FROM star_questions WHERE status = 'answered' ORDER BY answered_at DESC, id DESC")]
 
 
 def answered_for_gap(conn: sqlite3.Connection, gap: str) -> dict[str, Any] | None:
@@ -95,21 +112,3 @@ def answered_for_gap(conn: sqlite3.Connection, gap: str) -> dict[str, Any] | Non
     row = conn.execute("SELECT * FROM star_questions WHERE gap = ? AND status = 'answered' ORDER BY answered_at DESC, "
                        "id DESC LIMIT 1", (gap,)).fetchone()
     return dict(row) if row else None
-
-
-_WORD = re.compile(r"\w+", re.UNICODE)
-
-
-def search(conn: sqlite3.Connection, words: str, limit: int = 5) -> list[dict[str, Any]]:
-    """Answered questions matching any of the words (full-text, best first); the newest when no words."""
-    terms = [term for term in _WORD.findall(words.lower()) if len(term) > 1]
-    if not terms:
-        rows = conn.execute("SELECT * FROM star_questions WHERE status = 'answered' ORDER BY answered_at DESC LIMIT ?",
-                            (limit,))
-        return [dict(row) for row in rows]
-    query = " OR ".join(f'"{term}"*' for term in terms)  # each word quoted: no FTS syntax from the user gets through
-    rows = conn.execute(
-        "SELECT q.* FROM star_questions_fts f JOIN star_questions q ON q.id = f.rowid "
-        "WHERE star_questions_fts MATCH ? AND q.status = 'answered' ORDER BY bm25(star_questions_fts) LIMIT ?",
-        (query, limit))
-    return [dict(row) for row in rows]

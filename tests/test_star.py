@@ -9,7 +9,7 @@ import io
 import socket
 import sqlite3
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -127,8 +127,7 @@ def test_server_down_leaves_it_queued_and_send_queued_sends_it(smtp_port: int, p
     code, out, _ = run(capsys, "star", "ask", "early_pension", "--text", "Skal markøren have slutdato?", "--yes")
     assert code == 1 and "kunne ikke sendes lige nu" in out and "sendes automatisk" in out
     assert rows(private_database, "select status, attempts from star_questions") == [("queued", 1)]
-    eml = rows(private_database, "select eml_path from star_questions")[0][0]
-    assert Path(eml).read_bytes().startswith(b"From: ungebot@testkommune.dk")
+    (message_id,) = rows(private_database, "select message_id from star_outbox")[0]
     server = SmtpServer(smtp_port)
     server.start()
     try:
@@ -138,6 +137,7 @@ def test_server_down_leaves_it_queued_and_send_queued_sends_it(smtp_port: int, p
     assert code == 0 and "1 sendt, 0 venter" in out
     assert rows(private_database, "select status, sent_via from star_questions") == [("sent", "smtp")]
     assert "førtidspension" in server.inbox.messages()[0]["Subject"]
+    assert server.inbox.messages()[0]["Message-ID"] == message_id  # made once, when it was queued
 
 
 def test_a_cpr_number_stores_nothing(smtp: SmtpServer, private_database: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -157,7 +157,9 @@ def test_without_smtp_a_mailto_link_and_an_eml_file(private_database: Path, tmp_
     (eml,) = (tmp_path / "outbox").glob("*.eml")
     parsed = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
     assert "Hvad når forløbet er slut?" in parsed.get_content()  # type: ignore[attr-defined]
-    assert rows(private_database, "select status, sent_via from star_questions") == [("sent", "mailto")]
+    # Handed over is not sent: nobody knows whether the caseworker sent it.
+    assert rows(private_database, "select status, sent_via, sent_at from star_questions") == [
+        ("handed_over", "mailto", None)]
 
 
 def test_list_show_answer_and_the_faq(smtp: SmtpServer, private_database: Path, capsys: pytest.CaptureFixture[str],
@@ -219,8 +221,7 @@ def test_an_answered_gap_is_shown_first_at_the_outcome(private_database: Path, r
     desk = StarDesk(conn, read_mail_settings())
     draft = star.Draft("Emne", "Krop", "Ord", "Den unge får førtidspension", "early_pension", "X-1", "ungeloeftet")
     question = desk.store_draft(Staff("terminal", "u"), draft)
-    star.queue(conn, question)
-    star.mark_sent(conn, question, "smtp")
+    desk.hand_over(question)
     conversation = Conversation(rulebook, texts, "Testkommune", answers=desk)
     before = to_plain(conversation.accept(conversation.new_state(), "early_pension", TODAY).replies[0].text)
     assert "STAR har allerede svaret" not in before
@@ -228,31 +229,41 @@ def test_an_answered_gap_is_shown_first_at_the_outcome(private_database: Path, r
     after = to_plain(conversation.accept(conversation.new_state(), "early_pension", TODAY).replies[0].text)
     assert after.startswith("STAR har allerede svaret på det her")
     assert "Sæt slutdato dagen før pensionen." in after and "Vejledningen giver ingen regel" in after
+    assert "jeg gætter ikke" not in after.lower() and "STAR har svaret på netop det" in after
+    assert "Jeg gætter ikke her" in before
     faq = conversation.handle(DialogueState([Segment("situation")]), "/faq pensionen", TODAY)
     assert "Sæt slutdato dagen før pensionen." in to_plain(faq.replies[0].text)
     nothing = conversation.handle(DialogueState([Segment("situation")]), "/faq udrejse", TODAY)
     assert "ingen svar fra STAR om »udrejse«" in to_plain(nothing.replies[0].text)
 
 
-async def test_telegram_sends_and_the_bot_retries_what_is_queued(smtp_port: int, private_database: Path,
-                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_telegram_says_sendes_at_once_and_sendt_when_the_background_sender_is_done(
+        smtp_port: int, private_database: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.desk.star import StarDesk as Desk
     from tests.test_telegram import Harness
 
-    monkeypatch.setenv("UNGEBOT_STAR_RETRY_SECONDS", "1")
     async with Harness(private_database) as harness:
-        harness.bot.star.mail = harness.bot.mail = read_mail_settings()
+        harness.bot.mail = read_mail_settings()
+        harness.bot.star = harness.bot.sender.desk = Desk(harness.bot.db, harness.bot.mail)
+        harness.bot._bot = harness.app.bot
         sent = await harness.click((await harness.send("/start"))[-1], "Forløbet slutter")
         sent = await harness.click(sent[-1], "Spørg STAR")
         sent = await harness.send("Hvad gør vi, når den unge får job?")
         sent = await harness.click(sent[0], "Send til STAR")
-        assert "kunne ikke sendes lige nu" in sent[0]["text"]  # the SMTP server is not up yet
+        assert "sendes nu til star@star.dk" in sent[-1]["text"]  # told at once; nothing has been tried yet
+        assert harness.rows("select status from star_questions") == [("queued",)]
+        (delivery,) = await harness.bot.sender.run_once()  # the server is not up yet
+        assert delivery.status == "queued" and "kunne ikke sendes lige nu" in harness.fake.sent[-1]["text"]
         assert harness.rows("select status, attempts from star_questions") == [("queued", 1)]
         server = SmtpServer(smtp_port)
         server.start()
         try:
-            with pytest.raises(asyncio.TimeoutError):
-                await asyncio.wait_for(harness.bot._retry_queued(), timeout=2.5)
+            deliveries = await harness.bot.sender.run_once()  # back-off: not due yet
+            assert deliveries == []
+            monkeypatch.setattr("storage.outbox.now_utc", lambda: datetime.now(timezone.utc) + timedelta(minutes=2))
+            (delivery,) = await harness.bot.sender.run_once()
         finally:
             server.stop()
-        assert harness.rows("select status, sent_via from star_questions") == [("sent", "smtp")]
+        assert delivery.status == "sent" and "er sendt til star@star.dk" in harness.fake.sent[-1]["text"]
+        assert harness.rows("select status, sent_via, attempts from star_questions") == [("sent", "smtp", 2)]
         assert "Hvad gør vi, når den unge får job?" in server.inbox.messages()[0].get_content()

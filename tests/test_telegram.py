@@ -231,8 +231,8 @@ async def test_outcome_buttons_new_case_and_star(harness: Harness) -> None:
     assert "star@star.dk" in draft["text"] and "Testkommune" in draft["text"]
     assert harness.rows("select status, gap from star_questions") == [("draft", "X-13")]
     sent = await harness.click(draft, "Send til STAR")
-    assert "Send det fra din egen mail til star@star.dk" in sent[-1]["text"]
-    assert harness.rows("select status, sent_via from star_questions") == [("sent", "mailto")]
+    assert "send det fra din egen mail til star@star.dk" in sent[-1]["text"]
+    assert harness.rows("select status, sent_via from star_questions") == [("handed_over", "mailto")]
     assert "reply_markup" not in harness.fake.messages[draft["message_id"]], "the draft cannot be sent twice"
     sent = await harness.click(sent[-1], "Ny sag")
     assert "Hvad er der sket med den unge?" in sent[-1]["text"]

@@ -112,8 +112,8 @@ class Conversation(StarSteps):
 
     def _outcome_reply(self, position: Position) -> Reply:
         assert position.outcome is not None
-        text = self.texts.outcome(position.flow, position.outcome, position.answers)
         earlier = self.answers.for_gap(position.outcome.gap) if self.answers and position.outcome.gap else None
+        text = self.texts.outcome(position.flow, position.outcome, position.answers, star_answered=bool(earlier))
         if earlier:  # STAR has answered this gap before: that answer comes first
             text = self.texts.common("earlier_answer", answer=earlier["answer"],
                                      answered=answered_day(earlier)) + "\n\n" + text

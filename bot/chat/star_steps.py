@@ -91,7 +91,8 @@ class StarSteps:
         entries = self.answers.search(words) if self.answers else []
         if not entries:
             return Reply(self.texts.common("faq_none", words=words))
-        shown = [{"subject": e["subject"], "answer": e["answer"], "answered": answered_day(e)} for e in entries]
+        shown = [{"subject": e["subject"].split(": ", 1)[-1], "question": e.get("words") or e["subject"],
+                  "answer": e["answer"], "answered": answered_day(e)} for e in entries]
         return Reply(self.texts.common("faq_results", entries=shown))
 
     def case_summary(self, state: DialogueState, today: date) -> list[tuple[str, str]]:

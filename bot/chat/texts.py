@@ -134,8 +134,9 @@ class Texts:
         """The Danish text of a warning code (HTML)."""
         return self.env.get_template("common/warnings.j2").render(warning=code).strip()
 
-    def outcome(self, flow: Flow, outcome: Outcome, answers: Mapping[str, str]) -> str:
-        """The whole outcome message: actions with exact names and dates, effect, source, warnings (HTML)."""
+    def outcome(self, flow: Flow, outcome: Outcome, answers: Mapping[str, str], star_answered: bool = False) -> str:
+        """The whole outcome message: actions with exact names and dates, effect, source, warnings (HTML);
+        `star_answered` when STAR's earlier answer to the gap is shown with it."""
         extra = {"outcome": outcome}
         headline = self.headline(flow, outcome, answers)
         explanation = self._required(flow, outcome.node, "explanation", answers, **extra)
@@ -143,7 +144,7 @@ class Texts:
         target = self.rulebook.flows[outcome.use_flow].title if outcome.use_flow else None
         return self.env.get_template("common/outcome.j2").render(
             outcome=outcome, headline=Markup(headline), explanation=Markup(explanation), gap=gap,
-            target_title=target)
+            target_title=target, star_answered=star_answered)
 
     def gap(self, gap_id: str) -> dict[str, str]:
         """A known gap in the guide: title, what the guide says, what it does not, the question for STAR."""

@@ -53,9 +53,33 @@ def run_log(args: argparse.Namespace) -> int:
         print(summary)
         return 1 if rows else 0
     elif command == "purge":
-        days = whole_number(args.older_than, "--older-than")
-        print(to_plain(desk.text("purged", count=log.purge(conn, days), days=days)))
+        _purge(desk, conn, args.older_than)
     return 0
+
+
+# What each kind of row is called when purge says how many it deleted.
+KIND_WORDS = {"decisions": "afgørelser", "dialogues": "åbne dialoger", "outbox": "mails i udbakken",
+              "star": "spørgsmål til STAR", "drafts": "udkast", "faq": "svar fra STAR"}
+
+
+def _purge(desk: Desk, conn: sqlite3.Connection, older_than: str | None) -> None:
+    """Retention: decisions older than --older-than, or every kind of row by its UNGEBOT_KEEP_*_DAYS setting."""
+    if older_than is not None:
+        days = whole_number(older_than, "--older-than")
+        print(to_plain(desk.text("purged", count=log.purge(conn, days), days=days)))
+        return
+    from bot.config import ConfigError, read_retention
+    from bot.desk.retention import purge_all
+
+    try:
+        keep = read_retention()
+    except ConfigError as exc:
+        raise Refused(str(exc)) from None
+    counts = purge_all(conn, keep)
+    for kind, words in KIND_WORDS.items():
+        days = keep[kind]
+        kept = f"ældre end {days} dage" if days is not None else "gemmes altid"
+        print(f"{words}: {counts[kind]} slettet ({kept})" if kind in counts else f"{words}: {kept}")
 
 
 def _day(text: str | None, name: str, texts: Texts) -> date | None:

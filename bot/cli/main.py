@@ -19,10 +19,11 @@ COMMANDS = {
     "log export": "Loggen som CSV (dansk Excel) eller JSON.",
     "log stats": "Afgørelser pr. forløb pr. uge, resultater og advarsler.",
     "log replay": "Kør loggen gennem dagens regler; vis og tæl det, der ændrer sig.",
-    "log purge": "Slet afgørelser ældre end et antal dage.",
+    "log purge": "Slet det, der er ældre end opbevaringstiden (UNGEBOT_KEEP_*_DAYS), eller afgørelser ældre end --older-than.",
     "review": "Gennemse loggen i Datasette på 127.0.0.1.",
     "star ask": "Lav, gem og send et spørgsmål til STAR ud fra en sag (--text, --yes).",
-    "star send-queued": "Send de spørgsmål til STAR, der venter.",
+    "star send-queued": "Send alle spørgsmål til STAR, der venter, nu (også dem, der holder pause efter en fejl).",
+    "star retry": "Sæt et spørgsmål, der ikke kunne sendes, i kø igen.",
     "star list": "Spørgsmålene til STAR, nyeste først (--status).",
     "star show": "Ét spørgsmål til STAR med mail og svar.",
     "star answer": "Registrér STARs svar på et spørgsmål (fra fil eller standard input).",
@@ -68,15 +69,15 @@ def _log_parsers(commands: Any) -> None:
     sub.add_parser("stats", help="afgørelser pr. forløb pr. uge, resultater, advarsler")
     replay = sub.add_parser("replay", help="kør loggens svar gennem dagens regler og vis det, der ændrer sig")
     replay.add_argument("--flows", help="en anden mappe med forløb (fx en ændring, der skal tjekkes)")
-    purge = sub.add_parser("purge", help="slet afgørelser ældre end et antal dage")
-    purge.add_argument("--older-than", required=True, metavar="DAGE")
+    purge = sub.add_parser("purge", help="slet det, der er ældre end opbevaringstiden")
+    purge.add_argument("--older-than", metavar="DAGE", help="kun afgørelser, ældre end så mange dage")
     review = commands.add_parser("review", help="Gennemse loggen i Datasette på 127.0.0.1.")
     review.add_argument("--port", default="8001")
 
 
 def _star_parsers(commands: Any) -> None:
     """The `star` sub-commands."""
-    parser = commands.add_parser("star", help="Spørgsmål til STAR: ask, send-queued, list, show, answer.")
+    parser = commands.add_parser("star", help="Spørgsmål til STAR: ask, send-queued, retry, list, show, answer.")
     sub = parser.add_subparsers(dest="star_command", metavar="HANDLING", required=True)
     ask = sub.add_parser("ask", help="lav, gem og send et spørgsmål til STAR ud fra en sag")
     ask.add_argument("flow", help="forløbets id, fx early_pension")
@@ -85,7 +86,8 @@ def _star_parsers(commands: Any) -> None:
     ask.add_argument("--yes", action="store_true", help="send uden at spørge")
     sub.add_parser("send-queued", help="send de spørgsmål, der venter (kræver UNGEBOT_SMTP_HOST)")
     listing = sub.add_parser("list", help="spørgsmålene, nyeste først")
-    listing.add_argument("--status", choices=("draft", "queued", "sent", "answered"))
+    listing.add_argument("--status", choices=("draft", "queued", "sending", "sent", "handed_over", "failed", "answered"))
+    sub.add_parser("retry", help="sæt et spørgsmål, der ikke kunne sendes, i kø igen").add_argument("id")
     sub.add_parser("show", help="ét spørgsmål med mail og svar").add_argument("id")
     answer = sub.add_parser("answer", help="registrér STARs svar (fra en fil eller standard input)")
     answer.add_argument("id")

@@ -17,7 +17,7 @@ from bot.chat.texts import Texts, to_plain
 from flows.answers import parse_yes_no
 from flows.engine import load_rulebook
 from flows.privacy import contains_cpr
-from storage import star
+from storage import outbox, star
 from storage.db import open_database, open_existing
 from storage.records import Staff
 
@@ -38,13 +38,16 @@ def run_star(args: argparse.Namespace) -> int:
     if command == "send-queued":
         if not mail.smtp:
             raise Refused("UNGEBOT_SMTP_HOST er ikke sat, så der kan ikke sendes noget (se README: »Spørgsmål til STAR«).")
-        deliveries = asyncio.run(desk.send_queued())
+        deliveries = asyncio.run(desk.send_due(force=True))
         for delivery in deliveries:
             for reply in delivery_replies(texts, delivery, mail.recipient, in_terminal=False):
                 print(to_plain(reply.text))
-        waiting = sum(delivery.status == "queued" for delivery in deliveries)
-        print(f"{len(deliveries) - waiting} sendt, {waiting} venter stadig.")
-        return 1 if waiting else 0
+        sent = sum(delivery.status == "sent" for delivery in deliveries)
+        waiting = len(star.find(desk.conn, "queued")) + len(star.find(desk.conn, "sending"))
+        failed = sum(delivery.status == "failed" for delivery in deliveries)
+        print(f"{sent} sendt, {waiting} venter stadig" + (f", {failed} opgivet (se: ungebot star list --status failed)"
+                                                           if failed else "") + ".")
+        return 1 if waiting or failed else 0
     if command == "list":
         rows = star.find(desk.conn, args.status)
         print(_table(rows) if rows else "Ingen spørgsmål.")
@@ -54,6 +57,11 @@ def run_star(args: argparse.Namespace) -> int:
         raise Refused(f"Der er intet spørgsmål med id {args.id}.")
     if command == "show":
         print(_show(question))
+        return 0
+    if command == "retry":
+        if not outbox.requeue(desk.conn, question["id"]):
+            raise Refused(f"Spørgsmål {question['id']} er ikke opgivet (det er {STATUS_WORDS[question['status']]}).")
+        print(f"Spørgsmål {question['id']} er sat i kø igen og sendes ved næste forsøg (ungebot star send-queued).")
         return 0
     # answer
     if question["status"] == "draft":
@@ -92,7 +100,7 @@ def _ask(args: argparse.Namespace, rulebook: Any, texts: Texts, mail: Any) -> in
     delivery = asyncio.run(desk.send(question_id))
     for reply in delivery_replies(texts, delivery, mail.recipient, in_terminal=True):
         print(to_plain(reply.text))
-    return 1 if delivery.status == "queued" else 0
+    return 1 if delivery.status in ("queued", "failed", "sending") else 0
 
 
 def mail_municipality() -> str:
@@ -112,21 +120,28 @@ def _read_answer(path: str | None) -> str:
     return text.strip()
 
 
+# The statuses in the support team's words (no code words on a screen).
+STATUS_WORDS = {"draft": "udkast", "queued": "i kø", "sending": "sendes", "sent": "sendt", "handed_over": "overdraget",
+                "failed": "opgivet", "answered": "besvaret"}
+
+
 def _table(rows: list[dict[str, Any]]) -> str:
-    lines = [f"{'id':>4}  {'oprettet':<10}  {'status':<8}  {'forsøg':>6}  {'forløb':<13}  emne"]
+    lines = [f"{'id':>4}  {'oprettet':<10}  {'status':<10}  {'forsøg':>6}  {'forløb':<13}  emne"]
     for row in rows:
         subject = row["subject"].split(": ", 1)[-1]
-        lines.append(f"{row['id']:>4}  {row['created'][:10]:<10}  {row['status']:<8}  {row['attempts'] or 0:>6}  "
+        status = STATUS_WORDS.get(row["status"], row["status"])
+        lines.append(f"{row['id']:>4}  {row['created'][:10]:<10}  {status:<10}  {row['attempts'] or 0:>6}  "
                      f"{row['flow'] or '–':<13}  {subject[:70]}")
     return "\n".join(lines)
 
 
 def _show(row: dict[str, Any]) -> str:
-    parts = [f"Spørgsmål {row['id']} · {row['status']} · oprettet {row['created']} af {row['staff_name'] or '–'} "
+    status = STATUS_WORDS.get(row["status"], row["status"])
+    parts = [f"Spørgsmål {row['id']} · {status} · oprettet {row['created']} af {row['staff_name'] or '–'} "
              f"({row['staff_id']}, {row['channel']})",
              f"Til: {row['recipient']}" + (f" · sendt {row['sent_at']} ({row['sent_via']})" if row['sent_at'] else ""),
              f"Emne: {row['subject']}", "", row["body"]]
-    if row["last_error"] and row["status"] == "queued":
+    if row["last_error"] and row["status"] in ("queued", "sending", "failed"):
         parts.append(f"Seneste fejl ({row['attempts']} forsøg): {row['last_error']}")
     if row["answer"]:
         parts += ["", f"STARs svar ({row['answered_at']}, registreret af {row['answered_by']}):", row["answer"]]

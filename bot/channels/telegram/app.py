@@ -20,9 +20,11 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
-from bot.config import MailSettings, Settings, read_mail_settings
+from bot.config import MailSettings, Settings, read_mail_settings, read_retention
 from bot.desk.log import Desk
-from bot.desk.star import StarDesk, attach_draft, delivery_replies
+from bot.desk.retention import run_daily
+from bot.desk.star import Delivery, StarDesk, attach_draft, delivery_replies
+from bot.desk.star.sender import Sender
 from bot.chat.conversation import Conversation
 from bot.chat.dialogue import DialogueState, Reply, Turn, current_day
 from bot.channels.telegram.ui import MESSAGE_LIMIT, compose, parse_callback, split_message
@@ -54,7 +56,9 @@ class TelegramBot:
         self.conversation = Conversation(self.rulebook, self.texts, settings.municipality, answers=self.star,
                                          recipient=self.mail.recipient)
         self._refused: OrderedDict[int, float] = OrderedDict()
-        self._retry_task: asyncio.Task[None] | None = None
+        self.sender = Sender(self.star, self._tell_delivery)
+        self._tasks: list[asyncio.Task[None]] = []
+        self._bot: Any = None
         self.desk = Desk(self.rulebook, self.texts)
         self._labels = {name: to_plain(self.texts.common(f"button_{name}")) for name in ("new", "back", "star", "today")}
 
@@ -85,21 +89,34 @@ class TelegramBot:
             await application.bot.set_my_commands(commands)
         except TelegramError as exc:  # the menu is a convenience; the bot works without it
             log.warning("setMyCommands failed: %s", type(exc).__name__)
-        if self.mail.smtp:  # our own task, stopped in _post_stop (PTB only manages tasks made while running)
-            self._retry_task = asyncio.create_task(self._retry_queued(), name="ungebot: send queued questions")
+        # Our own tasks, stopped in _post_stop (PTB only manages tasks made while running): the STAR sender, off
+        # the conversation path, and the daily retention.
+        self._bot = application.bot
+        if self.mail.smtp:
+            self._tasks.append(asyncio.create_task(self.sender.run(), name="ungebot: send questions to STAR"))
+        self._tasks.append(asyncio.create_task(run_daily(self.db, read_retention()), name="ungebot: retention"))
 
     async def _post_stop(self, application: Application) -> None:  # type: ignore[type-arg]
-        if self._retry_task is not None:
-            self._retry_task.cancel()
+        for task in self._tasks:
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._retry_task
-            self._retry_task = None
+                await task
+        self._tasks.clear()
 
-    async def _retry_queued(self) -> None:
-        """Every few minutes, try the questions that could not be sent again (stops with the application)."""
-        while True:
-            await asyncio.sleep(self.mail.retry_seconds)
-            await self.star.send_queued()
+    async def _tell_delivery(self, delivery: Delivery) -> None:
+        """The background sender's result, to the caseworker who asked; a question given up, to support too."""
+        if self._bot is None:
+            return
+        repeated = delivery.status == "queued" and delivery.attempts > 1  # said once already: no message per retry
+        if delivery.channel == "telegram" and delivery.staff_id.lstrip("-").isdigit() and not repeated:
+            for reply in delivery_replies(self.texts, delivery, self.mail.recipient, in_terminal=False):
+                await self._bot.send_message(int(delivery.staff_id), reply.text, parse_mode=ParseMode.HTML)
+        if delivery.status == "failed":
+            text = self.texts.common("star_failed_support", id=delivery.question_id, attempts=delivery.attempts,
+                                     error=delivery.error or "")
+            for user_id in sorted(self.settings.support_users):
+                with contextlib.suppress(TelegramError):
+                    await self._bot.send_message(user_id, text, parse_mode=ParseMode.HTML)
 
     # -- who gets in ----------------------------------------------------------------------------------------------------
     async def _gate(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -240,9 +257,11 @@ class TelegramBot:
         record_turn(self.db, staff, state, self.conversation.decision_record(turn))
 
     async def _send_to_star(self, turn: Turn) -> None:
-        """A confirmed question is queued (committed) and sent; what became of it is told first."""
+        """A confirmed question is queued (committed) for the background sender, which says when it is sent; the
+        caseworker is told "sendes" at once and never waits for the mail server."""
         if turn.star_send is not None:
-            delivery = await self.star.send(turn.star_send)
+            delivery = self.star.submit(turn.star_send)
+            self.sender.wake()
             turn.replies[:0] = delivery_replies(self.texts, delivery, self.mail.recipient, in_terminal=False)
 
     async def _deliver(self, update: Update, context: ContextTypes.DEFAULT_TYPE, turn: Turn, edit: bool = False,
