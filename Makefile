@@ -50,6 +50,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/engine.py
 	$(BIN)/python -W ignore bench/telegram.py
 	$(BIN)/python bench/log.py
+	$(BIN)/python bench/privacy.py
 
 # Regenerate the committed Mermaid diagrams (a test fails when they are stale).
 diagrams: $(STAMP)

@@ -119,3 +119,22 @@ def test_decide_refuses_an_identical_error_correction() -> None:
                  "-a", "correct_start_date=1.12.2025", "--json")
     data = json.loads(result.stdout)
     assert result.returncode == 2 and data["error"] == "bad_answer" and data["question"] == "correct_start_date"
+
+
+@pytest.mark.parametrize("args, as_json", [
+    (["decide", "switch", "-a", "current_marker=010190-1234"], True),
+    (["decide", "switch", "-a", "010190 - 1234"], False),
+    (["decide", "0101-90-1234"], True),
+    (["decide", "leave", "-a", "phase=1", "-a", "current_marker=1", "-a", "current_start_date=cpr 01.01.90\u20131234"],
+     False),
+])
+def test_decide_refuses_a_cpr_number_without_printing_it(args: list[str], as_json: bool,
+                                                         private_database: Path) -> None:
+    result = run(*args, *(["--json"] if as_json else []))
+    assert result.returncode == 2 and "CPR-nummer" in result.stderr
+    for digits in ("1234", "0101", "90"):
+        assert digits not in result.stdout + result.stderr
+    if as_json:
+        assert json.loads(result.stdout)["error"] == "cpr_refused"
+    assert not private_database.exists() or sqlite3.connect(private_database).execute(
+        "select count(*) from decisions").fetchone()[0] == 0

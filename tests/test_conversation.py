@@ -174,3 +174,14 @@ def test_restore_at_a_redirect_enters_the_target_flow(conversation: Conversation
     stored = DialogueState([Segment("situation", {"situation": "leave"})]).to_dict()
     restored = conversation.restore(stored, TODAY)
     assert [s.flow for s in restored.segments] == ["situation", "leave"]
+
+
+def test_cpr_in_any_typed_form_is_refused_before_it_is_read(conversation: Conversation) -> None:
+    from tests.test_privacy import FOUND
+
+    state = DialogueState([Segment("switch", {"current_marker": "fusm", "psychiatry_course": "yes"})])
+    for typed in FOUND:
+        turn = say(conversation, state, typed)
+        assert turn.replies[0].kind == "error" and "CPR-nummer" in text_of(turn), typed
+        assert "1234" not in text_of(turn) and "1234" not in str(turn.state.to_dict()), typed
+        assert at(conversation, turn.state) == "current_start_date" and turn.state.pending is None

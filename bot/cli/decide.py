@@ -13,6 +13,7 @@ from flows.answers import parse_answer
 from flows.engine import Flow, Position, Rulebook
 from flows.errors import AnswerError
 from flows.model import Outcome, Question
+from flows.privacy import contains_cpr
 from flows.trace import trace, trace_dicts
 
 
@@ -81,6 +82,8 @@ def run_decide(flow_id: str, pairs: list[str], as_json: bool) -> int:
     rulebook = load_rulebook()
     texts = Texts(rulebook)
     try:
+        if any(contains_cpr(text) for text in [flow_id, *pairs]):  # before anything is parsed, echoed or logged
+            raise DecideError("cpr_refused", to_plain(texts.common("cpr_refused")))
         raw = answer_pairs(pairs)
         flow, outcome, answers = decide(rulebook, texts, flow_id, raw)
     except DecideError as error:
