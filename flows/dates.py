@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import calendar
 import re
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from flows.errors import AnswerError
@@ -33,20 +33,23 @@ _RELATIVE: dict[str, int] = {
     "i overmorgen": 2, "iovermorgen": 2,
 }
 
-_WEEKDAYS = ("mandag", "tirsdag", "onsdag", "torsdag", "fredag", "lørdag", "søndag",
-             "man", "tir", "tirs", "ons", "tor", "tors", "fre", "lør", "søn")
+WEEKDAY_NAMES = ("mandag", "tirsdag", "onsdag", "torsdag", "fredag", "lørdag", "søndag")
+# A weekday as typed before a date, full or abbreviated, mapped to date.weekday() (Monday = 0).
+_WEEKDAYS: dict[str, int] = {name: number for number, name in enumerate(WEEKDAY_NAMES)}
+_WEEKDAYS.update({"man": 0, "tir": 1, "tirs": 1, "ons": 2, "tor": 3, "tors": 3, "fre": 4, "lør": 5, "søn": 6})
 
 _ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
 _NUMERIC = re.compile(r"(\d{1,2})\s*[./-]\s*(\d{1,2})\s*(?:[./-]|\s)\s*(\d{4}|\d{2})")
 _COMPACT = re.compile(r"(\d{2})(\d{2})(\d{4}|\d{2})")
 _WORDED = re.compile(r"(\d{1,2})\s*\.?\s*([a-zæøå]+)\s*\.?\s*,?\s*(\d{4}|\d{2})")
 _NO_YEAR = re.compile(r"(\d{1,2})\s*(?:[./-]\s*(\d{1,2})|\.?\s*([a-zæøå]+))\.?")
-_LEAD = re.compile(r"^(?:(?:%s)\.?\s+)?(?:(?:d|den)\.?\s+)?" % "|".join(_WEEKDAYS))
+# Longest names first, so "tirsdag" is not read as "tirs" followed by "dag".
+_LEAD = re.compile(r"^(?:(%s)\.?,?\s+)?(?:(?:d|den)\.?\s+)?" % "|".join(sorted(_WEEKDAYS, key=len, reverse=True)))
 
 
-def today_in_copenhagen() -> date:
-    """Today's date in Denmark, whatever the machine's own time zone."""
-    return datetime.now(COPENHAGEN).date()
+def today_in_copenhagen(now: datetime | None = None) -> date:
+    """Today's date in Denmark, whatever the machine's own time zone (`now`, an aware time, for tests)."""
+    return (now or datetime.now(timezone.utc)).astimezone(COPENHAGEN).date()
 
 
 def format_date(value: date) -> str:
@@ -68,8 +71,22 @@ def add_months(value: date, months: int) -> date:
 
 
 def parse_date(text: str, today: date) -> date:
-    """Read a date as a Danish caseworker types it, day first; raise AnswerError saying why not."""
-    cleaned = _normalise(text)
+    """Read a date as a Danish caseworker types it, day first; raise AnswerError saying why not.
+
+    A date that does not exist is refused first; then a weekday typed before it must be the date's own."""
+    lowered = " ".join(text.lower().split()).strip(" .,")
+    lead = _LEAD.match(lowered)
+    assert lead is not None  # every part of it is optional, so it always matches
+    weekday = lead.group(1)
+    value = _read(lowered[lead.end():], text, today)
+    if weekday is not None and _WEEKDAYS[weekday] != value.weekday():
+        raise AnswerError("date_weekday_mismatch", typed=WEEKDAY_NAMES[_WEEKDAYS[weekday]],
+                          actual=WEEKDAY_NAMES[value.weekday()], day=format_date(value))
+    return value
+
+
+def _read(cleaned: str, text: str, today: date) -> date:
+    """The date in the text without its leading weekday."""
     if not cleaned:
         raise AnswerError("date_empty")
     if cleaned in _RELATIVE:
@@ -88,12 +105,6 @@ def parse_date(text: str, today: date) -> date:
         if match.group(2) or match.group(3) in _MONTHS:
             raise AnswerError("date_missing_year")
     raise AnswerError("date_unreadable", text=text.strip())
-
-
-def _normalise(text: str) -> str:
-    """Lower case, single spaces, without a leading weekday or 'd.'/'den', trailing full stop gone."""
-    cleaned = " ".join(text.lower().split()).strip(" .,")
-    return _LEAD.sub("", cleaned, count=1)
 
 
 def _full_year(year: str) -> int:

@@ -185,3 +185,12 @@ def test_cpr_in_any_typed_form_is_refused_before_it_is_read(conversation: Conver
         assert turn.replies[0].kind == "error" and "CPR-nummer" in text_of(turn), typed
         assert "1234" not in text_of(turn) and "1234" not in str(turn.state.to_dict()), typed
         assert at(conversation, turn.state) == "current_start_date" and turn.state.pending is None
+
+
+def test_a_weekday_that_does_not_match_is_asked_back_with_the_real_one(conversation: Conversation) -> None:
+    state = DialogueState([Segment("leave", {"phase": "returns", "still_needs": "yes", "psychiatry_course": "no"})])
+    turn = say(conversation, state, "mandag 3. februar 2026")
+    assert "3. februar 2026 er en tirsdag, ikke en mandag" in text_of(turn)
+    assert turn.decision is None and at(conversation, turn.state) == "resume_date"
+    turn = say(conversation, turn.state, "tirsdag 3. februar 2026")
+    assert turn.decision is not None and turn.decision.outcome["actions"][0]["date"] == "2026-02-03"

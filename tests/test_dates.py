@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given, strategies as st
 
-from flows.dates import add_months, day_before, format_date, parse_date
+from flows.dates import add_months, day_before, format_date, parse_date, today_in_copenhagen
 from flows.errors import AnswerError
 
 TODAY = date(2026, 1, 15)
@@ -107,3 +108,91 @@ def test_day_before_is_one_calendar_day_earlier(day: date) -> None:
     before = day_before(day)
     assert before + timedelta(days=1) == day
     assert (before.month, before.year) == (day.month, day.year) or day.day == 1
+
+
+# Every month word the reader knows, with the month it must give: an explicit table, so a wrong number is caught.
+MONTH_WORDS = {
+    1: ["januar", "jan", "januari"], 2: ["februar", "feb", "febr", "februari"], 3: ["marts", "mar", "mart", "march"],
+    4: ["april", "apr"], 5: ["maj", "may"], 6: ["juni", "jun", "june"], 7: ["juli", "jul", "july"],
+    8: ["august", "aug"], 9: ["september", "sep", "sept"], 10: ["oktober", "okt", "oct", "october"],
+    11: ["november", "nov"], 12: ["december", "dec"],
+}
+
+
+@pytest.mark.parametrize("month, word", [(m, w) for m, words in MONTH_WORDS.items() for w in words])
+def test_every_month_word_and_abbreviation(month: int, word: str) -> None:
+    assert parse_date(f"2. {word}. 2025", TODAY) == date(2025, month, 2)
+    assert parse_date(f"2 {word.capitalize()} 25", TODAY) == date(2025, month, 2)
+
+
+@pytest.mark.parametrize("text, shift", [
+    ("i dag", 0), ("idag", 0), ("dags dato", 0), ("Dags dato.", 0),
+    ("i går", -1), ("igår", -1), ("i gaar", -1), ("igaar", -1),
+    ("i forgårs", -2), ("iforgårs", -2),
+    ("i morgen", 1), ("imorgen", 1), ("i overmorgen", 2), ("iovermorgen", 2),
+])
+def test_every_relative_word(text: str, shift: int) -> None:
+    assert parse_date(text, TODAY) == TODAY + timedelta(days=shift)
+
+
+@pytest.mark.parametrize("text", [
+    "mandag 2. februar 2026", "man. 2/2-26", "Mandag d. 2.2.2026", "mandag, 2. feb 2026", "man den 2/2-2026",
+])
+def test_a_weekday_that_matches_is_accepted(text: str) -> None:
+    assert parse_date(text, TODAY) == date(2026, 2, 2)
+
+
+@pytest.mark.parametrize("text, typed, actual", [
+    ("mandag 3. februar 2026", "mandag", "tirsdag"), ("tirs. 2/2-26", "tirsdag", "mandag"),
+    ("ons 2.2.2026", "onsdag", "mandag"), ("torsdag den 2. feb. 2026", "torsdag", "mandag"),
+    ("tor 2/2-26", "torsdag", "mandag"), ("fre 2/2-26", "fredag", "mandag"), ("lør 2/2-26", "lørdag", "mandag"),
+    ("søn 2/2-26", "søndag", "mandag"), ("tir 1/2-26", "tirsdag", "søndag"), ("fredag i dag", "fredag", "torsdag"),
+])
+def test_a_weekday_that_does_not_match_is_asked_back(text: str, typed: str, actual: str) -> None:
+    with pytest.raises(AnswerError) as caught:
+        parse_date(text, TODAY)
+    assert caught.value.code == "date_weekday_mismatch"
+    assert caught.value.params["typed"] == typed and caught.value.params["actual"] == actual
+
+
+def test_a_date_that_does_not_exist_is_refused_before_its_weekday() -> None:
+    with pytest.raises(AnswerError) as caught:
+        parse_date("mandag 30. februar 2026", TODAY)
+    assert caught.value.code == "date_no_such_day"
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("1.1.90", date(2090, 1, 1)), ("31/12-00", date(2000, 12, 31)), ("5. maj 99", date(2099, 5, 5)),
+    ("010190", date(2090, 1, 1)),
+])
+def test_two_digit_years_are_always_20yy(text: str, expected: date) -> None:
+    assert parse_date(text, TODAY) == expected
+
+
+@pytest.mark.parametrize("text, code", [
+    ("1.1.1899", "date_no_such_year"), ("1.1.1900", None), ("31.12.2199", None), ("1.1.2200", "date_no_such_year"),
+    ("1.0.2026", "date_no_such_month"), ("1.12.2026", None), ("32.1.2026", "date_no_such_day"),
+    ("31.1.2026", None), ("2026-13-01", "date_no_such_month"), ("2026-02-30", "date_no_such_day"),
+])
+def test_the_edges_of_a_real_date(text: str, code: str | None) -> None:
+    if code is None:
+        parse_date(text, TODAY)
+        return
+    with pytest.raises(AnswerError) as caught:
+        parse_date(text, TODAY)
+    assert caught.value.code == code
+
+
+@pytest.mark.parametrize("utc, expected", [
+    (datetime(2026, 1, 14, 23, 30, tzinfo=timezone.utc), date(2026, 1, 15)),   # winter: UTC+1
+    (datetime(2026, 1, 14, 22, 59, tzinfo=timezone.utc), date(2026, 1, 14)),
+    (datetime(2026, 6, 30, 22, 30, tzinfo=timezone.utc), date(2026, 7, 1)),    # summer: UTC+2
+    (datetime(2026, 6, 30, 21, 59, tzinfo=timezone.utc), date(2026, 6, 30)),
+])
+def test_today_is_taken_in_copenhagen_near_midnight(utc: datetime, expected: date) -> None:
+    assert today_in_copenhagen(utc) == expected
+
+
+def test_today_without_a_given_time_is_copenhagens_now() -> None:
+    before = datetime.now(timezone.utc).astimezone(ZoneInfo("Europe/Copenhagen")).date()
+    assert today_in_copenhagen() in (before, before + timedelta(days=1))
