@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -114,3 +115,66 @@ def test_edition_must_match_the_programme(programme_copy: Path) -> None:
 def test_yaml_syntax_error_names_the_file(programme_copy: Path) -> None:
     (programme_copy / "switch.yaml").write_text("flow: [unclosed\n", encoding="utf-8")
     assert "switch.yaml" in _error(programme_copy)
+
+
+PROGRAMME_BROKEN = [
+    ("entry: situation\n", "", "programme file lacks entry"),
+    ("entry: situation", "entry: situations", "entry flow 'situations' has no file"),
+    ("markers:\n  ips:", "markers: [ips]\nmarkerz:\n  ips:", "unknown key(s) markerz"),
+    ('  ips: "Ungeløftet – IPS"', '  ips: ""', "marker name must be a non-empty string"),
+    ("sections:\n  - Formål", "sections:\n  - 7", "sections must be a list of strings"),
+    ('edition: "ungeloeftet-2025.2"', 'edition: ""', "edition must be a non-empty string"),
+]
+
+
+@pytest.mark.parametrize("old, new, words", PROGRAMME_BROKEN, ids=[b[2] for b in PROGRAMME_BROKEN])
+def test_every_programme_error_names_the_file(programme_copy: Path, old: str, new: str, words: str) -> None:
+    path = _break(programme_copy, "programme", old, new)
+    message = _error(programme_copy)
+    assert str(path) in message and words in message, message
+
+
+def test_markers_must_be_a_mapping(programme_copy: Path) -> None:
+    path = programme_copy / "programme.yaml"
+    text = path.read_text(encoding="utf-8")
+    start, end = text.index("markers:"), text.index("# Section headings")
+    path.write_text(text[:start] + "markers: [ips, fusm]\n" + text[end:], encoding="utf-8")
+    assert "markers must be a mapping, not list" in _error(programme_copy)
+
+
+@pytest.mark.parametrize("flow, old, new, words", [
+    ("switch", "outcomes:\n", "outcomes:\n  psychiatry_course: {result: no_change, effect: null, source: \"000: Formål\"}\n",
+     "ids used for both a question and an outcome: psychiatry_course"),
+    ("switch", "carry: {wrong_marker: current_marker,", "carry: {the_marker: current_marker,",
+     "carry names 'the_marker', which is not a question of flow 'error'"),
+])
+def test_links_between_nodes_and_flows(programme_copy: Path, flow: str, old: str, new: str, words: str) -> None:
+    _break(programme_copy, flow, old, new)
+    assert words in _error(programme_copy)
+
+
+@pytest.mark.parametrize("kind", ["questions", "outcomes"])
+def test_questions_and_outcomes_are_mappings(programme_copy: Path, kind: str) -> None:
+    path = programme_copy / "course_ends.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.split("outcomes:")[0] + f"{kind}: [a, b]\n" + ("outcomes: {}\n" if kind == "questions" else ""),
+                    encoding="utf-8")
+    assert f"{kind} must be a mapping" in _error(programme_copy)
+
+
+def test_missing_gap_template(programme_copy: Path, tmp_path: Path) -> None:
+    templates = tmp_path / "templates"
+    shutil.copytree(TEMPLATES_DIR, templates)
+    (templates / "ungeloeftet" / "gaps" / "X-13.j2").unlink()
+    message = _error(programme_copy, templates)
+    assert "node 'no_rule_in_guide'" in message and "gap 'X-13' has no template" in message
+
+
+def test_an_end_before_the_start_without_a_guard_is_a_flow_error(programme_copy: Path) -> None:
+    _break(programme_copy, "switch", "    reject:\n      - when: {new_start_date: {before: current_start_date}}\n"
+           "        message: before_current_start\n", "")
+    flow = Rulebook(programme_copy).flow("switch")
+    answers = {"current_marker": "fusm", "psychiatry_course": "yes", "current_start_date": "2026-01-10",
+               "new_start_date": "2026-01-09"}
+    with pytest.raises(FlowError, match="node 'switched': end date before the marker's start was not caught"):
+        flow.walk(answers, date(2026, 1, 15))
