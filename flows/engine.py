@@ -217,10 +217,10 @@ def distance_warning(value: date, today: date) -> str | None:
 class Rulebook:
     """A programme's flows, loaded and checked once, with their state machines built once."""
 
-    def __init__(self, directory: Path, templates: Path = TEMPLATES_DIR) -> None:
-        self.programme = load_programme(directory)
+    def __init__(self, directory: Path, templates: Path = TEMPLATES_DIR, facts: str = "programme.yaml") -> None:
+        self.programme = load_programme(directory, facts)
         specs = [load_flow_spec(path, self.programme, templates)
-                 for path in sorted(directory.glob("*.yaml")) if path.name != "programme.yaml"]
+                 for path in sorted(directory.glob("*.yaml")) if path.name != facts]
         self.flows = {spec.id: Flow(spec, self.programme) for spec in specs}
         self._check_links()
 
@@ -228,6 +228,15 @@ class Rulebook:
     def edition(self) -> str:
         """The rulebook edition every decision names."""
         return self.programme.edition
+
+    @property
+    def routers(self) -> frozenset[str]:
+        """Flows that only pass the case on: their hand-over is not shown as a result of its own."""
+        return frozenset([self.programme.entry])
+
+    def entry(self, choice: str | None = None) -> str:
+        """The first flow of a new case (a catalogue of several programmes may start elsewhere by choice)."""
+        return self.programme.entry
 
     def flow(self, flow_id: str) -> Flow:
         """The flow with this id; KeyError names the known ones."""

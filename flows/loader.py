@@ -77,9 +77,9 @@ def read_yaml(path: Path) -> Any:
         raise FlowError(f"{path}: {exc}") from None
 
 
-def load_programme(directory: Path) -> Programme:
-    """Read programme.yaml: edition, entry flow, marker names and citable sections."""
-    path = directory / "programme.yaml"
+def load_programme(directory: Path, facts: str = "programme.yaml") -> Programme:
+    """Read programme.yaml (or the named facts file): edition, entry flow, marker names and citable sections."""
+    path = directory / facts
     check = Checker(path)
     data = check.mapping(read_yaml(path), "programme file",
                          {"programme", "title", "edition", "guide", "entry", "markers", "sections"}, set())

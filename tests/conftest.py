@@ -9,6 +9,7 @@ import pytest
 
 from bot.chat.conversation import Conversation
 from bot.chat.texts import Texts
+from flows.catalogue import Catalogue, load_catalogue
 from flows.engine import Rulebook, load_rulebook
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -21,6 +22,8 @@ def private_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     path = tmp_path / "ungebot.db"
     monkeypatch.setenv("UNGEBOT_DB", str(path))
     monkeypatch.delenv("UNGEBOT_TODAY", raising=False)
+    # The suite's channels start at Ungeløftet's router; tests of both programmes (the default) set it themselves.
+    monkeypatch.setenv("UNGEBOT_PROGRAMMES", "ungeloeftet")
     return path
 
 
@@ -32,6 +35,23 @@ def rulebook() -> Rulebook:
 @pytest.fixture(scope="session")
 def texts(rulebook: Rulebook) -> Texts:
     return Texts(rulebook)
+
+
+@pytest.fixture(scope="session")
+def catalogue() -> Catalogue:
+    """Both programmes behind the programme router, as a caseworker gets them by default."""
+    return load_catalogue()
+
+
+@pytest.fixture(scope="session")
+def catalogue_texts(catalogue: Catalogue) -> Texts:
+    return Texts(catalogue)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+def both(catalogue: Catalogue, catalogue_texts: Texts) -> Conversation:
+    """A conversation over both programmes."""
+    return Conversation(catalogue, catalogue_texts, "Testkommune")  # type: ignore[arg-type]
 
 
 @pytest.fixture(scope="session")

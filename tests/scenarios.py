@@ -16,10 +16,11 @@ def _iso(value: Any) -> Any:
     return value.isoformat() if isinstance(value, date) else value
 
 
-def load_scenarios() -> list[dict[str, Any]]:
-    """Every scenario of every file, with dates made ISO strings and the expectation filled with defaults."""
+def load_scenarios(directory: Path = SCENARIO_DIR) -> list[dict[str, Any]]:
+    """Every scenario of every file in the folder (not its subfolders: one per further programme), with dates made
+    ISO strings and the expectation filled with defaults."""
     scenarios = []
-    for path in sorted(SCENARIO_DIR.glob("*.yaml")):
+    for path in sorted(directory.glob("*.yaml")):
         for raw in yaml.safe_load(path.read_text(encoding="utf-8")):
             expect = raw["expect"]
             scenarios.append({
