@@ -54,7 +54,7 @@ bench: $(STAMP)
 
 # Regenerate the committed Mermaid diagrams (a test fails when they are stale).
 diagrams: $(STAMP)
-	for flow in $$($(BIN)/ungebot flows | cut -d' ' -f1); do $(BIN)/ungebot diagram $$flow > docs/diagrams/$$flow.mmd; done
+	for flow in $$(UNGEBOT_PROGRAMMES= $(BIN)/ungebot flows | cut -d' ' -f1); do $(BIN)/ungebot diagram $$flow > docs/diagrams/$$flow.mmd; done
 
 typecheck: $(STAMP)
 	$(BIN)/python -m mypy

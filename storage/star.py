@@ -107,8 +107,10 @@ def answered(conn: sqlite3.Connection) -> list[dict[str, Any]]:
         "SELECT * FROM star_questions WHERE status = 'answered' ORDER BY answered_at DESC, id DESC")]
 
 
-def answered_for_gap(conn: sqlite3.Connection, gap: str) -> dict[str, Any] | None:
-    """STAR's newest answer to a question about this gap in the guide."""
-    row = conn.execute("SELECT * FROM star_questions WHERE gap = ? AND status = 'answered' ORDER BY answered_at DESC, "
-                       "id DESC LIMIT 1", (gap,)).fetchone()
+def answered_for_gap(conn: sqlite3.Connection, gap: str, programme: str | None = None) -> dict[str, Any] | None:
+    """STAR's newest answer to a question about this gap (in this programme only, when named: no answer is carried
+    between programmes, and both have a gap called 'other')."""
+    only = " AND programme = ?" if programme else ""
+    row = conn.execute(f"SELECT * FROM star_questions WHERE gap = ?{only} AND status = 'answered' "
+                       "ORDER BY answered_at DESC, id DESC LIMIT 1", (gap, programme) if programme else (gap,)).fetchone()
     return dict(row) if row else None

@@ -12,8 +12,8 @@ from bot.config import read_mail_settings
 from bot.chat.conversation import Conversation
 from bot.chat.dialogue import Reply, Turn, current_day
 from bot.desk.star import StarDesk, attach_draft, delivery_replies
+from bot.chat.programmes import enabled_catalogue
 from bot.chat.texts import Texts, to_plain
-from flows.engine import load_rulebook
 from flows.privacy import contains_cpr
 from storage.db import open_database
 from bot.channels.staff import terminal_staff
@@ -32,7 +32,7 @@ def show(reply: Reply, out: TextIO) -> None:
 
 def run_chat(stdin: TextIO = sys.stdin, out: TextIO = sys.stdout) -> int:
     """Run the dialogue until end of input; every answer is saved before its reply is printed."""
-    rulebook = load_rulebook()
+    rulebook = enabled_catalogue()
     db = open_database()
     mail = read_mail_settings()
     desk = StarDesk(db, mail)

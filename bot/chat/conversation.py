@@ -14,6 +14,7 @@ from flows.trace import trace, trace_dicts
 
 from bot.config import STAR_ADDRESS
 from bot.chat.dialogue import STATE_VERSION, Decision, DialogueState, Reply, Segment, Turn
+from bot.chat.programmes import PROGRAMME_COMMAND, choose_programme
 from bot.chat.star_steps import StarAnswers, StarSteps, answered_day
 
 from bot.chat.texts import Texts
@@ -42,12 +43,13 @@ class Conversation(StarSteps):
         """The turn's decision as storage.records.record_turn takes it, or None."""
         if turn.decision is None:
             return None
-        return (self.rulebook.programme.id, turn.decision.flow, self.rulebook.edition, turn.decision.answers,
+        programme = self.rulebook.flow(turn.decision.flow).programme  # each decision names its own programme
+        return (programme.id, turn.decision.flow, programme.edition, turn.decision.answers,
                 turn.decision.outcome, turn.decision.decided_on.isoformat())
 
-    def new_state(self) -> DialogueState:
-        """A fresh dialogue at the router."""
-        return DialogueState([Segment(self.rulebook.programme.entry)])
+    def new_state(self, programme: str | None = None) -> DialogueState:
+        """A fresh dialogue at the router (the caseworker's own programme's, if they chose one)."""
+        return DialogueState([Segment(self.rulebook.entry(programme))], programme=programme)
 
     def restore(self, data: dict[str, Any] | None, today: date) -> DialogueState:
         """Replay a stored state through today's flows; answers that no longer apply are dropped."""
@@ -64,7 +66,7 @@ class Conversation(StarSteps):
             # Keep the next flow only if today's rules still send this one there.
             if following is None or position.outcome is None or position.outcome.use_flow != following:
                 break
-        state.segments = kept or self.new_state().segments
+        state.segments = kept or self.new_state(state.programme).segments
         last = self._walk(state.segments[-1], today, state).outcome
         if last is not None and last.use_flow:
             state.segments.append(Segment(last.use_flow, dict(last.carry)))
@@ -112,7 +114,8 @@ class Conversation(StarSteps):
 
     def _outcome_reply(self, position: Position) -> Reply:
         assert position.outcome is not None
-        earlier = self.answers.for_gap(position.outcome.gap) if self.answers and position.outcome.gap else None
+        earlier = (self.answers.for_gap(position.outcome.gap, position.flow.programme.id)
+                   if self.answers and position.outcome.gap else None)
         text = self.texts.outcome(position.flow, position.outcome, position.answers, star_answered=bool(earlier))
         if earlier:  # STAR has answered this gap before: that answer comes first
             text = self.texts.common("earlier_answer", answer=earlier["answer"],
@@ -202,7 +205,7 @@ class Conversation(StarSteps):
         if outcome is None:
             return Turn(state, replies + [self._question_reply(position)])
         if outcome.use_flow:
-            if state.segments[-1].flow != self.rulebook.programme.entry:
+            if state.segments[-1].flow not in self.rulebook.routers:
                 replies.append(self._outcome_reply(position))
             state.segments.append(Segment(outcome.use_flow, dict(outcome.carry)))
             if outcome.carry:
@@ -248,6 +251,8 @@ class Conversation(StarSteps):
                 return self._draft_star(state, rest.strip(), today)
             state.pending = {"kind": "star_text"}
             return Turn(state, [Reply(self.texts.common("star_prompt"))])
+        if name.startswith(PROGRAMME_COMMAND):
+            return choose_programme(self, state, name, rest, today)
         if name in _FAQ:
             return Turn(state, [self._faq(rest.strip())] + self.prompt(state, today, brief=True))
         if name in _CANCEL and state.pending:
@@ -272,7 +277,7 @@ class Conversation(StarSteps):
         return Turn(state, [Reply(self.texts.common("went_back"))] + self.prompt(state, today))
 
     def _restart(self, state: DialogueState, today: date) -> Turn:
-        fresh = self.new_state()
+        fresh = self.new_state(state.programme)
         fresh.step, fresh.last_update = state.step + 1, state.last_update
         return Turn(fresh, [Reply(self.texts.common("restarted"))] + self.prompt(fresh, today))
 
@@ -281,7 +286,7 @@ class Conversation(StarSteps):
         if position.question is not None:
             return Reply(self.texts.help(position.flow, position.question, position.answers))
         assert position.outcome is not None
-        sources = "; ".join(s.replace("000: ", "") for s in position.outcome.sources)
+        sources = "; ".join(s.partition(": ")[2] for s in position.outcome.sources)
         return Reply(self.texts.common("help_at_outcome", sources=sources))
 
     # -- STAR -------------------------------------------------------------------------------------------------------

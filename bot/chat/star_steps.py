@@ -22,7 +22,7 @@ def answered_day(entry: dict[str, Any]) -> str:
 class StarAnswers(Protocol):
     """Where STAR's recorded answers are looked up (the adapters pass storage-backed ones)."""
 
-    def for_gap(self, gap: str) -> dict[str, Any] | None: ...
+    def for_gap(self, gap: str, programme: str | None = None) -> dict[str, Any] | None: ...
 
     def search(self, words: str) -> list[dict[str, Any]]: ...
 
@@ -57,7 +57,7 @@ class StarSteps:
         position = self.position(state, today)
         flow = self.flow(state)
         draft = Draft(subject=subject, body=body, words=words, situation=flow.title, flow=flow.id,
-                      gap=position.outcome.gap if position.outcome else None, programme=self.rulebook.programme.id)
+                      gap=position.outcome.gap if position.outcome else None, programme=flow.programme.id)
         state.pending = {"kind": "star_confirm"}
         state.step += 1
         reply = Reply(self.texts.common("star_draft", to=self.recipient, subject=subject, body=body),
@@ -115,11 +115,12 @@ class StarSteps:
         flow = self.flow(state)
         sources = list(outcome.sources) if outcome else sorted(
             {flow.spec.questions[q].source for q in position.answers} | {flow.spec.source})
+        programme = flow.programme.id
         return self.texts.star_email(
-            situation=flow.title, answers=self.case_summary(state, today),
+            programme, situation=flow.title, answers=self.case_summary(state, today),
             outcome=to_plain(self.texts.headline(flow, outcome, position.answers)) if outcome else None,
-            warnings=[to_plain(self.texts.warning(code)) for code in (outcome.warnings if outcome else ())],
-            sources=[s.replace("000: ", "") for s in sources],
-            gap=self.texts.gap(outcome.gap) if outcome and outcome.gap else None,
+            warnings=[to_plain(self.texts.warning(code, programme)) for code in (outcome.warnings if outcome else ())],
+            sources=[s.partition(": ")[2] for s in sources],
+            gap=self.texts.gap(outcome.gap, programme) if outcome and outcome.gap else None,
             words=words, municipality=self.municipality)
 

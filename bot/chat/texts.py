@@ -54,7 +54,11 @@ class Texts:
 
     # -- building blocks -------------------------------------------------------------------------------------------
     def _node_template(self, flow: Flow, node: str) -> Template:
-        return self.env.get_template(f"{self.programme}/{flow.id}/{node}.j2")
+        return self.env.get_template(f"{flow.programme.id}/{flow.id}/{node}.j2")
+
+    def _shared(self, name: str, programme: str | None) -> Template:
+        """A shared template (outcome, warnings, STAR e-mail): the programme's own if it has one, else common/."""
+        return self.env.select_template([f"{programme or self.programme}/{name}", f"common/{name}"])
 
     def _block(self, template: Template, name: str, context: Mapping[str, Any]) -> str | None:
         block = template.blocks.get(name)
@@ -63,7 +67,13 @@ class Texts:
         return "".join(block(template.new_context(dict(context)))).strip()
 
     def _context(self, flow: Flow, answers: Mapping[str, str], **extra: Any) -> dict[str, Any]:
-        return {"flow": flow, "answers": answers, "answer_date": lambda q: _danish_date(answers.get(q)), **extra}
+        return {"flow": flow, "answers": answers, "answer_date": lambda q: _danish_date(answers.get(q)),
+                **self._programme_context(flow), **extra}
+
+    @staticmethod
+    def _programme_context(flow: Flow) -> dict[str, Any]:
+        """Each flow's texts see only its own programme's marker names (none cross between programmes)."""
+        return {"marker_name": flow.programme.markers.__getitem__, "programme": flow.programme}
 
     def common(self, name: str, **context: Any) -> str:
         """A shared message from templates/common/messages.j2 (HTML); one without parameters is rendered once."""
@@ -97,7 +107,7 @@ class Texts:
             return self._labels[key]
         template = self._node_template(flow, question.id)
         defaults = self.env.get_template("common/options.j2")
-        context = {"flow": flow}
+        context = {"flow": flow, **self._programme_context(flow)}
         labels = {}
         for value in question.options:
             label = self._block(template, f"option_{value}", context) or self._block(defaults, f"option_{value}", context)
@@ -122,7 +132,7 @@ class Texts:
     def _required(self, flow: Flow, node: str, block: str, answers: Mapping[str, str], **extra: Any) -> str:
         text = self._block(self._node_template(flow, node), block, self._context(flow, answers, **extra))
         if not text:
-            raise KeyError(f"template {self.programme}/{flow.id}/{node}.j2 has no block {block!r}")
+            raise KeyError(f"template {flow.programme.id}/{flow.id}/{node}.j2 has no block {block!r}")
         return text
 
     # -- outcomes -------------------------------------------------------------------------------------------------
@@ -130,9 +140,9 @@ class Texts:
         """The outcome's one-line headline (HTML)."""
         return self._required(flow, outcome.node, "headline", answers, outcome=outcome)
 
-    def warning(self, code: str) -> str:
-        """The Danish text of a warning code (HTML)."""
-        return self.env.get_template("common/warnings.j2").render(warning=code).strip()
+    def warning(self, code: str, programme: str | None = None) -> str:
+        """The Danish text of a warning code (HTML), in the programme's own words where it has them."""
+        return self._shared("warnings.j2", programme).render(warning=code).strip()
 
     def outcome(self, flow: Flow, outcome: Outcome, answers: Mapping[str, str], star_answered: bool = False) -> str:
         """The whole outcome message: actions with exact names and dates, effect, source, warnings (HTML);
@@ -140,19 +150,19 @@ class Texts:
         extra = {"outcome": outcome}
         headline = self.headline(flow, outcome, answers)
         explanation = self._required(flow, outcome.node, "explanation", answers, **extra)
-        gap = self.gap(outcome.gap) if outcome.gap else None
+        gap = self.gap(outcome.gap, flow.programme.id) if outcome.gap else None
         target = self.rulebook.flows[outcome.use_flow].title if outcome.use_flow else None
-        return self.env.get_template("common/outcome.j2").render(
+        return self._shared("outcome.j2", flow.programme.id).render(
             outcome=outcome, headline=Markup(headline), explanation=Markup(explanation), gap=gap,
             target_title=target, star_answered=star_answered)
 
-    def gap(self, gap_id: str) -> dict[str, str]:
+    def gap(self, gap_id: str, programme: str | None = None) -> dict[str, str]:
         """A known gap in the guide: title, what the guide says, what it does not, the question for STAR."""
-        template = self.env.get_template(f"{self.programme}/gaps/{gap_id}.j2")
+        template = self.env.get_template(f"{programme or self.programme}/gaps/{gap_id}.j2")
         parts = {name: self._block(template, name, {}) or "" for name in ("title", "says", "silent", "question")}
         if not all(parts.values()):
             raise KeyError(f"gap template {gap_id} lacks title, says, silent or question")
-        return {key: Markup(value) for key, value in parts.items()}
+        return {"id": Markup(gap_id), **{key: Markup(value) for key, value in parts.items()}}
 
     # -- errors -----------------------------------------------------------------------------------------------------
     def error(self, error: AnswerError, flow: Flow | None = None, question: Question | None = None,
@@ -167,9 +177,10 @@ class Texts:
         return text
 
     # -- STAR -------------------------------------------------------------------------------------------------------
-    def star_email(self, **case: Any) -> tuple[str, str]:
-        """Subject and plain-text body of a question for STAR, drafted from the case so far."""
-        template = self.env.get_template("common/star_email.j2")
+    def star_email(self, programme: str | None = None, **case: Any) -> tuple[str, str]:
+        """Subject and plain-text body of a question for STAR, drafted from the case so far (in the programme's
+        own template where it has one, so the subject names the programme)."""
+        template = self._shared("star_email.j2", programme)
         context = template.new_context(case)
         subject = " ".join("".join(template.blocks["subject"](context)).split())
         body = "".join(template.blocks["body"](template.new_context(case)))

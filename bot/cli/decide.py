@@ -77,9 +77,9 @@ def decide(rulebook: Rulebook, texts: Texts, flow_id: str, raw: dict[str, str]) 
 
 def run_decide(flow_id: str, pairs: list[str], as_json: bool) -> int:
     """The decide command: print the outcome (text or JSON), log it, exit 0; exit 2 with a message otherwise."""
-    from flows.engine import load_rulebook
+    from bot.chat.programmes import enabled_catalogue
 
-    rulebook = load_rulebook()
+    rulebook = enabled_catalogue()
     texts = Texts(rulebook)
     try:
         if any(contains_cpr(text) for text in [flow_id, *pairs]):  # before anything is parsed, echoed or logged
@@ -99,7 +99,8 @@ def run_decide(flow_id: str, pairs: list[str], as_json: bool) -> int:
     steps = trace_dicts(trace(rulebook, [(flow.id, answers)], current_day()))
     _log(rulebook, flow, answers, {**outcome.to_dict(), "trace": steps})
     if as_json:
-        payload: dict[str, Any] = {"flow": flow.id, "rulebook_edition": rulebook.edition, **outcome.to_dict(),
+        payload: dict[str, Any] = {"flow": flow.id, "programme": flow.programme.id,
+                                   "rulebook_edition": flow.programme.edition, **outcome.to_dict(),
                                    "answers": answers, "trace": steps, "text": text}
         print(json.dumps(payload, ensure_ascii=False, indent=2))
     else:
@@ -124,6 +125,6 @@ def _log(rulebook: Rulebook, flow: Flow, answers: dict[str, str], outcome: dict[
     from storage.records import Staff, append_decision
 
     staff = terminal_staff()
-    append_decision(open_database(), Staff("cli", staff.staff_id, staff.name), rulebook.programme.id, flow.id,
-                    rulebook.edition, [{"flow": flow.id, "question": q, "value": v} for q, v in answers.items()],
+    append_decision(open_database(), Staff("cli", staff.staff_id, staff.name), flow.programme.id, flow.id,
+                    flow.programme.edition, [{"flow": flow.id, "question": q, "value": v} for q, v in answers.items()],
                     outcome, current_day().isoformat())

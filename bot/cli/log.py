@@ -19,7 +19,8 @@ from bot.chat.dialogue import current_day
 from bot.desk.log import Desk
 from bot.chat.texts import Texts, to_plain
 from flows.dates import parse_date
-from flows.engine import WARNING_ORDER, Rulebook, load_rulebook
+from bot.chat.programmes import enabled_catalogue
+from flows.engine import WARNING_ORDER, Rulebook
 from flows.errors import AnswerError
 from flows.loader import TEMPLATES_DIR
 from storage import log
@@ -28,7 +29,7 @@ from storage.db import database_path, open_existing
 
 def run_log(args: argparse.Namespace) -> int:
     """`ungebot log HANDLING`; bad input raises Refused (exit 2, see bot.cli.main)."""
-    rulebook = Rulebook(Path(args.flows)) if getattr(args, "flows", None) else load_rulebook()
+    rulebook = Rulebook(Path(args.flows)) if getattr(args, "flows", None) else enabled_catalogue()
     texts = Texts(rulebook)
     desk = Desk(rulebook, texts)
     conn = open_existing()

@@ -151,13 +151,12 @@ def _run(args: argparse.Namespace) -> int:
         from bot.cli.decide import run_decide
 
         return run_decide(args.flow, args.answer, args.json)
-    from flows.engine import load_rulebook
+    from bot.chat.programmes import enabled_catalogue
 
-    rulebook = load_rulebook()
+    rulebook = enabled_catalogue()
     if args.command == "flows":
-        order = [rulebook.programme.entry] + [f for f in rulebook.flows if f != rulebook.programme.entry]
-        for flow_id in order:
-            print(f"{flow_id:<15} {rulebook.flows[flow_id].title}")
+        for flow in rulebook.listed():  # the enabled programmes' flows, each router first
+            print(f"{flow.id:<28} {flow.title}")
         return 0
     if args.command == "diagram":
         if args.flow not in rulebook.flows:

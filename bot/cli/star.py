@@ -15,7 +15,7 @@ from bot.cli.decide import answer_pairs, walk_answers
 from bot.desk.star import StarDesk, delivery_replies
 from bot.chat.texts import Texts, to_plain
 from flows.answers import parse_yes_no
-from flows.engine import load_rulebook
+from bot.chat.programmes import enabled_catalogue
 from flows.privacy import contains_cpr
 from storage import outbox, star
 from storage.db import open_database, open_existing
@@ -30,7 +30,7 @@ def run_star(args: argparse.Namespace) -> int:
 
     command = args.star_command
     mail = read_mail_settings()
-    rulebook = load_rulebook()
+    rulebook = enabled_catalogue()
     texts = Texts(rulebook)
     if command == "ask":
         return _ask(args, rulebook, texts, mail)

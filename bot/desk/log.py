@@ -149,18 +149,28 @@ class Desk:
             if new is not None and self._comparable(new) == self._comparable(record["outcome"]):
                 continue
             rows.append(to_plain(self.text(
-                "replay_row", record=record, when=when(record["time"]), edition=self.rulebook.edition,
+                "replay_row", record=record, when=when(record["time"]), edition=self._edition(record["flow"]),
                 old=self._describe(record["outcome"]), new=problem or self._describe(new or {}))))
         summary_block = "replay_summary" if rows else "replay_same"
         summary = to_plain(self.text(summary_block, changed=len(rows), count=len(records),
-                                      edition=self.rulebook.edition))
+                                      edition=self._editions()))
         return rows, summary
+
+    def _edition(self, flow_id: str) -> str:
+        """The edition today's rules give a logged flow (each programme has its own)."""
+        flow = self.rulebook.flows.get(flow_id)
+        return flow.programme.edition if flow is not None else self.rulebook.edition
+
+    def _editions(self) -> str:
+        """Every programme's current edition (a catalogue holds several)."""
+        books = getattr(self.rulebook, "rulebooks", None)
+        return ", ".join(book.edition for book in books.values()) if books else self.rulebook.edition
 
     def _replayed(self, record: dict[str, Any]) -> tuple[dict[str, Any] | None, str | None]:
         """The outcome today's flows give for the logged answers, or why there is none."""
         flow = self.rulebook.flows.get(record["flow"])
-        if flow is None:
-            return None, to_plain(self.text("replay_gone"))
+        if flow is None or flow.programme.id != record.get("programme", flow.programme.id):
+            return None, to_plain(self.text("replay_gone"))  # never replayed under another programme's rules
         answers = {a["question"]: a["value"] for a in record["answers"] if a["flow"] == record["flow"]}
         # The day the dialogue used as today: far-date warnings are then reproduced, not caused by time passing.
         day = date.fromisoformat(record["decided_on"]) if record.get("decided_on") else local_time(record["time"]).date()

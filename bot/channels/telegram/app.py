@@ -29,7 +29,8 @@ from bot.chat.conversation import Conversation
 from bot.chat.dialogue import DialogueState, Reply, Turn, current_day
 from bot.channels.telegram.ui import MESSAGE_LIMIT, compose, parse_callback, split_message
 from bot.chat.texts import Texts, to_plain
-from flows.engine import Rulebook, load_rulebook
+from bot.chat.programmes import enabled_catalogue
+from flows.engine import Rulebook
 from flows.privacy import contains_cpr
 from storage import log as decision_log
 from storage.db import open_database
@@ -48,7 +49,7 @@ class TelegramBot:
     def __init__(self, settings: Settings, rulebook: Rulebook | None = None,
                  db: sqlite3.Connection | None = None, mail: MailSettings | None = None) -> None:
         self.settings = settings
-        self.rulebook = rulebook or load_rulebook()
+        self.rulebook = rulebook or enabled_catalogue()
         self.texts = Texts(self.rulebook)
         self.db = db if db is not None else open_database(settings.database)
         self.mail = mail or read_mail_settings()

@@ -147,9 +147,9 @@ class StarDesk:
         return deliveries
 
     # -- STAR's answers ----------------------------------------------------------------------------------------------
-    def for_gap(self, gap: str) -> dict[str, Any] | None:
-        """STAR's newest answer about this gap in the guide."""
-        return star.answered_for_gap(self.conn, gap)
+    def for_gap(self, gap: str, programme: str | None = None) -> dict[str, Any] | None:
+        """STAR's newest answer about this gap in the guide (of this programme only, when named)."""
+        return star.answered_for_gap(self.conn, gap, programme)
 
     def search(self, words: str) -> list[dict[str, Any]]:
         """Answered questions matching the words (Danish stems, compounds), best first."""
