@@ -152,7 +152,8 @@ def test_every_2017_source_is_a_section_of_the_note(catalogue: Catalogue) -> Non
 
 def _rendered(catalogue: Catalogue, texts: Texts, flow: Any) -> list[str]:
     answers = {"current_group": "gr1", "decision": "group1", "new_group": "gr3", "current_start_date": "2018-03-01",
-               "current_marker": "ips", "leave_start_date": "2026-01-12"}
+               "current_marker": "ips", "leave_start_date": "2026-01-12", "other_marker": "fusm",
+               "other_marker_start_date": "2025-09-01", "wrong_marker": "ips", "wrong_start_date": "2025-12-01"}
     out = []
     for question in flow.spec.questions.values():
         out.append(texts.question(flow, question, answers) + texts.help(flow, question, answers))
