@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sqlite3
-import subprocess
 import sys
-import tempfile
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-import yaml
 
 from bot.cli.common import Refused, whole_number
 from bot.chat.dialogue import current_day
@@ -22,7 +18,6 @@ from flows.dates import parse_date
 from bot.chat.programmes import enabled_catalogue
 from flows.engine import WARNING_ORDER, Rulebook
 from flows.errors import AnswerError
-from flows.loader import TEMPLATES_DIR
 from storage import log
 from storage.db import database_path, open_existing
 
@@ -118,36 +113,34 @@ def _export(desk: Desk, records: list[dict[str, Any]], fmt: str, output: str | N
     print(f"{len(records)} afgørelser skrevet til {target}.", file=sys.stderr)
 
 
-def review_metadata(db_path: Path, conn: sqlite3.Connection) -> dict[str, Any]:
-    """Datasette metadata with Danish titles; the STAR query only once its table exists."""
-    raw = yaml.safe_load((TEMPLATES_DIR / "review" / "metadata.yaml").read_text(encoding="utf-8"))
-    tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    database = raw.pop("database")
-    database["queries"] = {name: {k: v for k, v in query.items() if k != "requires_table"}
-                           for name, query in database["queries"].items()
-                           if query.get("requires_table", "decisions") in tables}
-    return {**raw, "databases": {db_path.stem: database}}
-
-
 def run_review(args: argparse.Namespace) -> int:
-    """Serve the log with Datasette on 127.0.0.1 until stopped."""
+    """Serve the log with Datasette on 127.0.0.1 until stopped, for support staff who log in."""
     try:
-        import datasette  # noqa: F401
+        from bot.desk.review import Gate, serve
     except ImportError:
         print("Datasette er ikke installeret: pip install 'ungebot[review]' (make test installerer den).",
               file=sys.stderr)
         return 2
+    from bot.config import read_values
+
     port = whole_number(args.port, "--port")
     db_path = database_path()
-    metadata = review_metadata(db_path, open_existing(db_path))
-    with tempfile.NamedTemporaryFile("w", suffix=".json", encoding="utf-8", delete=False) as handle:
-        json.dump(metadata, handle, ensure_ascii=False)
-    command = [sys.executable, "-m", "datasette", "serve", str(db_path), "--host", "127.0.0.1", "--port", str(port),
-               "--metadata", handle.name, "--setting", "default_page_size", "50"]
-    print(f"Datasette på http://127.0.0.1:{port}/ – stop med Ctrl-C.", file=sys.stderr)
+    conn = open_existing(db_path)
+    values = read_values()
+    header = values["UNGEBOT_REVIEW_PROXY_HEADER"].strip() or None
+    proxies = frozenset(p.strip() for p in (values["UNGEBOT_REVIEW_TRUSTED_PROXIES"] or "127.0.0.1").split(",")
+                        if p.strip())
+    gate = Gate(proxy_header=header, trusted_proxies=proxies)
+
+    def announce(link: str) -> None:
+        print(f"Datasette kører på http://127.0.0.1:{port}/ – stop med Ctrl-C.\n"
+              f"Log ind (kun dig; linket gælder, til du stopper): {link}", file=sys.stderr, flush=True)
+        if header:
+            print(f"Eller gennem proxyen på {', '.join(sorted(proxies))} med brugeren i headeren {header}.",
+                  file=sys.stderr, flush=True)
+
     try:
-        return subprocess.call(command)
+        serve(db_path, conn, port, gate, announce)
     except KeyboardInterrupt:
-        return 0
-    finally:
-        Path(handle.name).unlink(missing_ok=True)
+        pass
+    return 0
