@@ -101,3 +101,25 @@ def m012_local_settings(db: Database) -> None:
     """Answers the bot asked for once and keeps (the municipality's name when it is not configured)."""
     db.table("local_settings").create({"key": str, "value": str, "updated": str}, pk="key",
                                       not_null={"value", "updated"})
+def m017_learn(db: Database) -> None:
+    """Onboarding, in its own tables: a training answer never enters the decision log or its statistics."""
+    db.table("learn_sessions").create({
+        "channel": str, "staff_id": str, "state": str, "updated": str,
+    }, pk=("channel", "staff_id"), not_null={"state", "updated"})
+    db.table("learn_lessons").create({
+        "channel": str, "staff_id": str, "lesson": str, "completed": str, "correct": int, "total": int,
+    }, pk=("channel", "staff_id", "lesson"), not_null={"completed"})
+    answers = db.table("learn_answers")
+    answers.create({
+        "id": int, "time": str, "channel": str, "staff_id": str, "kind": str, "seed": int, "flow": str,
+        "outcome": str, "part": str, "rule": str, "given": str, "expected": str, "correct": int,
+    }, pk="id", not_null={"time", "channel", "staff_id", "kind", "flow", "part", "correct"})
+    answers.create_index(["channel", "staff_id", "time"])
+    answers.create_index(["flow", "part"])
+    db.table("learn_cards").create({
+        "channel": str, "staff_id": str, "card": str, "state": str, "due": str, "updated": str,
+    }, pk=("channel", "staff_id", "card"), not_null={"state", "due"})
+    db.table("learn_tests").create({
+        "id": int, "time": str, "channel": str, "staff_id": str, "seed": int, "score": int, "total": int,
+        "passed": int,
+    }, pk="id", not_null={"time", "channel", "staff_id", "score", "total", "passed"})

@@ -27,7 +27,7 @@ def test_decide_does_not_load_telegram() -> None:
 
 
 # The layers of bot/, highest first: a module may import its own layer and the ones below, never one above.
-LAYERS = ("bot.cli", "bot.channels", "bot.desk", "bot.chat", "bot.config")
+LAYERS = ("bot.cli", "bot.channels", "bot.desk", "bot.learn", "bot.chat", "bot.config")
 
 
 def _bot_imports() -> dict[str, set[str]]:
@@ -70,3 +70,10 @@ def test_channels_do_not_import_each_other() -> None:
 def test_the_turn_layer_knows_no_channel_library() -> None:
     loaded = _modules_after("import bot.chat.conversation, bot.chat.texts, bot.chat.star_steps, bot.chat.dialogue")
     assert loaded & {"telegram", "starlette", "uvicorn", "httpx"} == set()
+
+
+def test_learning_knows_no_channel() -> None:
+    loaded = _modules_after("import bot.learn.trainer, bot.learn.stats, bot.learn.diagrams")
+    assert loaded & {"telegram", "starlette", "uvicorn", "httpx"} == set()
+    assert not any(name.startswith("bot.channels") for names in [_bot_imports()[m] for m in _bot_imports()
+                                                                 if m.startswith("bot.learn")] for name in names)

@@ -27,6 +27,9 @@ COMMANDS = {
     "star list": "Spørgsmålene til STAR, nyeste først (--status).",
     "star show": "Ét spørgsmål til STAR med mail og svar.",
     "star answer": "Registrér STARs svar på et spørgsmål (fra fil eller standard input).",
+    "learn": "Lær registreringerne: lektioner, øvelsessager og en test (--seed giver alle de samme sager).",
+    "learn stats": "Træningstal for supporten: rigtige svar pr. forløb og pr. spørgsmål.",
+    "learn diagrams": "Tegn forløbene som billeder (SVG og PNG) med Graphviz.",
 }
 
 
@@ -46,6 +49,9 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("telegram", help=COMMANDS["telegram"])
     _log_parsers(commands)
     _star_parsers(commands)
+    from bot.cli.learn import add_parser
+
+    add_parser(commands)
     return parser
 
 
@@ -147,6 +153,10 @@ def _run(args: argparse.Namespace) -> int:
         from bot.channels.telegram.app import run_telegram
 
         return run_telegram()
+    if args.command == "learn":
+        from bot.cli.learn import run_learn_command
+
+        return run_learn_command(args)
     if args.command == "decide":
         from bot.cli.decide import run_decide
 
