@@ -12,7 +12,7 @@ UV_HOME := $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/ungebot/uv-$(UV_VERSION)
 UV := $(UV_HOME)/bin/uv
 LOCK_FLAGS := --universal --python-version 3.11 --generate-hashes --quiet --custom-compile-command 'make lock'
 
-.PHONY: chat telegram test bench diagrams typecheck clean lock lock-upgrade
+.PHONY: chat telegram learn test bench diagrams graphviz typecheck clean lock lock-upgrade
 
 $(UV):
 	mkdir -p $(dir $(UV_HOME))
@@ -42,7 +42,10 @@ chat: $(STAMP)
 telegram: $(STAMP)
 	$(BIN)/ungebot telegram
 
-test: $(STAMP)
+learn: $(STAMP)
+	$(BIN)/ungebot learn
+
+test: $(STAMP) graphviz
 	$(BIN)/python -m pytest
 	$(BIN)/python -m mypy
 
@@ -52,9 +55,14 @@ bench: $(STAMP)
 	$(BIN)/python bench/log.py
 	$(BIN)/python bench/privacy.py
 
-# Regenerate the committed Mermaid diagrams (a test fails when they are stale).
-diagrams: $(STAMP)
+# Regenerate the committed diagrams: Mermaid text and Graphviz pictures (a test fails when they are stale).
+diagrams: $(STAMP) graphviz
 	for flow in $$(UNGEBOT_PROGRAMMES= $(BIN)/ungebot flows | cut -d' ' -f1); do $(BIN)/ungebot diagram $$flow > docs/diagrams/$$flow.mmd; done
+	$(BIN)/ungebot learn diagrams > /dev/null
+
+# Graphviz' dot draws the flow pictures; installed from Debian only when missing (CI runs as root).
+graphviz:
+	command -v dot > /dev/null || (apt-get update && apt-get install -y graphviz)
 
 typecheck: $(STAMP)
 	$(BIN)/python -m mypy

@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 
 from flows.dates import add_months
 from flows.engine import Flow, Rulebook
@@ -65,12 +66,17 @@ def practice_flows(rulebook: Rulebook) -> list[str]:
     return [flow_id for flow_id in rulebook.flows if flow_id != rulebook.programme.entry]
 
 
+@lru_cache(maxsize=256)
 def generate(rulebook: Rulebook, seed: int, flow_id: str | None = None, outcome: str | None = None) -> Case:
-    """The case for this seed; flow and outcome are drawn from the seed unless given."""
+    """The case for this seed; flow and outcome are drawn from the seed unless given (kept: a case is asked for
+    again at every step of answering it)."""
     rng = random.Random(seed)
-    flow_id = flow_id or rng.choice(practice_flows(rulebook))
+    # Draw both whether given or not, so a case drawn freely is generated again from (seed, its flow, its outcome).
+    drawn_flow = rng.choice(practice_flows(rulebook))
+    flow_id = flow_id or drawn_flow
     flow = rulebook.flow(flow_id)
-    target = outcome or rng.choice(sorted(flow.spec.outcomes))
+    drawn = rng.choice(sorted(flow.spec.outcomes))
+    target = outcome or drawn
     if target not in flow.spec.outcomes:
         raise CaseError(f"flow {flow_id!r} has no outcome {target!r}")
     today = rng.choice(_TODAYS)

@@ -21,7 +21,8 @@ FORMATS = ("svg", "png")
 RENDER_TIMEOUT = 30  # seconds for one `dot` run
 
 
-_DATE_OPS = {"same_as": "samme dato", "before": "en tidligere dato", "not_after": "samme eller tidligere dato"}
+_DATE_OPS = {"same_as": "samme dato", "before": "en tidligere dato", "not_after": "samme eller tidligere dato",
+             "after": "en senere dato", "closed_after_months": "fristen er udløbet"}
 
 
 class Labels:
@@ -59,7 +60,7 @@ class Labels:
                 question = flow.spec.questions[condition.question]
                 parts.append(self.texts.option_labels(flow, question).get(condition.value, condition.value))
             else:
-                parts.append(_DATE_OPS[condition.op])
+                parts.append(_DATE_OPS.get(condition.op, condition.op.replace("_", " ")))
         return _wrap(" + ".join(parts), 28)
 
 

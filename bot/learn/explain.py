@@ -1,59 +1,43 @@
-"""Why a practice case comes out as it does: the path through the flows as a real dialogue would walk it, each date
-worked out from its rule, then the outcome exactly as the bot shows it after a real case."""
+"""Why a practice case comes out as it does: the same "Hvorfor?" trace as a real decision (flows.trace rendered by
+bot.chat.why), then the outcome exactly as the bot shows it after a real case."""
 
 from __future__ import annotations
 
 from flows.engine import Rulebook
+from flows.trace import AnswerStep, OutcomeStep, trace
 
 from bot.chat.texts import Texts
+from bot.chat.why import Why
 from bot.learn.cases import Case
-from bot.learn.grading import date_items, rule_text
+
+
+def walked(rulebook: Rulebook, case: Case) -> list[tuple[str, dict[str, str]]]:
+    """(flow, answers) per flow as a dialogue holds them: answers carried over from the flow before included."""
+    path: list[tuple[str, dict[str, str]]] = []
+    carried: dict[str, str] = {}
+    for segment in case.segments:
+        answers = {**carried, **dict(segment.answers)}
+        path.append((segment.flow, answers))
+        outcome = rulebook.flow(segment.flow).walk(answers, case.today).outcome
+        carried = dict(outcome.carry) if outcome else {}
+    return path
 
 
 def path_nodes(rulebook: Rulebook, case: Case) -> dict[str, list[str]]:
     """The nodes each flow of the case passed through, in order (for a highlighted diagram)."""
     nodes: dict[str, list[str]] = {}
-    carried: dict[str, str] = {}
-    for segment in case.segments:
-        flow = rulebook.flow(segment.flow)
-        given = {**carried, **dict(segment.answers)}
-        walked = [question for question in given]
-        position = flow.walk(given, case.today)
-        assert position.outcome is not None
-        nodes[segment.flow] = [q for q in walked if q in flow.spec.questions] + [position.outcome.node]
-        carried = dict(position.outcome.carry)
+    for step in trace(rulebook, walked(rulebook, case), case.today):
+        if isinstance(step, AnswerStep):
+            nodes.setdefault(step.flow, []).append(step.question)
+        elif isinstance(step, OutcomeStep):
+            nodes.setdefault(step.flow, []).append(step.node)
     return nodes
 
 
 def why(rulebook: Rulebook, texts: Texts, case: Case) -> str:
-    """The explanation (HTML): each question and answer on the path, each date's rule, then the outcome."""
-    lines = ["<b>Hvorfor?</b>"]
-    carried: dict[str, str] = {}
-    for segment in case.segments:
-        flow = rulebook.flow(segment.flow)
-        lines.append(f"<i>{flow.title}</i>")
-        given: dict[str, str] = dict(carried)
-        for question_id, value in segment.answers:
-            question = flow.spec.questions[question_id]
-            asked = texts.question(flow, question, given).split("\n")[0]
-            lines.append(f"• {asked} → <b>{texts.answer(flow, question, value)}</b>")
-            given[question_id] = value
-        position = flow.walk(given, case.today)
-        assert position.outcome is not None
-        carried = dict(position.outcome.carry)
-    for item in date_items(rulebook, case):
-        lines.append(f"• {rule_text(item)}")
-    final = rulebook.flow(case.outcome.flow)
-    lines.append("")
-    lines.append(texts.outcome(final, case.outcome, _final_answers(rulebook, case)))
-    return "\n".join(lines)
-
-
-def _final_answers(rulebook: Rulebook, case: Case) -> dict[str, str]:
-    carried: dict[str, str] = {}
-    given: dict[str, str] = {}
-    for segment in case.segments:
-        given = {**carried, **dict(segment.answers)}
-        outcome = rulebook.flow(segment.flow).walk(given, case.today).outcome
-        carried = dict(outcome.carry) if outcome else {}
-    return given
+    """The explanation (HTML): the trace of a real decision, then the outcome as the chat shows it."""
+    path = walked(rulebook, case)
+    steps = trace(rulebook, path, case.today)
+    final_flow, final_answers = path[-1]
+    outcome = texts.outcome(rulebook.flow(final_flow), case.outcome, final_answers)
+    return f"{Why(texts).render(steps)}\n\n{outcome}"
