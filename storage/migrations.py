@@ -101,6 +101,9 @@ def m012_local_settings(db: Database) -> None:
     """Answers the bot asked for once and keeps (the municipality's name when it is not configured)."""
     db.table("local_settings").create({"key": str, "value": str, "updated": str}, pk="key",
                                       not_null={"value", "updated"})
+
+
+@MIGRATIONS()
 def m017_learn(db: Database) -> None:
     """Onboarding, in its own tables: a training answer never enters the decision log or its statistics."""
     db.table("learn_sessions").create({
