@@ -35,11 +35,13 @@ def parse_answer(question: Question, text: str, today: date, labels: Mapping[str
         return parse_date(text, today).isoformat()
     options = question.options
     typed = normalise(text)
-    if typed.isdigit():
-        index = int(typed)
+    if typed.isdecimal():
+        # Only as many digits as an option number can have: int() refuses past 4,300 digits, and reads other
+        # scripts' digits too (Arabic-Indic); a superscript such as "²" is a digit but not a decimal.
+        index = int(typed) if len(typed) <= 3 else 0
         if 1 <= index <= len(options):
             return options[index - 1]
-        raise AnswerError("choice_number", number=index, count=len(options))
+        raise AnswerError("choice_number", count=len(options))
     if question.kind == "yes_no" or set(options) >= {"yes", "no"}:
         if typed in _YES:
             return "yes"

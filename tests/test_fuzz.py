@@ -1,0 +1,66 @@
+"""Random and hostile text at every question of every flow: no exception, the question again or the next step,
+Telegram-safe HTML and no raw echo (#15). bench/fuzz.py does the same 10,000 times per channel."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from tests.fuzzing import FRAGMENTS, hostile_text, html_problems, judge, question_states, unescaped_echo
+
+
+@pytest.fixture(scope="module")
+def states(rulebook: Any, texts: Any) -> list[Any]:
+    return question_states(rulebook, texts)
+
+
+def test_every_question_of_every_flow_is_fuzzed(rulebook: Any, states: list[Any]) -> None:
+    asked = {(flow, answers_question) for flow, _, answers in states
+             for answers_question in [rulebook.flow(flow).walk(answers, _).question.id]}  # type: ignore[union-attr]
+    every = {(flow.id, q) for flow in rulebook.flows.values() for q in flow.spec.questions}
+    assert asked == every
+
+
+def test_every_fragment_at_every_question(conversation: Any, states: list[Any]) -> None:
+    failures = [(flow, sorted(answers), text[:60], problems)
+                for flow, today, answers in states for text in FRAGMENTS
+                if (problems := judge(conversation, flow, today, answers, text))]
+    assert failures == []
+
+
+_hostile = st.one_of(
+    st.text(max_size=60),
+    st.text(alphabet=st.characters(codec="utf-8"), max_size=200),
+    st.lists(st.sampled_from(FRAGMENTS), min_size=1, max_size=5).map("".join),
+    st.builds(lambda text, fragment: text + fragment, st.text(max_size=20), st.sampled_from(FRAGMENTS)),
+    st.randoms(use_true_random=False).map(hostile_text),
+)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(data=st.data(), text=_hostile)
+def test_hostile_text_at_any_question(conversation: Any, states: list[Any], data: Any, text: str) -> None:
+    flow, today, answers = data.draw(st.sampled_from(states))
+    assert judge(conversation, flow, today, answers, text) == []
+
+
+def test_the_html_check_catches_what_telegram_refuses() -> None:
+    assert html_problems('Svar <b>ja</b> &amp; <i>nej</i> <a href="https://star.dk">STAR</a>') == []
+    for bad in ("<script>x</script>", "a < b", "AT&T", "<b>open", "</i>", '<a href="javascript:x">x</a>'):
+        assert html_problems(bad), bad
+
+
+def test_hostile_text_is_repeatable() -> None:
+    assert hostile_text(random.Random(7)) == hostile_text(random.Random(7))
+
+
+def test_the_echo_check_catches_a_raw_echo() -> None:
+    from bot.chat.dialogue import DialogueState, Reply, Turn
+
+    def turn(text: str) -> Turn:
+        return Turn(DialogueState([]), [Reply(text, kind="error")])
+    assert unescaped_echo(turn("Jeg forstod ikke »<b>x«."), turn("Jeg forstod ikke »‹b›x«."))
+    assert not unescaped_echo(turn("Jeg forstod ikke »&lt;b&gt;x«."), turn("Jeg forstod ikke »‹b›x«."))
