@@ -33,6 +33,8 @@ def parse_answer(question: Question, text: str, today: date, labels: Mapping[str
         if question.optional and normalise(text) in _SKIP:
             return ""
         return parse_date(text, today).isoformat()
+    if (chosen := typed_answer(question, text)) is not None:
+        return chosen
     options = question.options
     typed = normalise(text)
     if typed.isdecimal():
@@ -55,6 +57,18 @@ def parse_answer(question: Question, text: str, today: date, labels: Mapping[str
         if len(matches) == 1:
             return matches[0]
     raise AnswerError("yes_no_unreadable" if question.kind == "yes_no" else "choice_unknown", text=text.strip())
+
+
+def typed_answer(question: Question, text: str) -> str | None:
+    """The answer a question's `typed:` rules read from the text (e.g. a marker name typed as it stands in the
+    fagsystem), or None; the rules are tried in order, before the labels."""
+    typed = normalise(text)
+    for rule in question.typed:
+        if ((not rule.starts or typed.startswith(normalise(rule.starts)))
+                and (not rule.contains or normalise(rule.contains) in typed)
+                and (not rule.without or normalise(rule.without) not in typed)):
+            return rule.answer
+    return None
 
 
 def parse_yes_no(text: str) -> bool | None:

@@ -76,6 +76,19 @@ class Question:
     suggest_today: bool = False
     # The start date of a marker that already exists: it may lie years back, so it gets no far_past/far_future.
     existing_start: bool = False
+    # Typed text read as an answer before the labels are tried (e.g. a marker name as it stands in the fagsystem).
+    typed: tuple["TypedRule", ...] = ()
+
+
+@dataclass(frozen=True)
+class TypedRule:
+    """Typed text (compared normalised) that picks `answer`: it starts with `starts` and/or contains `contains`,
+    and does not contain `without`."""
+
+    answer: str
+    starts: str = ""
+    contains: str = ""
+    without: str = ""
 
 
 @dataclass(frozen=True)

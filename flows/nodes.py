@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from flows.errors import FlowError
 from flows.model import (
     COMPARISON_OPS, DATE_RULES, EFFECTS, RESULTS, TODAY, WARNINGS, ActionRule, Branch, Condition, Guard,
-    MarkerRule, OutcomeNode, Question, WarningRule,
+    MarkerRule, OutcomeNode, Question, TypedRule, WarningRule,
 )
 
 if TYPE_CHECKING:
@@ -59,7 +59,7 @@ class Checker:
 def question_node(check: Checker, qid: str, raw: Any, all_questions: dict[str, Any], known: set[str]) -> Question:
     check.node = qid
     data = check.mapping(raw, "question", {"kind", "source", "next"},
-                         {"options", "reject", "optional", "suggest_today", "existing_start"})
+                         {"options", "reject", "optional", "suggest_today", "existing_start", "typed"})
     kind = data["kind"]
     if kind not in ("yes_no", "choice", "date"):
         raise check.fail(f"kind {kind!r} is not yes_no, choice or date")
@@ -78,7 +78,23 @@ def question_node(check: Checker, qid: str, raw: Any, all_questions: dict[str, A
     branches = _branches(check, qid, data["next"], options, all_questions, known)
     guards = tuple(_guard(check, raw_guard, all_questions) for raw_guard in data.get("reject") or ())
     return Question(id=qid, kind=kind, options=options, branches=branches, guards=guards,
-                    source=check.source(data["source"]), **flags)
+                    source=check.source(data["source"]), typed=_typed(check, data.get("typed"), options), **flags)
+
+
+def _typed(check: Checker, raw: Any, options: tuple[str, ...]) -> tuple[TypedRule, ...]:
+    """`typed:` rules, each {answer, starts and/or contains, without?}; only on a choice, naming its answers."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or not options or "yes" in options:
+        raise check.fail("typed is a list of rules, and only a choice question has it")
+    rules = []
+    for item in raw:
+        data = check.mapping(item, "typed rule", {"answer"}, {"starts", "contains", "without"})
+        if data["answer"] not in options or not (data.get("starts") or data.get("contains")):
+            raise check.fail(f"typed rule {item!r} must name one of {list(options)} and what it starts with or "
+                             "contains")
+        rules.append(TypedRule(**{key: str(value).lower() for key, value in data.items()}))
+    return tuple(rules)
 
 
 def _branches(check: Checker, qid: str, raw: Any, options: tuple[str, ...],

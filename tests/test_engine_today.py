@@ -114,3 +114,19 @@ def test_unknown_warning_and_bad_today_comparison_are_refused(demo: tuple[Path, 
     path.write_text(FLOW.replace("{after: today}", "{after: tomorrow}"), encoding="utf-8")
     with pytest.raises(FlowError, match="tomorrow"):
         Rulebook(*demo)
+
+
+def test_typed_rules_pick_an_answer_before_the_labels_and_are_checked() -> None:
+    from flows.answers import parse_answer
+    from flows.nodes import Checker, question_node
+
+    raw = {"kind": "choice", "options": ["a", "b"], "source": "000: Intro", "next": "a",
+           "typed": [{"starts": "Flere Skal Med", "without": "unge", "answer": "b"}]}
+    question = question_node(Checker(Path("x.yaml")), "q", raw, {"q": raw}, {"a"})
+    assert parse_answer(question, "Flere Skal Med – Gr. 1", TODAY, {"a": "A", "b": "B"}) == "b"
+    assert parse_answer(question, "1", TODAY, {"a": "A", "b": "B"}) == "a"
+    with pytest.raises(AnswerError):
+        parse_answer(question, "Flere Skal Med unge", TODAY, {"a": "A", "b": "B"})
+    for bad in ([{"starts": "x", "answer": "c"}], [{"answer": "a"}], "x"):
+        with pytest.raises(FlowError):
+            question_node(Checker(Path("x.yaml")), "q", {**raw, "typed": bad}, {"q": raw}, {"a"})

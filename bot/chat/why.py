@@ -65,10 +65,13 @@ class Why:
         if isinstance(following, OutcomeStep) and following.use_flow and following.use_flow in self.rulebook.flows:
             led_to = Markup(self._block("led_to_flow", title=self.rulebook.flows[following.use_flow].title)) + " "
         return {"question": text, "answer": shown, "carried": step.carried, "led_to": led_to,
-                "source": step.source.replace("000: ", "").replace("002: ", "")}
+                "source": step.source.replace("000: ", "").replace("002: ", ""),
+                "note": step.source.startswith("002: ")}  # the 2017 note, not the Ungeløftet guide
 
     def _date(self, step: DateStep) -> str:
-        marker = self.rulebook.programme.markers.get(step.marker_key, step.marker_key)
+        flow = self.rulebook.flows.get(step.flow)  # each flow names its own programme's markers
+        markers = flow.programme.markers if flow is not None else self.rulebook.programme.markers
+        marker = markers.get(step.marker_key, step.marker_key)
         return self._block("date_line", marker=marker, from_name=self.date_name(step.from_question),
                            from_date=step.from_date, days=step.days, do=step.do, result=step.result,
                            rule=step.rule) or ""

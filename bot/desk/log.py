@@ -142,7 +142,11 @@ class Desk:
 
     # -- replay ---------------------------------------------------------------------------------------------------------
     def replay(self, records: list[dict[str, Any]]) -> tuple[list[str], str]:
-        """Each decision whose outcome today's flows would change (old and new), and a summary line."""
+        """Each decision whose outcome today's flows would change (old and new), and a summary line.
+
+        Only decisions of the programmes these flows hold are replayed (`--flows DIR` is one programme)."""
+        programmes = {flow.programme.id for flow in self.rulebook.flows.values()}
+        records = [record for record in records if record.get("programme", "") in programmes]
         rows = []
         for record in records:
             new, problem = self._replayed(record)

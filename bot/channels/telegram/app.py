@@ -38,7 +38,7 @@ from storage.records import Staff, load_dialogue, record_turn
 
 log = logging.getLogger("ungebot.telegram")
 
-COMMANDS = ("start", "tilbage", "forfra", "hjaelp", "star", "faq")  # Telegram allows only a-z, 0-9 and _ in commands
+COMMANDS = ("start", "tilbage", "forfra", "hjaelp", "star", "faq", "program")  # Telegram allows only a-z, 0-9 and _ in commands
 REFUSAL_INTERVAL = 3600.0  # a stranger is told no at most once an hour
 REFUSAL_MEMORY = 10_000  # strangers remembered (in memory only) for that purpose
 
