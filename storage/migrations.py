@@ -126,3 +126,12 @@ def m017_learn(db: Database) -> None:
         "id": int, "time": str, "channel": str, "staff_id": str, "seed": int, "score": int, "total": int,
         "passed": int,
     }, pk="id", not_null={"time", "channel", "staff_id", "score", "total", "passed"})
+
+
+@MIGRATIONS()
+def m019_web_sessions(db: Database) -> None:
+    """Server-side sessions of the web chat: keyed by a hash of the cookie's token, so the database holds no cookie."""
+    sessions = db.table("web_sessions")
+    sessions.create({"key": str, "data": str, "created": str, "expires": str}, pk="key",
+                    not_null={"data", "created", "expires"})
+    sessions.create_index(["expires"])
