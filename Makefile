@@ -12,7 +12,7 @@ UV_HOME := $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/ungebot/uv-$(UV_VERSION)
 UV := $(UV_HOME)/bin/uv
 LOCK_FLAGS := --universal --python-version 3.11 --generate-hashes --quiet --custom-compile-command 'make lock'
 
-.PHONY: chat telegram learn test bench diagrams graphviz typecheck clean lock lock-upgrade
+.PHONY: chat telegram learn web browser test bench diagrams graphviz typecheck clean lock lock-upgrade
 
 $(UV):
 	mkdir -p $(dir $(UV_HOME))
@@ -36,6 +36,20 @@ lock: $(UV)
 lock-upgrade:
 	$(MAKE) lock UPGRADE=--upgrade
 
+# The web chat's front end from npm (Det Fælles Designsystem; axe-core for the accessibility test), served from
+# node_modules (gitignored), never copied into the repository.
+NODE_STAMP := node_modules/.installed
+$(NODE_STAMP): package.json package-lock.json
+	npm install --no-audit --no-fund --loglevel=error
+	touch $(NODE_STAMP)
+
+# Debian's chromium and chromium-driver for the browser tests, installed only when missing (CI: root, no stdin).
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+browser:
+	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium chromium-driver; \
+	fi
+
 chat: $(STAMP)
 	$(BIN)/ungebot chat
 
@@ -45,7 +59,10 @@ telegram: $(STAMP)
 learn: $(STAMP)
 	$(BIN)/ungebot learn
 
-test: $(STAMP) graphviz
+web: $(STAMP) $(NODE_STAMP)
+	$(BIN)/ungebot web --demo
+
+test: $(STAMP) graphviz $(NODE_STAMP) browser
 	$(BIN)/python -m pytest
 	$(BIN)/python -m mypy
 
@@ -68,4 +85,4 @@ typecheck: $(STAMP)
 	$(BIN)/python -m mypy
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .hypothesis
+	rm -rf $(VENV) node_modules build *.egg-info .pytest_cache .mypy_cache .hypothesis

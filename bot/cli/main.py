@@ -14,6 +14,7 @@ COMMANDS = {
     "flows": "Vis forløbenes id og titel.",
     "diagram": "Tegn et forløb som Mermaid-diagram.",
     "telegram": "Start Telegram-botten (kræver TELEGRAM_BOT_TOKEN).",
+    "web": "Start webchatten bag kommunens login (--demo: lokalt, uden login).",
     "log list": "Afgørelser fra loggen, nyeste først (--since, --until, --flow, --user, --warning).",
     "log show": "Hele dialogen bag én afgørelse.",
     "log export": "Loggen som CSV (dansk Excel) eller JSON.",
@@ -47,6 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
     diagram = commands.add_parser("diagram", help=COMMANDS["diagram"])
     diagram.add_argument("flow", help="forløbets id")
     commands.add_parser("telegram", help=COMMANDS["telegram"])
+    from bot.cli.web import add_parser as add_web_parser
+
+    add_web_parser(commands, COMMANDS["web"])
     _log_parsers(commands)
     _star_parsers(commands)
     from bot.cli.learn import add_parser
@@ -157,6 +161,10 @@ def _run(args: argparse.Namespace) -> int:
         from bot.cli.learn import run_learn_command
 
         return run_learn_command(args)
+    if args.command == "web":
+        from bot.cli.web import run_web
+
+        return run_web(args)
     if args.command == "decide":
         from bot.cli.decide import run_decide
 

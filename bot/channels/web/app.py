@@ -1,0 +1,175 @@
+"""The web chat: Starlette routes over the shared conversation. Plain forms and redirects (POST-redirect-GET) give the
+whole dialogue without JavaScript; chat.js sends the same forms with fetch and gets the new messages as JSON."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from markupsafe import Markup
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from bot.channels.web import auth
+from bot.channels.web.chat import User, WebChat, WebTurn
+from bot.channels.web.middleware import RateLimiter, SecurityHeaders, SessionMiddleware, check_csrf, csrf_token
+from bot.channels.web.render import TRANSCRIPT_LIMIT, controls, entries, for_page, page_environment
+from bot.channels.web.settings import WebSettings
+from bot.chat.dialogue import Reply
+
+log = logging.getLogger("ungebot.web")
+STATIC = Path(__file__).resolve().parent / "static"
+HELP_LABEL = "Hjælp til spørgsmålet"
+
+
+class WebApp:
+    """Routes and state of one server: settings, the chat, page templates, rate limiters."""
+
+    def __init__(self, settings: WebSettings, chat: WebChat) -> None:
+        self.settings, self.chat = settings, chat
+        self.pages = page_environment()
+        self.limits = {name: RateLimiter(*limit) for name, limit in settings.limits.items()}
+        self.lifetime = timedelta(hours=settings.session_hours)
+        self.login = auth.Login(settings, self)
+
+    # -- pages ----------------------------------------------------------------------------------------------------
+    def page(self, name: str, request: Request, status: int = 200, **context: Any) -> HTMLResponse:
+        """Render a page template with the user, the CSRF token and whether a log-out button makes sense."""
+        user = auth.current_user(request)
+        context.setdefault("title", context.get("heading", "Registrering i Ungeløftet"))
+        html = self.pages.get_template(name).render(
+            user=user, csrf=csrf_token(request), can_log_out=user is not None and self.settings.trusted is None
+            and not self.settings.demo, **context)
+        return HTMLResponse(html, status_code=status)
+
+    def notice(self, request: Request, heading: str, text: str, status: int = 200, level: str = "info",
+               link: dict[str, str] | None = None) -> HTMLResponse:
+        """A page with one message."""
+        return self.page("notice.j2", request, status, heading=heading, text=text, level=level, link=link)
+
+    async def home(self, request: Request) -> Response:
+        """The dialogue so far and the answer forms; a new session starts with the welcome (and a resumed case)."""
+        user = auth.current_user(request)
+        if user is None:
+            return await self.login.start_page(request)
+        session = request.scope["session"]
+        if "transcript" not in session:
+            opening = self.chat.opening(user)
+            session["transcript"] = entries(None, opening.replies)
+            session["controls"] = self._controls(opening)
+        return self.page("chat.j2", request, messages=for_page(session["transcript"]), controls=session["controls"],
+                         focus=len(session["transcript"]) > 3, skip_to="svar", skip_label="Gå til svarfeltet")
+
+    async def answer(self, request: Request) -> Response:
+        """One submitted form: checked (login, CSRF, rate), applied and committed with the session, then shown."""
+        user = auth.current_user(request)
+        if user is None:
+            raise HTTPException(401)
+        form = {key: str(value) for key, value in (await request.form()).items()}
+        check_csrf(request, form.get("csrf"))
+        if not self.limits["answer"].allow(user.id):
+            raise HTTPException(429)
+        session = request.scope["session"]
+        new: list[dict[str, str]] = []
+
+        def with_session(turn: WebTurn) -> None:
+            """The session (its transcript) rides in the turn's own commit: one fsync per answer."""
+            if turn.star_send is None:
+                new[:] = self._remember(session, turn, turn.replies, turn.echo)
+                session.persist(self.chat.db, self.lifetime, commit=False)
+
+        turn = self.chat.take(user, form, with_session)
+        if turn.star_send is not None or not new:  # sent to STAR, or a form that changed nothing (stale, empty)
+            delivered = await self.chat.deliver(turn.star_send)
+            new = self._remember(session, turn, delivered + turn.replies, turn.echo)
+        if request.headers.get("x-ungebot-fetch") == "1":
+            return JSONResponse({
+                "messages": self.pages.get_template("messages.j2").render(messages=for_page(new)),
+                "controls": self.pages.get_template("controls.j2").render(
+                    controls=session["controls"], csrf=csrf_token(request), focus=True),
+            })
+        return RedirectResponse("/#seneste", status_code=303)
+
+    def _remember(self, session: Any, turn: WebTurn, replies: list[Reply], echo: str | None) -> list[dict[str, str]]:
+        new = entries(echo, replies)
+        session["transcript"] = (session.get("transcript", []) + new)[-TRANSCRIPT_LIMIT:]
+        session["controls"] = self._controls(WebTurn(turn.state, None, replies))
+        return new
+
+    def _controls(self, turn: WebTurn) -> dict[str, Any]:
+        return controls(turn.replies, turn.state, self.chat.labels, HELP_LABEL)
+
+    async def decision_log(self, request: Request) -> Response:
+        """The support team's view of the log (as /log in Telegram)."""
+        user = auth.current_user(request)
+        if user is None:
+            return await self.login.start_page(request)
+        argument = request.query_params.get("id", "").strip()
+        if user.role != "support":
+            return self.page("log.j2", request, 403, body=_html(self.chat.desk.text("not_support")), back=True,
+                             title="Afgørelsesloggen")
+        return self.page("log.j2", request, body=_html(self.chat.log_text(user, argument)), back=bool(argument),
+                         title="Afgørelsesloggen")
+
+    async def error(self, request: Request, exc: Exception) -> Response:
+        """Every error as a Danish page (or JSON for chat.js); never a traceback."""
+        status = exc.status_code if isinstance(exc, HTTPException) else 500
+        if status == 500:
+            log.error("request failed: %s", type(exc).__name__, exc_info=exc)
+        heading, text = ERRORS.get(status, ERRORS[500])
+        if request.headers.get("x-ungebot-fetch") == "1":
+            return JSONResponse({"error": text}, status_code=status)
+        link = {"href": "/", "label": "Til samtalen"} if status != 401 else {"href": "/", "label": "Log ind"}
+        return self.notice(request, heading, text, status, "error", link)
+
+
+ERRORS = {
+    401: ("Du er ikke logget ind", "Log ind med kommunens login for at bruge Ungebot."),
+    403: ("Siden kunne ikke bruges", "Formularen var for gammel eller kom ikke fra denne side. Gå tilbage til "
+          "samtalen og prøv igen – dit seneste gemte svar er ikke tabt."),
+    404: ("Siden findes ikke", "Den side findes ikke i Ungebot."),
+    405: ("Siden findes ikke", "Den side findes ikke i Ungebot."),
+    429: ("For mange forsøg", "Du har sendt mange svar eller loginforsøg på kort tid. Vent et minut, og prøv igen."),
+    500: ("Der skete en fejl", "Noget gik galt hos os. Dine gemte svar er ikke tabt – prøv igen om lidt."),
+}
+
+
+def _html(text: str) -> Markup:
+    return Markup(text)  # the desk's texts come from our autoescaped templates
+
+
+def build_app(settings: WebSettings, chat: WebChat | None = None) -> Starlette:
+    """The ASGI application for these settings."""
+    chat = chat or WebChat(municipality=settings.municipality)
+    web = WebApp(settings, chat)
+    routes = [
+        Route("/", web.home),
+        Route("/svar", web.answer, methods=["POST"]),
+        Route("/log", web.decision_log),
+        *web.login.routes(),
+        Mount("/static/web", StaticFiles(directory=STATIC), name="static"),
+        Mount("/static/dkfds", StaticFiles(directory=settings.assets / "dkfds" / "dist", check_dir=False),
+              name="dkfds"),
+    ]
+    if not (settings.assets / "dkfds" / "dist").is_dir():
+        log.warning("DKFDS is not installed in %s (run `make web`); pages are shown without its styles",
+                    settings.assets)
+    same_site = "none" if settings.teams else "lax"  # a Teams tab is a cross-site frame
+    middleware = [
+        Middleware(SecurityHeaders, teams=settings.teams, https=not settings.demo),
+        Middleware(SessionMiddleware, conn=chat.db, lifetime=web.lifetime, secure=settings.secure_cookies,
+                   same_site=same_site),
+        Middleware(auth.IdentityMiddleware, settings=settings),
+    ]
+    app = Starlette(routes=routes, middleware=middleware,
+                    exception_handlers={HTTPException: web.error, Exception: web.error})
+    app.state.web = web
+    return app
+

@@ -1,0 +1,173 @@
+"""Who is at the browser: OpenID Connect (Authlib, authorization code with PKCE), a login proxy's trusted header
+(only from the proxy's own addresses), or the local demo user. Roles come from the configured users and groups."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from starlette.requests import HTTPConnection, Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from bot.channels.web.chat import User
+from bot.channels.web.middleware import check_csrf
+from bot.channels.web.settings import DEMO_USER, WebSettings
+
+if TYPE_CHECKING:
+    from bot.channels.web.app import WebApp
+
+log = logging.getLogger("ungebot.web")
+USER_KEY = "ungebot.user"
+
+
+def current_user(connection: HTTPConnection) -> User | None:
+    """The logged-in member of staff of this request, if any."""
+    user = connection.scope.get(USER_KEY)
+    return user if isinstance(user, User) else None
+
+
+def _groups(value: Any) -> frozenset[str]:
+    if isinstance(value, str):
+        return frozenset(part.strip() for part in value.replace(";", ",").split(",") if part.strip())
+    if isinstance(value, (list, tuple)):
+        return frozenset(str(part) for part in value)
+    return frozenset()
+
+
+class IdentityMiddleware:
+    """Puts the request's User into the scope: the demo user, the proxy's header, or the session's login."""
+
+    def __init__(self, app: ASGIApp, settings: WebSettings) -> None:
+        self.app, self.settings = app, settings
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            scope[USER_KEY] = self.identify(HTTPConnection(scope))
+        await self.app(scope, receive, send)
+
+    def identify(self, connection: HTTPConnection) -> User | None:
+        """The user, and the session made theirs: a session that belonged to someone else starts over."""
+        session = connection.scope["session"]
+        user = None
+        if self.settings.demo:
+            user = User(DEMO_USER, "Demo-bruger", "support")
+        elif self.settings.trusted is not None and connection.headers.get(self.settings.trusted.user):
+            user = self._from_proxy(connection)
+        elif isinstance(session.get("user"), dict):
+            stored = session["user"]
+            role = self.settings.role(stored["id"], frozenset(stored.get("groups", ())))
+            user = User(stored["id"], stored.get("name", ""), role) if role else None
+        if user is not None and (session.get("user") or {}).get("id") != user.id:
+            session.clear()  # the transcript and token of someone else are not theirs to see
+            session.renew()
+            session["user"] = {"id": user.id, "name": user.name, "groups": []}
+        return user
+
+    def _from_proxy(self, connection: HTTPConnection) -> User | None:
+        trusted = self.settings.trusted
+        assert trusted is not None
+        address = connection.client.host if connection.client else None
+        if not trusted.trusts(address):
+            log.warning("ignored the login header %s from %s, which is not a configured proxy", trusted.user, address)
+            return None
+        user_id = connection.headers[trusted.user].strip()
+        name = connection.headers.get(trusted.name, "") if trusted.name else ""
+        groups = _groups(connection.headers.get(trusted.groups, "")) if trusted.groups else frozenset()
+        role = self.settings.role(user_id, groups)
+        return User(user_id, name.strip() or user_id, role) if role and user_id else None
+
+
+class Login:
+    """The login pages: start, the provider's callback, log-out."""
+
+    def __init__(self, settings: WebSettings, web: "WebApp") -> None:
+        self.settings, self.web = settings, web
+        self.client: Any = None
+        if settings.oidc is not None:
+            from authlib.integrations.starlette_client import OAuth
+
+            oauth = OAuth()
+            oauth.register("idp", client_id=settings.oidc.client_id, client_secret=settings.oidc.client_secret or None,
+                           server_metadata_url=settings.oidc.metadata_url,
+                           client_kwargs={"scope": "openid profile email", "code_challenge_method": "S256"})
+            self.client = oauth.create_client("idp")
+
+    def routes(self) -> list[Route]:
+        """The routes of logging in and out."""
+        return [Route("/login", self.login, name="login"), Route("/login/callback", self.callback, name="callback"),
+                Route("/logout", self.logout, methods=["POST"]), Route("/logget-ud", self.logged_out)]
+
+    async def start_page(self, request: Request) -> Response:
+        """What someone who is not logged in sees."""
+        if self.client is not None:
+            return self.web.notice(request, "Log ind", "Ungebot er kun for kommunens medarbejdere. Log ind med "
+                                   "kommunens login for at fortsætte.", link={"href": "/login", "label": "Log ind"})
+        refused = self.settings.trusted is not None and request.headers.get(self.settings.trusted.user)
+        text = (self.web.chat.texts.common("refused_stranger") if refused else
+                "Ungebot kender dig ikke. Åbn Ungebot via kommunens login-portal.")
+        return self.web.notice(request, "Ingen adgang", _plain(text), 403, "error")
+
+    async def login(self, request: Request) -> Response:
+        """Send the browser to the identity provider (state, nonce and PKCE verifier kept in the session)."""
+        if self.client is None:
+            return RedirectResponse("/", status_code=303)
+        if not self._allow(request):
+            return self.web.notice(request, *_TOO_MANY, status=429, level="error")
+        base = self.settings.public_url or str(request.base_url).rstrip("/")
+        return await self.client.authorize_redirect(request, base + "/login/callback")  # type: ignore[no-any-return]
+
+    async def callback(self, request: Request) -> Response:
+        """The provider sends the browser back: exchange the code, check the ID token, start a fresh session."""
+        if self.client is None:
+            return RedirectResponse("/", status_code=303)
+        if not self._allow(request):
+            return self.web.notice(request, *_TOO_MANY, status=429, level="error")
+        try:
+            token = await self.client.authorize_access_token(request)
+            claims = dict(token.get("userinfo") or {})
+        except Exception as exc:  # a bad signature, audience, expiry, state or code: refused, never a traceback
+            log.warning("login refused: %s", type(exc).__name__)
+            return self.web.notice(request, "Login mislykkedes", "Login kunne ikke gennemføres. Prøv igen – "
+                                   "virker det stadig ikke, så kontakt jeres supportteam.", 400, "error",
+                                   {"href": "/login", "label": "Prøv igen"})
+        oidc = self.settings.oidc
+        assert oidc is not None
+        user_id = str(claims.get(oidc.user_claim) or "")
+        groups = _groups(claims.get(oidc.groups_claim))
+        if not user_id or self.settings.role(user_id, groups) is None:
+            log.info("login refused: not an allowed user or group")
+            return self.web.notice(request, "Ingen adgang", _plain(self.web.chat.texts.common("refused_stranger")),
+                                   403, "error")
+        session = request.scope["session"]
+        session.clear()
+        session.renew()  # a new token: one planted before the login is worth nothing
+        name = claims.get("name") or claims.get("preferred_username") or user_id
+        session["user"] = {"id": user_id, "name": str(name), "groups": sorted(groups)}
+        return RedirectResponse("/", status_code=303)
+
+    async def logout(self, request: Request) -> Response:
+        """End the session (its row and its cookie)."""
+        form = await request.form()
+        check_csrf(request, str(form.get("csrf") or ""))
+        request.scope["session"].end()
+        return RedirectResponse("/logget-ud", status_code=303)
+
+    async def logged_out(self, request: Request) -> Response:
+        """After log-out."""
+        return self.web.notice(request, "Du er logget ud", "Dine svar er gemt. Log ind igen for at fortsætte sagen.",
+                               link={"href": "/", "label": "Log ind igen"})
+
+    def _allow(self, request: Request) -> bool:
+        address = request.client.host if request.client else "?"
+        return self.web.limits["login"].allow(address)
+
+
+_TOO_MANY = ("For mange forsøg", "Der har været mange loginforsøg på kort tid. Vent et minut, og prøv igen.")
+
+
+def _plain(text: str) -> str:
+    from bot.chat.texts import to_plain
+
+    return to_plain(text)

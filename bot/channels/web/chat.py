@@ -1,0 +1,136 @@
+"""The web's side of a turn: a form's fields in, the conversation's replies out, committed before they are shown.
+
+No rules, texts or parsing of its own: a pressed option is the conversation's current option by index, a command
+button is the command the terminal would type, and typed text goes to Conversation.handle as it is."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from collections.abc import Callable
+
+from bot.chat.conversation import Conversation
+from bot.chat.dialogue import DialogueState, Reply, Turn, current_day
+from bot.chat.texts import Texts, to_plain
+from bot.config import MailSettings, read_mail_settings
+from bot.desk.log import Desk
+from bot.desk.star import StarDesk, attach_draft, delivery_replies
+from flows.engine import Rulebook, load_rulebook
+from flows.privacy import contains_cpr
+from storage import log as decision_log
+from storage.db import open_database
+from storage.records import Staff, load_dialogue, record_turn
+
+# The buttons beside the options: each does what typing its command does.
+ACTIONS = {"back": "/tilbage", "new": "/forfra", "star": "/star", "help": "/hjælp", "today": "i dag"}
+TEXT_LIMIT = 4000  # longer input is cut before it reaches the conversation (a STAR question fits easily)
+
+
+@dataclass(frozen=True)
+class User:
+    """A logged-in member of staff: the identity provider's stable id, a display name and a role."""
+
+    id: str
+    name: str
+    role: str  # "caseworker" or "support"
+
+    def staff(self) -> Staff:
+        """The staff member as the decision log knows them."""
+        return Staff(channel="web", staff_id=self.id, name=self.name)
+
+
+@dataclass
+class WebTurn:
+    """What one form did: the echo of what was chosen or typed (plain text, or None), and the replies."""
+
+    state: DialogueState
+    echo: str | None
+    replies: list[Reply]
+    star_send: int | None = None  # a question for STAR the caseworker confirmed: send it after the commit
+
+
+class WebChat:
+    """The conversation, the database and the STAR desk of one web server; nothing per dialogue."""
+
+    def __init__(self, db: sqlite3.Connection | None = None, rulebook: Rulebook | None = None,
+                 mail: MailSettings | None = None, municipality: str = "") -> None:
+        self.rulebook = rulebook or load_rulebook()
+        self.texts = Texts(self.rulebook)
+        self.db = db if db is not None else open_database()
+        self.mail = mail or read_mail_settings()
+        self.star = StarDesk(self.db, self.mail)
+        self.conversation = Conversation(self.rulebook, self.texts, municipality, answers=self.star,
+                                         recipient=self.mail.recipient)
+        self.desk = Desk(self.rulebook, self.texts)
+        self.labels = {name: to_plain(self.texts.common(f"button_{name}")) for name in ("new", "back", "star", "today")}
+
+    def load(self, user: User) -> tuple[DialogueState, bool]:
+        """The user's dialogue replayed through today's flows, and whether one was stored."""
+        stored = load_dialogue(self.db, user.staff())
+        return self.conversation.restore(stored, current_day()), stored is not None
+
+    def opening(self, user: User) -> WebTurn:
+        """What a new session shows: the welcome, where a stored dialogue resumes, and the current question."""
+        state, stored = self.load(user)
+        replies = [Reply(self.texts.common("welcome"))]
+        if stored and any(segment.answers for segment in state.segments):
+            replies.append(Reply(self.texts.common("resumed", title=self.conversation.flow(state).title)))
+        return WebTurn(state, None, replies + self.conversation.prompt(state, current_day()))
+
+    def take(self, user: User, form: dict[str, str],
+             before_commit: Callable[[WebTurn], None] | None = None) -> WebTurn:
+        """Apply one submitted form and commit the turn (with the caller's session, via before_commit) first."""
+        state, _ = self.load(user)
+        today = current_day()
+        step = form.get("step", "")
+        text = form.get("text", "").strip()[:TEXT_LIMIT]
+        if "option" not in form and "action" not in form and not text:
+            return WebTurn(state, None, self.conversation.prompt(state, today, brief=True))
+        if step != str(state.step):  # a form from before the dialogue moved on (another tab, the back button)
+            return WebTurn(state, None, [Reply(self.texts.common("stale_button"))]
+                           + self.conversation.prompt(state, today))
+        echo, turn = self._act(user, state, form, text)
+        attach_draft(self.star, user.staff(), turn)
+        done = WebTurn(turn.state, echo, list(turn.replies), turn.star_send)
+        if before_commit is not None:
+            before_commit(done)
+        record_turn(self.db, user.staff(), turn.state.to_dict(), self.conversation.decision_record(turn))
+        return done
+
+    async def deliver(self, star_send: int | None) -> list[Reply]:
+        """A question the caseworker confirmed goes to STAR now; what became of it is told first."""
+        if star_send is None:
+            return []
+        delivery = await self.star.send(star_send)
+        return delivery_replies(self.texts, delivery, self.mail.recipient, in_terminal=False)
+
+    def _act(self, user: User, state: DialogueState, form: dict[str, str], text: str) -> tuple[str | None, Turn]:
+        today = current_day()
+        if "option" in form:
+            options = self.conversation.current_options(state, today)
+            index = form["option"]
+            if not index.isdigit() or int(index) >= len(options):
+                return None, Turn(state, self.conversation.prompt(state, today, brief=True))
+            value, label = options[int(index)]
+            return label, self.conversation.choose(state, value, today)
+        if "action" in form:
+            command = ACTIONS.get(form["action"])
+            if command is None:
+                return None, Turn(state, self.conversation.prompt(state, today, brief=True))
+            # Only "I dag" answers the question, so only it is echoed (as in Telegram).
+            label = self.labels["today"] if form["action"] == "today" else None
+            return label, self.conversation.handle(state, command, today)
+        name = text.split(" ", 1)[0].lower()
+        if name == "/log" and not contains_cpr(text):  # the support team's look into the log, as in Telegram
+            return text, Turn(state, [Reply(self.log_text(user, text[4:].strip()))])
+        # A CPR number is never echoed (nor stored): the conversation refuses it.
+        return (None if contains_cpr(text) else text), self.conversation.handle(state, text, today)
+
+    def log_text(self, user: User, argument: str) -> str:
+        """The last 10 decisions, or one, for support staff; caseworkers are politely refused."""
+        if user.role != "support":
+            return self.desk.text("not_support")
+        if not argument:
+            return self.desk.recent(decision_log.find(self.db, limit=10))
+        record = decision_log.get(self.db, int(argument)) if argument.isdigit() and len(argument) < 12 else None
+        return self.desk.show(record) if record else self.desk.text("no_such_decision", id=argument)

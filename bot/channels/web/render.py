@@ -1,0 +1,54 @@
+"""Turn replies into what the page shows: transcript entries (stored in the session) and the answer forms."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup
+
+from bot.chat.dialogue import DialogueState, Reply
+from flows.loader import TEMPLATES_DIR
+
+TRANSCRIPT_LIMIT = 120  # messages kept in the session; the dialogue itself is in the dialogues table
+
+
+def page_environment() -> Environment:
+    """The page templates in templates/web (autoescaped, strict)."""
+    return Environment(loader=FileSystemLoader(str(TEMPLATES_DIR / "web")), autoescape=True, auto_reload=False,
+                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+
+
+def shown(replies: list[Reply]) -> list[Reply]:
+    """The replies to show: the hint after an outcome goes, as the outcome's buttons say the same (as in Telegram)."""
+    return [reply for index, reply in enumerate(replies)
+            if not (reply.kind == "hint" and index > 0 and replies[index - 1].kind == "outcome")]
+
+
+def entries(echo: str | None, replies: list[Reply]) -> list[dict[str, str]]:
+    """Transcript entries for one turn: what the caseworker chose or typed, then the bot's replies."""
+    found = [{"who": "me", "kind": "answer", "text": echo}] if echo else []
+    return found + [{"who": "bot", "kind": reply.kind, "html": reply.text} for reply in shown(replies)]
+
+
+def for_page(transcript: list[dict[str, str]]) -> list[dict[str, Any]]:
+    """Transcript entries ready for messages.j2: the bot's HTML (made by our autoescaped templates) marked safe."""
+    return [{**entry, "html": Markup(entry.get("html", ""))} for entry in transcript]
+
+
+def controls(replies: list[Reply], state: DialogueState, labels: dict[str, str], help_label: str) -> dict[str, Any]:
+    """The answer forms for the last reply: its options, "I dag" where usual, and the command buttons."""
+    kept = shown(replies)
+    last = kept[-1] if kept else Reply("")
+    actions: list[tuple[str, str]] = []
+    if last.today_button:
+        actions.append(("today", labels["today"]))
+    if last.kind in ("outcome", "hint"):
+        actions += [("new", labels["new"]), ("back", labels["back"]), ("star", labels["star"])]
+    else:
+        if last.kind == "question" and any(segment.answers for segment in state.segments):
+            actions.append(("back", labels["back"]))
+        if last.kind == "question" and not state.pending:
+            actions.append(("help", help_label))
+    return {"options": [label for _, label in last.options], "actions": actions, "step": state.step,
+            "date": last.kind == "question" and not last.options, "kind": last.kind}

@@ -1,0 +1,178 @@
+"""The web chat without a browser (Starlette's TestClient): the terminal's scenarios, the commands and buttons, resume,
+the STAR hand-over and the support team's log, all through plain forms and redirects."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.cli.main import main
+from bot.config import ConfigError
+from bot.channels.web.settings import TrustedHeader, read_web_settings
+from storage import log as decision_log
+from storage.db import open_database
+from storage.records import Staff, load_dialogue
+from tests.scenarios import load_scenarios
+from tests.web_client import Browser, make_app
+
+SCENARIOS = load_scenarios()
+
+
+def _pending(db_path: Path, user: str = "demo") -> str | None:
+    row = sqlite3.connect(db_path).execute("SELECT state FROM dialogues WHERE channel = 'web' AND staff_id = ?",
+                                           (user,)).fetchone()
+    return ((json.loads(row[0]).get("pending") or {}).get("kind")) if row else None
+
+
+@pytest.fixture(scope="module")
+def shared_app(rulebook: Any, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """One server for all scenarios, behind a login proxy on 127.0.0.1: each scenario is its own member of staff."""
+    proxy = TrustedHeader("X-Remote-User", None, None, (ipaddress.ip_network("127.0.0.1/32"),))
+    path = tmp_path_factory.mktemp("web") / "ungebot.db"
+    return make_app(path, rulebook, demo=False, trusted=proxy, allowed_users=frozenset(
+        f"sagsbehandler-{index}" for index in range(len(SCENARIOS)))), path
+
+
+@pytest.mark.parametrize("index", range(len(SCENARIOS)), ids=[s["id"] for s in SCENARIOS])
+def test_every_scenario_through_the_web(index: int, shared_app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    scenario, (app, path), user = SCENARIOS[index], shared_app, f"sagsbehandler-{index}"
+    monkeypatch.setenv("UNGEBOT_TODAY", scenario["today"].isoformat())
+    with Browser(app, headers={"X-Remote-User": user}) as browser:
+        browser.open()
+        if scenario["flow"] != "situation":
+            browser.type(scenario["flow"])  # the router's answer, by its key as a caseworker may type it
+        for _, text in scenario["answers"]:
+            assert browser.type(text).status_code == 303
+            if _pending(path, user) == "confirm_date":
+                browser.press("Ja")
+        assert "message-error" not in browser.page  # no answer was refused on the way
+    expect = scenario["expect"]
+    decisions = decision_log.find(open_database(path), decision_log.Filters(user=user), limit=5)
+    if expect["use_flow"]:  # the router hands over to the flow (which may decide on arrival)
+        assert [d["flow"] for d in decisions] in ([], [expect["use_flow"]])
+        assert expect["use_flow"] in str(load_dialogue(open_database(path), Staff("web", user)))
+        return
+    assert len(decisions) == 1 and decisions[0]["channel"] == "web" and decisions[0]["staff_id"] == user
+    outcome = decisions[0]["outcome"]
+    assert outcome["result"] == expect["result"] and outcome["outcome"] == expect["outcome"]
+    assert [(a["do"], a["marker"], a["date"]) for a in outcome["actions"]] == [
+        (a["do"], a["marker"], a["date"]) for a in expect["actions"]]
+
+
+def test_the_switch_example_with_buttons_back_help_and_a_new_case(rulebook: Any, private_database: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("UNGEBOT_TODAY", "2026-01-15")
+    with Browser(make_app(private_database, rulebook)) as browser:
+        page = browser.open()
+        assert '<html lang="da">' in page and "Hvad er der sket med den unge?" in page
+        assert "help" not in browser.actions() or browser.actions()["help"]
+        browser.press("Skifter målgruppe (IPS ↔ Flere unge skal med)")
+        assert browser.messages()[-2] == "Skifter målgruppe (IPS ↔ Flere unge skal med)"  # the echo
+        browser.press("Ungeløftet – Flere unge skal med")
+        browser.submit(action="help")
+        assert "Kilde" in browser.page or "kilde" in browser.page
+        browser.press("Ja")
+        browser.type("12.10.2025")
+        browser.submit(action="back")
+        assert "Dit sidste svar er fjernet." in browser.messages()
+        browser.type("12/10-25")
+        browser.type("1/2-26")
+        text = " ".join(browser.messages())
+        assert "31. januar 2026" in text and "1. februar 2026" in text
+        assert set(browser.actions()) == {"new", "back", "star"}
+        browser.submit(action="new")
+        assert browser.messages()[-1] == "Hvad er der sket med den unge?"
+
+
+def test_with_javascript_the_same_form_answers_with_json(rulebook: Any, private_database: Path) -> None:
+    with Browser(make_app(private_database, rulebook)) as browser:
+        browser.open()
+        response = browser.client.post("/svar", data={**browser.hidden(), "option": "1"},
+                                       headers={"X-Ungebot-Fetch": "1"})
+        body = response.json()
+        assert response.status_code == 200 and "Hvilken markør har den unge nu?" in body["messages"]
+        assert 'name="step" value="1"' in body["controls"] and "Skifter målgruppe" in body["messages"]
+
+
+def test_a_dialogue_resumes_after_a_restart(rulebook: Any, private_database: Path) -> None:
+    with Browser(make_app(private_database, rulebook)) as browser:
+        browser.open()
+        browser.type("skifter målgruppe")
+        browser.type("ips")
+    with Browser(make_app(private_database, rulebook)) as fresh:  # a new server, and a browser without the cookie
+        fresh.open()
+        assert any("Du fortsætter sagen fra sidst" in message for message in fresh.messages())
+        assert fresh.messages()[-1].startswith("Har den unge nu et forløb i psykiatrien?")
+
+
+def test_an_old_form_is_harmless_and_a_cpr_number_is_never_echoed(rulebook: Any, private_database: Path) -> None:
+    with Browser(make_app(private_database, rulebook)) as browser:
+        browser.open()
+        old = browser.hidden()
+        browser.type("2")
+        response = browser.client.post("/svar", data={**old, "option": "0"}, follow_redirects=True)
+        assert "sagen er gået videre" in response.text and "Hvilken markør har den unge nu?" in response.text
+        browser.open()
+        browser.type("Peter 010203-1234")
+        assert "010203" not in browser.page and "Peter" not in browser.page
+        assert "CPR" in browser.page
+        stored = sqlite3.connect(private_database).execute("SELECT group_concat(data) FROM web_sessions").fetchone()[0]
+        assert "010203" not in stored
+
+
+def test_star_hand_over_and_faq_from_the_outcome(rulebook: Any, private_database: Path) -> None:
+    with Browser(make_app(private_database, rulebook)) as browser:
+        browser.open()
+        browser.press("Noget andet")
+        browser.submit(action="star")
+        browser.type("Hvordan registreres en ung, der flytter midt i et forløb?")
+        assert "star@star.dk" in browser.page and set(browser.options()) >= {"Send til STAR", "Annullér"}
+        browser.press("Send til STAR")
+        assert any("Spørgsmål nr. 1 er gemt" in message for message in browser.messages())
+        browser.type("/faq flytter")
+        assert "Jeg fandt ingen svar fra STAR" in browser.page
+    row = sqlite3.connect(private_database).execute("SELECT status, channel FROM star_questions").fetchone()
+    assert row == ("sent", "web")
+
+
+def test_the_log_is_for_support_staff(rulebook: Any, private_database: Path) -> None:
+    with Browser(make_app(private_database, rulebook)) as browser:
+        browser.open()
+        browser.press("Noget andet")
+        page = browser.open("/log")
+        assert "De seneste afgørelser" in page
+        assert "Afgørelse 1" in browser.open("/log?id=1")
+        assert "Spørgsmål og svar" in browser.open("/log?id=1")
+        browser.open()
+        browser.type("/log")
+        assert "De seneste afgørelser" in browser.page
+
+
+def test_security_headers_and_cookie(rulebook: Any, private_database: Path) -> None:
+    with Browser(make_app(private_database, rulebook)) as browser:
+        response = browser.client.get("/")
+        cookie = response.headers["set-cookie"]
+        assert "HttpOnly" in cookie and "Secure" in cookie and "SameSite=lax" in cookie
+        assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+        assert response.headers["x-frame-options"] == "DENY"
+        assert browser.client.get("/finnes-ikke").status_code == 404
+    with Browser(make_app(private_database, rulebook, teams=True)) as browser:
+        response = browser.client.get("/")
+        assert "https://teams.microsoft.com" in response.headers["content-security-policy"]
+        assert "x-frame-options" not in response.headers
+        assert "SameSite=none" in response.headers["set-cookie"]
+
+
+def test_without_demo_and_without_login_it_refuses_to_start(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(ConfigError, match="ikke sat et login op"):
+        read_web_settings(environ={})
+    assert main(["web"]) == 2
+    assert "ungebot web --demo" in capsys.readouterr().err
+    assert read_web_settings(demo=True, host="0.0.0.0", environ={}).host == "127.0.0.1"
+    with pytest.raises(ConfigError, match="TRUSTED_PROXIES"):
+        read_web_settings(environ={"UNGEBOT_WEB_TRUSTED_HEADER": "X-Remote-User"})
