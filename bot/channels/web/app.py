@@ -3,7 +3,10 @@ whole dialogue without JavaScript; chat.js sends the same forms with fetch and g
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -87,7 +90,7 @@ class WebApp:
 
         turn = self.chat.take(user, form, with_session)
         if turn.star_send is not None or not new:  # sent to STAR, or a form that changed nothing (stale, empty)
-            delivered = await self.chat.deliver(turn.star_send)
+            delivered = self.chat.deliver(turn.star_send)
             new = self._remember(session, turn, delivered + turn.replies, turn.echo)
         if request.headers.get("x-ungebot-fetch") == "1":
             return JSONResponse({
@@ -145,6 +148,21 @@ def _html(text: str) -> Markup:
     return Markup(text)  # the desk's texts come from our autoescaped templates
 
 
+def _lifespan(chat: WebChat) -> Any:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        """The background work (STAR sender, retention, old sessions) runs while the server does."""
+        task = asyncio.create_task(chat.run_background(), name="ungebot web: background")
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    return lifespan
+
+
 def build_app(settings: WebSettings, chat: WebChat | None = None) -> Starlette:
     """The ASGI application for these settings."""
     chat = chat or WebChat(municipality=settings.municipality)
@@ -168,7 +186,7 @@ def build_app(settings: WebSettings, chat: WebChat | None = None) -> Starlette:
                    same_site=same_site),
         Middleware(auth.IdentityMiddleware, settings=settings),
     ]
-    app = Starlette(routes=routes, middleware=middleware,
+    app = Starlette(routes=routes, middleware=middleware, lifespan=_lifespan(chat),
                     exception_handlers={HTTPException: web.error, Exception: web.error})
     app.state.web = web
     return app

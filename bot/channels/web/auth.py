@@ -60,8 +60,7 @@ class IdentityMiddleware:
             role = self.settings.role(stored["id"], frozenset(stored.get("groups", ())))
             user = User(stored["id"], stored.get("name", ""), role) if role else None
         if user is not None and (session.get("user") or {}).get("id") != user.id:
-            session.clear()  # the transcript and token of someone else are not theirs to see
-            session.renew()
+            session.detach()  # the transcript and token of someone else are not theirs to see
             session["user"] = {"id": user.id, "name": user.name, "groups": []}
         return user
 

@@ -5,21 +5,29 @@ button is the command the terminal would type, and typed text goes to Conversati
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import sqlite3
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from collections.abc import Callable
 
 from bot.chat.conversation import Conversation
 from bot.chat.dialogue import DialogueState, Reply, Turn, current_day
 from bot.chat.texts import Texts, to_plain
-from bot.config import MailSettings, read_mail_settings
+from bot.config import MailSettings, read_mail_settings, read_retention
 from bot.desk.log import Desk
-from bot.desk.star import StarDesk, attach_draft, delivery_replies
+from bot.desk.retention import run_daily
+from bot.desk.star import Delivery, StarDesk, attach_draft, delivery_replies
+from bot.desk.star.sender import Sender
 from flows.engine import Rulebook, load_rulebook
 from flows.privacy import contains_cpr
 from storage import log as decision_log
 from storage.db import open_database
 from storage.records import Staff, load_dialogue, record_turn
+from storage.sessions import purge_expired
+
+log = logging.getLogger("ungebot.web")
 
 # The buttons beside the options: each does what typing its command does.
 ACTIONS = {"back": "/tilbage", "new": "/forfra", "star": "/star", "help": "/hjælp", "today": "i dag"}
@@ -59,10 +67,16 @@ class WebChat:
         self.db = db if db is not None else open_database()
         self.mail = mail or read_mail_settings()
         self.star = StarDesk(self.db, self.mail)
+        self.sender = Sender(self.star, self._tell_delivery)
         self.conversation = Conversation(self.rulebook, self.texts, municipality, answers=self.star,
                                          recipient=self.mail.recipient)
         self.desk = Desk(self.rulebook, self.texts)
         self.labels = {name: to_plain(self.texts.common(f"button_{name}")) for name in ("new", "back", "star", "today")}
+
+    async def _tell_delivery(self, delivery: Delivery) -> None:
+        """The web has no push: the caseworker was told "sendes"; a question given up is logged for support."""
+        if delivery.status == "failed":
+            log.warning("question %s to STAR failed after %s attempts", delivery.question_id, delivery.attempts)
 
     def load(self, user: User) -> tuple[DialogueState, bool]:
         """The user's dialogue replayed through today's flows, and whether one was stored."""
@@ -97,12 +111,32 @@ class WebChat:
         record_turn(self.db, user.staff(), turn.state.to_dict(), self.conversation.decision_record(turn))
         return done
 
-    async def deliver(self, star_send: int | None) -> list[Reply]:
-        """A question the caseworker confirmed goes to STAR now; what became of it is told first."""
+    def deliver(self, star_send: int | None) -> list[Reply]:
+        """A question the caseworker confirmed is queued (committed) for the background sender, or handed over
+        without SMTP; what became of it is told first. The page never waits for the mail server."""
         if star_send is None:
             return []
-        delivery = await self.star.send(star_send)
+        delivery = self.star.submit(star_send)
+        self.sender.wake()
         return delivery_replies(self.texts, delivery, self.mail.recipient, in_terminal=False)
+
+    async def run_background(self) -> None:
+        """Until cancelled: the STAR sender (with SMTP), retention once a day, expired sessions purged hourly."""
+        tasks = [asyncio.create_task(run_daily(self.db, read_retention()), name="ungebot web: retention"),
+                 asyncio.create_task(self._purge_sessions(), name="ungebot web: sessions")]
+        if self.mail.smtp:
+            tasks.append(asyncio.create_task(self.sender.run(), name="ungebot web: send questions to STAR"))
+        try:
+            await asyncio.gather(*tasks)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _purge_sessions(self) -> None:
+        while True:
+            purge_expired(self.db, datetime.now(timezone.utc))
+            await asyncio.sleep(3600)
 
     def _act(self, user: User, state: DialogueState, form: dict[str, str], text: str) -> tuple[str | None, Turn]:
         today = current_day()

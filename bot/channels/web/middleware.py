@@ -36,6 +36,11 @@ class Session(dict[str, Any]):
         """A new token at login, so a token planted before the login is worth nothing after it."""
         self.rotate = True
 
+    def detach(self) -> None:
+        """Start a new, empty session under a new token and leave the stored one alone (it is someone else's)."""
+        self.clear()
+        self.token, self.rotate = None, False
+
     def changed(self) -> bool:
         """True when the data differs from what is on disk."""
         return json.dumps(self, sort_keys=True, ensure_ascii=False) != self.snapshot
