@@ -14,8 +14,10 @@
     event.preventDefault();
     var data = new FormData(form);
     if (event.submitter && event.submitter.name) { data.append(event.submitter.name, event.submitter.value); }
-    form.querySelectorAll("button, input").forEach(function (field) { field.disabled = true; });
-    fetch(form.action, { method: "POST", body: data, headers: { "X-Ungebot-Fetch": "1" }, credentials: "same-origin" })
+    var fields = form.querySelectorAll("button, input[type=text]");
+    fields.forEach(function (field) { field.disabled = true; });
+    // getAttribute: the buttons named "action" shadow form.action.
+    fetch(form.getAttribute("action"), { method: "POST", body: data, headers: { "X-Ungebot-Fetch": "1" }, credentials: "same-origin" })
       .then(function (response) {
         return response.json().then(function (body) { return { ok: response.ok, body: body }; });
       })
@@ -23,7 +25,17 @@
         if (!result.ok) { throw new Error(result.body.error || ""); }
         show(result.body);
       })
-      .catch(function () { form.submit(); });  // fall back to the plain form (the server shows any error page)
+      .catch(function () {  // fall back to the plain form (the server shows any error page)
+        fields.forEach(function (field) { field.disabled = false; });
+        if (event.submitter && event.submitter.name) {
+          var pressed = document.createElement("input");
+          pressed.type = "hidden";
+          pressed.name = event.submitter.name;
+          pressed.value = event.submitter.value;
+          form.appendChild(pressed);
+        }
+        form.submit();
+      });
   }
 
   function show(body) {
