@@ -152,6 +152,7 @@ def test_without_smtp_a_mailto_link_and_an_eml_file(private_database: Path, tmp_
                                                    capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.delenv("UNGEBOT_SMTP_HOST", raising=False)
     monkeypatch.setenv("UNGEBOT_OUTBOX", str(tmp_path / "outbox"))
+    monkeypatch.setenv("UNGEBOT_MUNICIPALITY", "Testkommune")
     code, out, _ = run(capsys, "star", "ask", "course_ends", "--text", "Hvad når forløbet er slut?", "--yes")
     assert code == 0 and "mailto:star@star.dk?subject=Sp%C3%B8rgsm%C3%A5l" in out and "&body=K%C3%A6re%20STAR" in out
     (eml,) = (tmp_path / "outbox").glob("*.eml")
@@ -198,6 +199,7 @@ def test_bad_input(smtp: SmtpServer, private_database: Path, capsys: pytest.Capt
 
 def test_a_draft_cannot_be_answered(private_database: Path, monkeypatch: pytest.MonkeyPatch,
                                     capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("UNGEBOT_MUNICIPALITY", "Testkommune")
     monkeypatch.setattr("sys.stdin", io.StringIO("nej\n"))
     code, out, _ = run(capsys, "star", "ask", "course_ends", "--text", "Et spørgsmål")
     assert code == 0 and "Ikke sendt" in out

@@ -35,7 +35,7 @@ class Conversation(StarSteps):
                  answers: StarAnswers | None = None, recipient: str = STAR_ADDRESS) -> None:
         self.rulebook = rulebook
         self.texts = texts
-        self.municipality = municipality or "(kommune ikke angivet)"
+        self.municipality = municipality  # "" until configured or answered once (StarSteps.known_municipality)
         self.answers = answers
         self.recipient = recipient  # where questions for STAR go (UNGEBOT_STAR_EMAIL)
 
@@ -137,12 +137,16 @@ class Conversation(StarSteps):
             return self._draft_star(state, text, today)
         if pending.get("kind") == "star_confirm":
             return self._star_decision(state, text, today)
+        if pending.get("kind") == "star_municipality":
+            return self._star_municipality(state, text, today)
         if pending.get("kind") == "confirm_date":
             return self._confirm(state, text, today)
         position = self.position(state, today)
         if position.question is None:
             if normalise(text) in _NEW_CASE:
                 return self._restart(state, today)
+            if position.outcome is not None and position.outcome.result == "ask_star":
+                return self.star_command(state, text, today)  # the caseworker's own words become the question
             return Turn(state, [Reply(self.texts.common("after_outcome"), kind="hint")])
         try:
             value = parse_answer(position.question, text, today,
@@ -247,10 +251,7 @@ class Conversation(StarSteps):
         if name in _HELP:
             return Turn(state, [self._help(state, today)] + self.prompt(state, today, brief=True))
         if name in _STAR:
-            if rest.strip():
-                return self._draft_star(state, rest.strip(), today)
-            state.pending = {"kind": "star_text"}
-            return Turn(state, [Reply(self.texts.common("star_prompt"))])
+            return self.star_command(state, rest.strip(), today)
         if name.startswith(PROGRAMME_COMMAND):
             return choose_programme(self, state, name, rest, today)
         if name in _FAQ:
@@ -279,6 +280,7 @@ class Conversation(StarSteps):
     def _restart(self, state: DialogueState, today: date) -> Turn:
         fresh = self.new_state(state.programme)
         fresh.step, fresh.last_update = state.step + 1, state.last_update
+        fresh.star_drafts = state.star_drafts  # drafts saved for later outlive the case
         return Turn(fresh, [Reply(self.texts.common("restarted"))] + self.prompt(fresh, today))
 
     def _help(self, state: DialogueState, today: date) -> Reply:

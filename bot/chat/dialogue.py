@@ -37,13 +37,14 @@ class DialogueState:
     step: int = 0
     last_update: int = 0  # the newest Telegram update applied, so a redelivered update is not applied twice
     programme: str | None = None  # the caseworker's own choice of programme (/program), kept across new cases
+    star_drafts: list[str] = field(default_factory=list)  # drafts for STAR saved for later, shown again by /star
     # Walks already made during this turn, by (flow, answers, today); never stored, gone with the turn.
     positions: dict[tuple[Any, ...], Position] = field(default_factory=dict, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form, for storage."""
         return {"v": STATE_VERSION, "step": self.step, "pending": self.pending, "last_update": self.last_update,
-                "programme": self.programme,
+                "programme": self.programme, "star_drafts": self.star_drafts,
                 "segments": [{"flow": s.flow, "answers": list(s.answers.items())} for s in self.segments]}
 
     @classmethod
@@ -51,7 +52,8 @@ class DialogueState:
         """Read a stored state back."""
         segments = [Segment(s["flow"], dict(s["answers"])) for s in data["segments"]]
         return cls(segments=segments, pending=data.get("pending"), step=int(data.get("step", 0)),
-                   last_update=int(data.get("last_update", 0)), programme=data.get("programme"))
+                   last_update=int(data.get("last_update", 0)), programme=data.get("programme"),
+                   star_drafts=list(data.get("star_drafts", [])))
 
 
 @dataclass(frozen=True)

@@ -83,12 +83,15 @@ def _ask(args: argparse.Namespace, rulebook: Any, texts: Texts, mail: Any) -> in
     if not args.text.strip():
         raise Refused("--text er tom: skriv spørgsmålet med dine egne ord.")
     position = walk_answers(rulebook, texts, args.flow, raw, complete=False)
-    conversation = Conversation(rulebook, texts, mail_municipality(), recipient=mail.recipient)
+    desk = StarDesk(open_database(), mail)
+    conversation = Conversation(rulebook, texts, mail_municipality(), answers=desk, recipient=mail.recipient)
+    if not conversation.known_municipality():
+        raise Refused("Kommunens navn mangler: sæt UNGEBOT_MUNICIPALITY (fx »Aarhus Kommune«), eller svar én gang i "
+                      "chatten, når du bruger /star.")
     state = DialogueState([Segment(args.flow, dict(position.answers))])
     today = current_day()
     turn = conversation.handle(state, f"/star {args.text.strip()}", today)
     assert turn.star_draft is not None
-    desk = StarDesk(open_database(), mail)
     staff = terminal_staff()
     question_id = desk.store_draft(Staff("cli", staff.staff_id, staff.name), turn.star_draft)
     print(f"Emne: {turn.star_draft.subject}\n\n{turn.star_draft.body}")

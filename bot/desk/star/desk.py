@@ -18,8 +18,11 @@ from bot.chat.dialogue import Reply, Turn
 from bot.chat.texts import Texts
 from bot.desk.star import faq
 from bot.desk.star.smtp import Transport
-from storage import outbox, star
+from storage import local_settings, outbox, star
 from storage.records import Staff
+
+
+MUNICIPALITY_KEY = "municipality"
 
 
 @dataclass(frozen=True)
@@ -146,6 +149,24 @@ class StarDesk:
             deliveries.append(await self.deliver(held))
         return deliveries
 
+    # -- drafts and the municipality, for the conversation ---------------------------------------------------------
+    def draft(self, question_id: int) -> dict[str, Any] | None:
+        """A draft saved for later, if it is still a draft."""
+        question = star.get(self.conn, question_id)
+        return question if question is not None and question["status"] == "draft" else None
+
+    def discard_draft(self, question_id: int) -> None:
+        """The caseworker deleted the draft (committed)."""
+        star.delete_draft(self.conn, question_id)
+
+    def municipality(self) -> str:
+        """The municipality's name as answered once in a chat ("" when never asked)."""
+        return local_settings.get(self.conn, MUNICIPALITY_KEY) or ""
+
+    def remember_municipality(self, name: str) -> None:
+        """Keep the municipality's name for every later e-mail (committed)."""
+        local_settings.put(self.conn, MUNICIPALITY_KEY, name)
+
     # -- STAR's answers ----------------------------------------------------------------------------------------------
     def for_gap(self, gap: str, programme: str | None = None) -> dict[str, Any] | None:
         """STAR's newest answer about this gap in the guide (of this programme only, when named)."""
@@ -159,7 +180,12 @@ class StarDesk:
 def attach_draft(desk: StarDesk, staff: Staff, turn: Turn) -> None:
     """Store a drafted question before it is shown, and remember its id in the dialogue's pending step."""
     if turn.star_draft is not None and turn.state.pending is not None:
-        turn.state.pending["question"] = str(desk.store_draft(staff, turn.star_draft))
+        replaces = turn.state.pending.pop("replaces", None)
+        draft = turn.star_draft
+        if replaces and star.update_draft(desk.conn, int(replaces), draft.subject, draft.body, draft.words):
+            turn.state.pending["question"] = replaces  # the changed draft keeps its number
+        else:
+            turn.state.pending["question"] = str(desk.store_draft(staff, draft))
 
 
 def delivery_replies(texts: Texts, delivery: Delivery, recipient: str, in_terminal: bool) -> list[Reply]:
