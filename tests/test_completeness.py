@@ -129,3 +129,42 @@ def test_marker_names_are_the_guides(rulebook: Rulebook) -> None:
     guide = guide_text()
     for name in rulebook.programme.markers.values():
         assert name in guide
+
+
+def _outcome_texts(rulebook: Rulebook, texts: Texts) -> dict[tuple[str, str], list[str]]:
+    """Every scenario's outcome message (plain text), by (flow, outcome node)."""
+    from bot.chat.texts import to_plain
+
+    found: dict[tuple[str, str], list[str]] = {}
+    for scenario in load_scenarios():
+        flow = rulebook.flow(scenario["flow"])
+        position, _ = walk(rulebook, texts, scenario)
+        message = to_plain(texts.outcome(flow, position.outcome, position.answers))
+        found.setdefault((flow.id, position.outcome.node), []).append(message)
+    return found
+
+
+def test_outcome_texts_say_what_their_flow_says(rulebook: Rulebook, texts: Texts) -> None:
+    found = _outcome_texts(rulebook, texts)
+    # A gap's text is about its own gap: course_ends is not early retirement pension.
+    assert all("førtidspension" not in text.lower() for text in found[("course_ends", "no_rule_in_guide")])
+    # The router promises the guide's questions only for a flow that asks some.
+    for flow in rulebook.flows.values():
+        for node in flow.spec.outcomes.values():
+            if node.use_flow and not rulebook.flow(node.use_flow).spec.questions:
+                assert all("spørgsmålene" not in text for text in found[(flow.id, node.id)]), node.id
+    # A switch keeps the young person in the effort group: nothing about counting again or from a start date.
+    for text in found[("switch", "switched")]:
+        assert "fortsat i jeres indsatsgruppe" in text and "igen" not in text and "fra startdatoen" not in text
+    # A correct marker on the same young person: the young person counts, and no text says otherwise.
+    for text in found[("error", "error_corrected")]:
+        assert "med fra den rigtige markørs startdato" in text and "unge tæller ikke" not in text and "unge indgår ikke" not in text
+    for text in found[("error", "error_corrected_other_person")]:
+        assert "ved en fejl, indgår ikke" in text and "rigtige unge" in text
+    # The two wordings of the three-month window are named on every branch after that question.
+    for node in ("counts_while_in_job", "leaves_group", "leaves_unless_within_3_months"):
+        assert all("minimum 3 måneder" in t and "inden for tre måneder" in t for t in found[("move_out", node)]), node
+    assert any("sluttede 14. januar 2026" in text for text in found[("move_out", "leaves_group")])
+    assert any("STAR læser den afsluttede markør som en fejlregistrering" in text.replace("\n", " ")
+               or "læser STAR den afsluttede markør som en fejlregistrering" in text
+               for text in found[("move_in", "registered_replacing")])
