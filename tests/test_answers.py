@@ -61,3 +61,34 @@ def test_confirmation_words() -> None:
     assert parse_yes_no("Ja tak") is True
     assert parse_yes_no("nej") is False
     assert parse_yes_no("hmm") is None
+
+
+REQUIRED_DATE = Question("r", "date", (), (), (), "000: Formål")
+
+
+@pytest.mark.parametrize("question", [YES_NO, MARKERS, REQUIRED_DATE, OPTIONAL_DATE], ids=["yes_no", "choice",
+                                                                                            "date", "optional date"])
+@pytest.mark.parametrize("text", ["", "   ", "\n\t"])
+def test_an_empty_answer_is_refused_for_every_kind(question: Question, text: str) -> None:
+    with pytest.raises(AnswerError) as caught:
+        parse_answer(question, text, TODAY, LABELS)
+    assert caught.value.code == "empty"
+
+
+@pytest.mark.parametrize("text", ["spring over", "Spring over.", "spring", "ved ikke", "-", "skip", "nej tak"])
+def test_every_skip_word_skips_an_optional_date(text: str) -> None:
+    assert parse_answer(OPTIONAL_DATE, text, TODAY, {}) == ""
+
+
+@pytest.mark.parametrize("text, code", [
+    ("spring over", "date_unreadable"), ("mandag 3. februar 2026", "date_weekday_mismatch"),
+    ("30.2.2026", "date_no_such_day"),
+])
+def test_a_required_date_cannot_be_skipped_and_is_read_strictly(text: str, code: str) -> None:
+    with pytest.raises(AnswerError) as caught:
+        parse_answer(REQUIRED_DATE, text, TODAY, {})
+    assert caught.value.code == code
+
+
+def test_a_date_answer_is_stored_in_iso_form() -> None:
+    assert parse_answer(REQUIRED_DATE, "i går", TODAY, {}) == "2026-01-14"

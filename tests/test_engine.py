@@ -196,3 +196,17 @@ def test_only_event_dates_are_far(rulebook: Rulebook) -> None:
 def test_a_marker_started_years_ago_gives_no_far_warning(rulebook: Rulebook) -> None:
     outcome = rulebook.flow("switch").walk({**SWITCH, "current_start_date": "2019-05-01"}, TODAY).outcome
     assert outcome is not None and outcome.warnings == ()
+
+
+def test_an_empty_value_skips_only_an_optional_date(rulebook: Rulebook) -> None:
+    move_out = rulebook.flow("move_out")
+    assert move_out.walk({**MOVE_OUT, "move_date": ""}, TODAY).outcome is not None
+    switch = rulebook.flow("switch")
+    position = switch.walk({k: v for k, v in SWITCH.items() if k != "new_start_date"}, TODAY)
+    for value in ("", "2026-02-30", "1.2.2026"):
+        with pytest.raises(AnswerError) as caught:
+            switch.step(position, value, TODAY)
+        assert caught.value.code == "date_unreadable"
+    with pytest.raises(AnswerError) as caught:
+        switch.step(switch.walk({}, TODAY), "", TODAY)
+    assert caught.value.code == "choice_unknown"
