@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given, settings, strategies as st
 
 from flows.dates import add_months, day_before, format_date, parse_date, today_in_copenhagen
 from flows.errors import AnswerError
@@ -89,13 +90,17 @@ def test_add_months_clamps_to_the_last_day(start: date, months: int, expected: d
 
 
 days = st.dates(min_value=date(1950, 1, 1), max_value=date(2150, 12, 31))
+# Under `make mutation` each mutant reruns these: fewer examples keep the run short; the tables above pin the edges.
+EXAMPLES = settings(max_examples=10 if Path(__file__).resolve().parents[1].name == "mutants" else 100)
 
 
+@EXAMPLES
 @given(days)
 def test_formatting_then_parsing_returns_the_date(day: date) -> None:
     assert parse_date(format_date(day), TODAY) == day
 
 
+@EXAMPLES
 @given(days)
 def test_numeric_forms_round_trip(day: date) -> None:
     assert parse_date(f"{day.day}.{day.month}.{day.year}", TODAY) == day
@@ -103,6 +108,7 @@ def test_numeric_forms_round_trip(day: date) -> None:
     assert parse_date(day.isoformat(), TODAY) == day
 
 
+@EXAMPLES
 @given(days)
 def test_day_before_is_one_calendar_day_earlier(day: date) -> None:
     before = day_before(day)

@@ -17,7 +17,7 @@ SWITCH = {"current_marker": "fusm", "psychiatry_course": "yes", "current_start_d
 def test_one_machine_per_flow_and_no_models_pile_up(rulebook: Rulebook) -> None:
     flow = rulebook.flow("switch")
     machine = flow.machine
-    for _ in range(1000):
+    for _ in range(200):
         flow.walk(SWITCH, TODAY)
     assert flow.machine is machine
     assert machine.models == []

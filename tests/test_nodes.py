@@ -7,7 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_loader import _break, _error, programme_copy  # noqa: F401 (programme_copy is a fixture)
+from flows.errors import FlowError
+from flows.loader import load_flow_spec, load_programme
+from tests.test_loader import _break, programme_copy  # noqa: F401 (programme_copy is a fixture)
+
+
+def _error(path: Path) -> str:
+    """The loader's message for one broken flow file, read alone (fast: the tests run against every mutant)."""
+    with pytest.raises(FlowError) as caught:
+        load_flow_spec(path, load_programme(path.parent))
+    return str(caught.value)
 
 
 # Every error a broken flow file can hold, each with the words its message must show: (flow file, text in it,
@@ -165,6 +174,6 @@ BROKEN = [
 def test_every_loader_error_names_file_node_and_problem(programme_copy: Path, flow: str, old: str, new: str,
                                                         node: str, words: str) -> None:
     path = _break(programme_copy, flow, old, new)
-    message = _error(programme_copy)
+    message = _error(path)
     assert message.startswith(f"{path}: {f'node {node!r}' if node else 'top level'}: "), message
     assert words in message, message
