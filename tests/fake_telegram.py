@@ -26,6 +26,7 @@ class FakeTelegram:
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.messages: dict[int, dict[str, Any]] = {}  # message_id -> message, as the bot last left it
         self.sent: list[dict[str, Any]] = []  # every sendMessage, in order
+        self.photos: list[dict[str, Any]] = []  # every sendPhoto, in order
         self.outbox: list[dict[str, Any]] = []  # every message the bot sent or edited, in order (as it now reads)
         self.failures: dict[str, list[tuple[int, str, dict[str, Any] | None]]] = {}
         self.raise_network: dict[str, int] = {}
@@ -95,6 +96,15 @@ class FakeTelegram:
                 self.sent.append(message)
                 self.outbox.append(message)
                 return message
+            if method == "sendPhoto":
+                self._next_message += 1
+                photo = {"message_id": self._next_message, "date": int(time.time()), "from": BOT_USER,
+                         "chat": {"id": int(params["chat_id"]), "type": "private"},
+                         "photo": [{"file_id": f"photo{self._next_message}", "file_unique_id": "p", "width": 1,
+                                    "height": 1}]}
+                self.messages[photo["message_id"]] = photo
+                self.photos.append(photo)
+                return photo
             if method in ("editMessageText", "editMessageReplyMarkup"):
                 message = self.messages.get(int(params.get("message_id", 0)))
                 if message is None:

@@ -33,6 +33,11 @@ def _environment() -> Environment:
 _ENV = _environment()
 
 
+@lru_cache(maxsize=512)
+def _template(source: str) -> Any:
+    return _ENV.from_string(source)
+
+
 def _sentence(template: Any, value: str) -> str | None:
     """The template for an answer: a string for any value, or a mapping by value."""
     if isinstance(template, dict):
@@ -78,5 +83,5 @@ def tell(rulebook: Rulebook, case: Case) -> str:
                 raise KeyError(f"stories.yaml has no sentence for {segment.flow}.{question}={value}")
             sentences.append(sentence)
     sentences.append(stories["closing"])
-    rendered = (_ENV.from_string(sentence).render(context).strip() for sentence in sentences)
+    rendered = (_template(sentence).render(context).strip() for sentence in sentences)
     return " ".join(text for text in rendered if text)

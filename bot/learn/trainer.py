@@ -48,6 +48,7 @@ class Trainer:
     def open(self, staff: Staff, seed: int | None = None) -> list[Screen]:
         """Begin or resume: the step the trainee was on, or the menu. A seed fixes the cases (a trainer's set)."""
         state = self.state(staff)
+        state["active"] = True
         if seed is not None:
             state.update(seed=seed, count=0)
         if state["mode"] == "case" and state["case"]["part"] != "done":
@@ -74,6 +75,18 @@ class Trainer:
             return self._commit(staff, LearnTurn(state, [Screen("Vælg et af svarene med tallet ud for det.",
                                                                  options)]))
         return self._commit(staff, self._choose(staff, state, value))
+
+    def awaits_text(self, staff: Staff) -> bool:
+        """True while the trainee is in a case (a channel then sends typed text here, not to the dialogue)."""
+        state = self.state(staff)
+        return bool(state.get("active")) and state["mode"] == "case" and state["case"]["part"] != "done"
+
+    def pause(self, staff: Staff) -> None:
+        """The trainee went back to real cases: typed text is no longer taken as a training answer."""
+        state = store.load_session(self.db, staff)
+        if state and state.get("active"):
+            state["active"] = False
+            store.save_turn(self.db, staff, state)
 
     def state(self, staff: Staff) -> dict[str, Any]:
         """The trainee's session as stored (a fresh one at the menu if none, or from an older version)."""

@@ -27,6 +27,7 @@ from bot.desk.star import Delivery, StarDesk, attach_draft, delivery_replies
 from bot.desk.star.sender import Sender
 from bot.chat.conversation import Conversation
 from bot.chat.dialogue import DialogueState, Reply, Turn, current_day
+from bot.channels.telegram.learn import register as register_learn
 from bot.channels.telegram.ui import MESSAGE_LIMIT, compose, parse_callback, split_message
 from bot.chat.texts import Texts, to_plain
 from bot.chat.programmes import enabled_catalogue
@@ -38,7 +39,7 @@ from storage.records import Staff, load_dialogue, record_turn
 
 log = logging.getLogger("ungebot.telegram")
 
-COMMANDS = ("start", "tilbage", "forfra", "hjaelp", "star", "faq", "program")  # Telegram allows only a-z, 0-9 and _ in commands
+COMMANDS = ("start", "tilbage", "forfra", "hjaelp", "star", "faq", "program", "laer")  # Telegram allows only a-z, 0-9 and _ in commands
 REFUSAL_INTERVAL = 3600.0  # a stranger is told no at most once an hour
 REFUSAL_MEMORY = 10_000  # strangers remembered (in memory only) for that purpose
 
@@ -78,6 +79,7 @@ class TelegramBot:
             builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
         application = builder.build()
         application.add_handler(TypeHandler(Update, self._gate), group=-1)
+        register_learn(application, self)  # /laer: onboarding (bot/channels/telegram/learn.py), before the dialogue
         application.add_handler(CallbackQueryHandler(self._on_button))
         application.add_handler(MessageHandler(filters.UpdateType.MESSAGE & filters.TEXT, self._on_text))
         application.add_handler(MessageHandler(filters.UpdateType.MESSAGE, self._on_other))
