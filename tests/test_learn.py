@@ -4,6 +4,7 @@ restart, the test of ten. Training answers never reach the decision log."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from bot.chat.texts import Texts, to_plain
 from bot.learn.grading import action_choices, date_items, signature
@@ -62,7 +63,7 @@ def test_a_lesson_played_to_the_end(tmp_path: Path, rulebook: Rulebook, texts: T
     screens = trainer.press(TRAINEE, "c:1")
     assert "Lektionen er gennemført – 2 af 3 rigtige." in text(screens)
     assert store.lessons_done(trainer.db, TRAINEE) == {"switch": (2, 3)}
-    assert "Lektioner: 1 af 15 gennemført." in text(trainer.press(TRAINEE, "menu:progress"))
+    assert f"Lektioner: 1 af {len(trainer.lessons)} gennemført." in text(trainer.press(TRAINEE, "menu:progress"))
 
 
 def test_a_case_answered_right(tmp_path: Path, rulebook: Rulebook, texts: Texts) -> None:
@@ -162,3 +163,19 @@ def test_the_test_of_ten(tmp_path: Path, rulebook: Rulebook, texts: Texts) -> No
         screens = answer_case(trainer, right=number > 1, wrong_part="action")
     assert "8 af 10" in text(screens) and "Ikke bestået" in text(screens)
     assert [passed for *_, passed in store.tests(trainer.db, TRAINEE)] == [False, True]
+
+
+def test_the_terminal_course_and_the_support_desks_figures(private_database: Path, capsys: Any) -> None:
+    import io
+
+    from bot.channels.terminal_learn import run_learn
+    from bot.cli.main import main
+
+    out = io.StringIO()
+    assert run_learn(4, io.StringIO("2\n1\n1\n1.1.2026\n1.1.2026\n1.1.2026\n"), out) == 0
+    shown = out.getvalue()
+    assert "Øvelsessag" in shown and "Hvilken situation er det?" in shown and "Farvel" in shown
+    assert main(["learn", "stats"]) == 0
+    figures = capsys.readouterr().out
+    assert "Kursister: 1" in figures and "Rigtige svar pr. spørgsmål" in figures
+    assert main(["learn", "--seed", "x"]) == 2

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from bot.learn.lessons import Lesson, load_lessons
+from bot.learn.lessons import Lesson, course, load_lessons
 from flows.engine import Rulebook
 
 from tests.conftest import ROOT
@@ -20,7 +20,16 @@ def _normalised(text: str) -> str:
 
 @pytest.fixture(scope="module")
 def lessons(rulebook: Rulebook) -> list[Lesson]:
-    return load_lessons(rulebook)
+    return course(rulebook)
+
+
+def test_the_2017_rulebook_has_its_own_lesson_with_its_own_markers(rulebook: Rulebook,
+                                                                   lessons: list[Lesson]) -> None:
+    own = [lesson for lesson in lessons if lesson not in load_lessons(rulebook)]
+    assert [lesson.id for lesson in own] == ["flere_skal_med_2017"]
+    text = "\n".join(own[0].screens)
+    assert "Flere Skal Med Gr. 1 – Vis. til indsatsgruppen" in text and "ikke tilbagedateres" in text
+    assert all(citation.seed == "002" for citation in own[0].sources)
 
 
 def test_every_situation_has_its_lesson(rulebook: Rulebook, lessons: list[Lesson]) -> None:

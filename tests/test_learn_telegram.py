@@ -116,3 +116,14 @@ async def test_the_test_of_ten(harness: Harness) -> None:
         sent = await answer_case(harness, sent[-1], right=number != 0)
     assert "Testen er slut: 9 af 10 rigtige." in sent[-1]["text"] and "Bestået" in sent[-1]["text"]
     assert harness.rows("select score, total, passed from learn_tests") == [(9, 10, 1)]
+
+
+async def test_training_figures_for_the_support_desk_only(harness: Harness) -> None:
+    from tests.test_telegram import SUPPORT
+
+    sent = await harness.send("/laer")
+    sent = await harness.click(sent[-1], "Øv en sag")
+    await answer_case(harness, sent[-1], right=False)
+    assert "for supportteamet" in (await harness.send("/laer stats"))[-1]["text"]
+    figures = (await harness.send("/laer stats", user_id=SUPPORT))[-1]["text"]
+    assert "Kursister: 1" in figures and "situationen" in figures

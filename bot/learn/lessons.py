@@ -107,3 +107,15 @@ def _lesson(path: Path, env: Environment, rulebook: Rulebook) -> Lesson:
     sources = tuple(Citation(str(s["seed"]), str(s["section"]), str(s.get("quote", ""))) for s in data["sources"])
     return Lesson(id=str(data["id"]), title=str(data["title"]), screens=tuple(render(s) for s in data["screens"]),
                   checks=tuple(checks), sources=sources, situation=data.get("situation"), diagram=data.get("diagram"))
+
+
+def course(rulebook: Rulebook) -> list[Lesson]:
+    """The whole course: the rulebook's lessons, then each other programme's own (e.g. the 2017 'Flere skal med'),
+    rendered with that programme's marker names."""
+    from flows.engine import load_rulebook
+
+    lessons = load_lessons(rulebook)
+    for folder in sorted(path for path in LEARN_DIR.iterdir() if path.is_dir()):
+        if folder.name != rulebook.programme.id and (FLOWS_DIR / folder.name / "programme.yaml").is_file():
+            lessons += load_lessons(load_rulebook(folder.name))
+    return lessons

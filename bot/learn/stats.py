@@ -7,7 +7,7 @@ import sqlite3
 
 from flows.engine import Rulebook
 
-from bot.learn.lessons import load_lessons
+from bot.learn.lessons import course
 from storage import learn as store
 
 PART_NAMES = {"situation": "situationen", "action": "markørhandlingen", "deadline": "fristen på tre måneder"}
@@ -28,7 +28,7 @@ def part_name(part: str) -> str:
 
 def stats_text(db: sqlite3.Connection, rulebook: Rulebook) -> str:
     """Accuracy per flow and per question across all trainees, and the tests taken (plain text)."""
-    titles = {lesson.id: lesson.title for lesson in load_lessons(rulebook)}
+    titles = {lesson.id: lesson.title for lesson in course(rulebook)}
     titles.update({flow_id: flow.title for flow_id, flow in rulebook.flows.items()})
     per_flow = store.accuracy(db, by="flow")
     if not per_flow:

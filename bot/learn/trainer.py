@@ -13,7 +13,7 @@ from flows.engine import Rulebook
 from bot.chat.texts import Texts
 from bot.learn import progress
 from bot.learn.diagrams import Labels, diagram_file, draw_path
-from bot.learn.lessons import Lesson, load_lessons
+from bot.learn.lessons import Lesson, course
 from bot.learn.practice import PASS_MARK, TEST_SIZE, Practice, pick, test_cases
 from bot.learn.screens import LearnTurn, Screen
 from storage import learn as store
@@ -33,7 +33,7 @@ class Trainer:
         self.rulebook = rulebook
         self.texts = texts
         self.db = db
-        self.lessons = load_lessons(rulebook)
+        self.lessons = course(rulebook)
         self.practice = Practice(rulebook, texts)
         self.labels = Labels(texts, rulebook)
 

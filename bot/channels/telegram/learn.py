@@ -6,6 +6,7 @@ Registered with one line in TelegramBot.build, before the dialogue's handlers: i
 
 from __future__ import annotations
 
+import html
 import logging
 import re
 from typing import Any
@@ -18,6 +19,7 @@ from telegram.ext import Application, CallbackQueryHandler, ContextTypes, Messag
 from bot.channels.telegram.ui import split_message
 from bot.chat.texts import Texts
 from bot.learn.screens import Screen
+from bot.learn.stats import stats_text
 from bot.learn.trainer import Trainer
 from flows.engine import load_rulebook
 from flows.privacy import contains_cpr
@@ -26,13 +28,13 @@ from storage.records import Staff
 log = logging.getLogger("ungebot.telegram.learn")
 
 PREFIX = "L"
-_COMMAND = re.compile(r"^/(laer|lær)(@\w+)?(\s+(\d+))?\s*$", re.IGNORECASE)
+_COMMAND = re.compile(r"^/(laer|lær)(@\w+)?(\s+(\d+|stats))?\s*$", re.IGNORECASE)
 _LONG_LABEL = 56  # longer choices are listed in the message and get numbered buttons
 
 
 def register(application: Application, bot: Any) -> None:  # type: ignore[type-arg]
     """Add /laer's handlers to the application (call before the dialogue's own handlers)."""
-    learn = TelegramLearn(Trainer(load_rulebook(), Texts(load_rulebook()), bot.db))
+    learn = TelegramLearn(Trainer(load_rulebook(), Texts(load_rulebook()), bot.db), bot.settings.support_users)
     application.add_handler(MessageHandler(filters.UpdateType.MESSAGE & filters.Regex(r"(?i)^/(laer|lær)\b"),
                                            learn.on_command))
     application.add_handler(CallbackQueryHandler(learn.on_button, pattern=rf"^{PREFIX}:"))
@@ -65,14 +67,23 @@ class _Waiting(filters.MessageFilter):
 class TelegramLearn:
     """The handlers; all learning logic is the channel-free Trainer's."""
 
-    def __init__(self, trainer: Trainer) -> None:
+    def __init__(self, trainer: Trainer, support_users: frozenset[int] = frozenset()) -> None:
         self.trainer = trainer
+        self.support_users = support_users
 
     async def on_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.message
         assert message is not None and message.text is not None
         match = _COMMAND.match(message.text.strip())
-        seed = int(match.group(4)) if match and match.group(4) else None
+        argument = (match.group(4) or "") if match else ""
+        if argument.lower() == "stats":  # the support desk's view across all trainees
+            user = update.effective_user
+            allowed = user is not None and user.id in self.support_users
+            text = (f"<pre>{html.escape(stats_text(self.trainer.db, self.trainer.rulebook))}</pre>" if allowed
+                    else "Træningstallene er for supportteamet.")
+            await self.show(update, context, [Screen(text)])
+            return
+        seed = int(argument) if argument.isdigit() else None
         await self.show(update, context, self.trainer.open(staff_of(update), seed))
 
     async def on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
