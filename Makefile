@@ -71,6 +71,7 @@ bench: $(STAMP)
 	$(BIN)/python -W ignore bench/telegram.py
 	$(BIN)/python bench/log.py
 	$(BIN)/python bench/privacy.py
+	$(BIN)/python -W ignore bench/star_send.py
 
 # Regenerate the committed diagrams: Mermaid text and Graphviz pictures (a test fails when they are stale).
 diagrams: $(STAMP) graphviz
