@@ -6,6 +6,7 @@ when the committed SVG/PNG were drawn, and the files with their recorded hashes;
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -54,3 +55,16 @@ def test_a_path_is_drawn_highlighted(rulebook: Rulebook, labels: Labels) -> None
     drawn = draw_path(rulebook.flow("switch"), labels, path, "svg")
     assert drawn is not None and "<svg" in drawn.read_text(encoding="utf-8")
     assert render(plain, "png").startswith(b"\x89PNG")
+
+
+def test_the_path_of_a_logged_decision_is_drawn(tmp_path: Any, capsys: Any) -> None:
+    from bot.cli.main import main
+
+    assert main(["decide", "switch", "--answer", "current_marker=fusm", "--answer", "psychiatry_course=ja",
+                 "--answer", "current_start_date=12.10.2025", "--answer", "new_start_date=1.2.2026"]) == 0
+    capsys.readouterr()
+    assert main(["learn", "path", "1", "--output", str(tmp_path)]) == 0
+    drawn = tmp_path / "afgoerelse-1-switch.svg"
+    assert str(drawn) in capsys.readouterr().out
+    assert "darksalmon" in drawn.read_text(encoding="utf-8")  # the outcome reached, highlighted
+    assert main(["learn", "path", "99", "--output", str(tmp_path)]) == 2

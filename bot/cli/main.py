@@ -31,6 +31,7 @@ COMMANDS = {
     "learn": "Lær registreringerne: lektioner, øvelsessager og en test (--seed giver alle de samme sager).",
     "learn stats": "Træningstal for supporten: rigtige svar pr. forløb og pr. spørgsmål.",
     "learn diagrams": "Tegn forløbene som billeder (SVG og PNG) med Graphviz.",
+    "learn path": "Tegn vejen, en afgørelse fra loggen tog, fremhævet på forløbenes diagrammer.",
 }
 
 

@@ -143,14 +143,15 @@ def _candidates(question: Question, answers: dict[str, str], rng: random.Random,
         rng.shuffle(options)
         return options
     earlier = [date.fromisoformat(value) for value in answers.values() if _is_date(value)]
-    if not earlier:
-        return [day.isoformat() for day in _first_dates(rng, today, pattern, recent=question.suggest_today)]
+    if not earlier:  # today last: a rule that dates an action on the day of the decision (2017) needs it
+        firsts = _first_dates(rng, today, pattern, recent=question.suggest_today)
+        return list(dict.fromkeys(day.isoformat() for day in firsts + [today]))
     anchor = max(earlier)
     tricky = _tricky(anchor, rng, today, pattern)
     others = [anchor + timedelta(days=1), anchor, _first_of_month(anchor, rng.randint(1, 4)),
               anchor + timedelta(days=rng.randint(20, 150)), anchor - timedelta(days=rng.randint(5, 40))]
     rng.shuffle(others)
-    return list(dict.fromkeys(day.isoformat() for day in [tricky] + others))
+    return list(dict.fromkeys(day.isoformat() for day in [tricky] + others + [today]))
 
 
 def _is_date(value: str) -> bool:

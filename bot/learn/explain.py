@@ -3,8 +3,10 @@ bot.chat.why), then the outcome exactly as the bot shows it after a real case.""
 
 from __future__ import annotations
 
+from datetime import date
+
 from flows.engine import Rulebook
-from flows.trace import AnswerStep, OutcomeStep, trace
+from flows.trace import AnswerStep, OutcomeStep, Step, trace
 
 from bot.chat.texts import Texts
 from bot.chat.why import Why
@@ -25,8 +27,22 @@ def walked(rulebook: Rulebook, case: Case) -> list[tuple[str, dict[str, str]]]:
 
 def path_nodes(rulebook: Rulebook, case: Case) -> dict[str, list[str]]:
     """The nodes each flow of the case passed through, in order (for a highlighted diagram)."""
+    return _nodes(trace(rulebook, walked(rulebook, case), case.today))
+
+
+def decision_nodes(rulebook: Rulebook, answers: list[dict[str, str]], today: date) -> dict[str, list[str]]:
+    """The nodes a real dialogue passed through, from its logged answers ({flow, question, value} in order);
+    flows of another rulebook (the programme router) are left out."""
+    path: dict[str, dict[str, str]] = {}
+    for entry in answers:
+        if entry["flow"] in rulebook.flows:
+            path.setdefault(entry["flow"], {})[entry["question"]] = entry["value"]
+    return _nodes(trace(rulebook, list(path.items()), today))
+
+
+def _nodes(steps: tuple[Step, ...]) -> dict[str, list[str]]:
     nodes: dict[str, list[str]] = {}
-    for step in trace(rulebook, walked(rulebook, case), case.today):
+    for step in steps:
         if isinstance(step, AnswerStep):
             nodes.setdefault(step.flow, []).append(step.question)
         elif isinstance(step, OutcomeStep):
