@@ -15,7 +15,9 @@ KEYS = ("TELEGRAM_BOT_TOKEN", "UNGEBOT_TELEGRAM_API_URL", "UNGEBOT_ALLOWED_USERS
         "UNGEBOT_OAUTH_CERT_THUMBPRINT", "UNGEBOT_OAUTH_AUTHORITY", "UNGEBOT_OAUTH_SCOPE",
         "UNGEBOT_KEEP_DECISIONS_DAYS", "UNGEBOT_KEEP_DIALOGUES_DAYS", "UNGEBOT_KEEP_STAR_DAYS", "UNGEBOT_KEEP_OUTBOX_DAYS",
         "UNGEBOT_KEEP_FAQ_DAYS", "UNGEBOT_KEEP_DRAFTS_DAYS",
-        "UNGEBOT_REVIEW_PROXY_HEADER", "UNGEBOT_REVIEW_TRUSTED_PROXIES", "UNGEBOT_PROGRAMMES")
+        "UNGEBOT_REVIEW_PROXY_HEADER", "UNGEBOT_REVIEW_TRUSTED_PROXIES", "UNGEBOT_PROGRAMMES",
+        "UNGEBOT_IMAP_HOST", "UNGEBOT_IMAP_PORT", "UNGEBOT_IMAP_SSL", "UNGEBOT_IMAP_USER", "UNGEBOT_IMAP_PASSWORD",
+        "UNGEBOT_IMAP_FOLDER")
 # Days each kind of row is kept (None: kept until deleted by hand); each has its UNGEBOT_KEEP_*_DAYS setting.
 RETENTION = {"decisions": 1825, "dialogues": 90, "star": 730, "outbox": 90, "faq": None, "drafts": 14}
 STAR_ADDRESS = "star@star.dk"
@@ -154,6 +156,33 @@ def _oauth(values: dict[str, str]) -> OAuthSettings | None:
         cert_thumbprint=values["UNGEBOT_OAUTH_CERT_THUMBPRINT"] or None,
         authority=values["UNGEBOT_OAUTH_AUTHORITY"] or "https://login.microsoftonline.com",
         scope=values["UNGEBOT_OAUTH_SCOPE"] or "https://outlook.office365.com/.default")
+
+
+@dataclass(frozen=True)
+class ImapSettings:
+    """Where STAR's replies arrive, to match them to questions by Message-ID (optional)."""
+
+    host: str
+    port: int
+    ssl: bool
+    user: str
+    password: str | None = field(repr=False)
+    folder: str = "INBOX"
+
+
+def read_imap_settings(path: Path | None = None, environ: dict[str, str] | None = None) -> ImapSettings | None:
+    """IMAP settings when UNGEBOT_IMAP_HOST is set (with a password, or the SMTP OAuth app); else None."""
+    values = {key: value.strip() for key, value in read_values(path, environ).items()}
+    if not values["UNGEBOT_IMAP_HOST"]:
+        return None
+    if not values["UNGEBOT_IMAP_USER"]:
+        raise ConfigError("UNGEBOT_IMAP_USER mangler: postkassen, STARs svar kommer til (fx ungebot@kommune.dk).")
+    secure = values["UNGEBOT_IMAP_SSL"].lower() not in ("0", "false", "nej", "no", "off")
+    return ImapSettings(
+        host=values["UNGEBOT_IMAP_HOST"], port=_whole("UNGEBOT_IMAP_PORT", values["UNGEBOT_IMAP_PORT"] or
+                                                       ("993" if secure else "143")),
+        ssl=secure, user=values["UNGEBOT_IMAP_USER"], password=values["UNGEBOT_IMAP_PASSWORD"] or None,
+        folder=values["UNGEBOT_IMAP_FOLDER"] or "INBOX")
 
 
 def read_retention(path: Path | None = None, environ: dict[str, str] | None = None) -> dict[str, int | None]:

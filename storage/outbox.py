@@ -151,3 +151,10 @@ def next_due(conn: sqlite3.Connection) -> str | None:
     row = conn.execute("SELECT min(o.next_attempt_at) FROM star_outbox o JOIN star_questions q "
                        "ON q.id = o.question_id WHERE q.status = 'queued'").fetchone()
     return str(row[0]) if row and row[0] else None
+
+
+def awaiting_reply(conn: sqlite3.Connection) -> list[tuple[int, str]]:
+    """Questions that went out (sent or handed over) without a recorded answer: (id, Message-ID)."""
+    return [(int(row[0]), str(row[1])) for row in conn.execute(
+        "SELECT q.id, o.message_id FROM star_questions q JOIN star_outbox o ON o.question_id = q.id "
+        "WHERE q.status IN ('sent', 'handed_over') ORDER BY q.id")]

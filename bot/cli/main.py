@@ -25,6 +25,7 @@ COMMANDS = {
     "star ask": "Lav, gem og send et spørgsmål til STAR ud fra en sag (--text, --yes).",
     "star send-queued": "Send alle spørgsmål til STAR, der venter, nu (også dem, der holder pause efter en fejl).",
     "star retry": "Sæt et spørgsmål, der ikke kunne sendes, i kø igen.",
+    "star fetch-replies": "Hent STARs svar fra postkassen (UNGEBOT_IMAP_*) og knyt dem til spørgsmålene.",
     "star list": "Spørgsmålene til STAR, nyeste først (--status).",
     "star show": "Ét spørgsmål til STAR med mail og svar.",
     "star answer": "Registrér STARs svar på et spørgsmål (fra fil eller standard input).",
@@ -88,7 +89,7 @@ def _log_parsers(commands: Any) -> None:
 
 def _star_parsers(commands: Any) -> None:
     """The `star` sub-commands."""
-    parser = commands.add_parser("star", help="Spørgsmål til STAR: ask, send-queued, retry, list, show, answer.")
+    parser = commands.add_parser("star", help="Spørgsmål til STAR: ask, send-queued, retry, fetch-replies, list, show, answer.")
     sub = parser.add_subparsers(dest="star_command", metavar="HANDLING", required=True)
     ask = sub.add_parser("ask", help="lav, gem og send et spørgsmål til STAR ud fra en sag")
     ask.add_argument("flow", help="forløbets id, fx early_pension")
@@ -99,6 +100,7 @@ def _star_parsers(commands: Any) -> None:
     listing = sub.add_parser("list", help="spørgsmålene, nyeste først")
     listing.add_argument("--status", choices=("draft", "queued", "sending", "sent", "handed_over", "failed", "answered"))
     sub.add_parser("retry", help="sæt et spørgsmål, der ikke kunne sendes, i kø igen").add_argument("id")
+    sub.add_parser("fetch-replies", help="hent STARs svar fra postkassen (kræver UNGEBOT_IMAP_HOST)")
     sub.add_parser("show", help="ét spørgsmål med mail og svar").add_argument("id")
     answer = sub.add_parser("answer", help="registrér STARs svar (fra en fil eller standard input)")
     answer.add_argument("id")

@@ -48,6 +48,8 @@ def run_star(args: argparse.Namespace) -> int:
         print(f"{sent} sendt, {waiting} venter stadig" + (f", {failed} opgivet (se: ungebot star list --status failed)"
                                                            if failed else "") + ".")
         return 1 if waiting or failed else 0
+    if command == "fetch-replies":
+        return _fetch_replies(desk)
     if command == "list":
         rows = star.find(desk.conn, args.status)
         print(_table(rows) if rows else "Ingen spørgsmål.")
@@ -104,6 +106,24 @@ def _ask(args: argparse.Namespace, rulebook: Any, texts: Texts, mail: Any) -> in
     for reply in delivery_replies(texts, delivery, mail.recipient, in_terminal=True):
         print(to_plain(reply.text))
     return 1 if delivery.status in ("queued", "failed", "sending") else 0
+
+
+def _fetch_replies(desk: StarDesk) -> int:
+    """Match STAR's replies in the mailbox to the questions that went out; say which were answered."""
+    from bot.config import ConfigError, read_imap_settings
+    from bot.desk.star.imap import ReplyMatcher
+
+    try:
+        imap = read_imap_settings()
+    except ConfigError as exc:
+        raise Refused(str(exc)) from None
+    if imap is None:
+        raise Refused("UNGEBOT_IMAP_HOST er ikke sat, så der kan ikke hentes svar (se README: »Spørgsmål til STAR«).")
+    answered = asyncio.run(ReplyMatcher(desk.conn, imap, desk.mail.oauth).run_once())
+    for question_id in answered:
+        print(f"Spørgsmål {question_id} har fået svar fra STAR (se: ungebot star show {question_id}).")
+    print(f"{len(answered)} nye svar." if len(answered) != 1 else "1 nyt svar.")
+    return 0
 
 
 def mail_municipality() -> str:

@@ -20,7 +20,7 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
-from bot.config import MailSettings, Settings, read_mail_settings, read_retention
+from bot.config import MailSettings, Settings, read_imap_settings, read_mail_settings, read_retention
 from bot.desk.log import Desk
 from bot.desk.retention import run_daily
 from bot.desk.star import Delivery, StarDesk, attach_draft, delivery_replies
@@ -98,6 +98,12 @@ class TelegramBot:
         if self.mail.smtp:
             self._tasks.append(asyncio.create_task(self.sender.run(), name="ungebot: send questions to STAR"))
         self._tasks.append(asyncio.create_task(run_daily(self.db, read_retention()), name="ungebot: retention"))
+        imap = read_imap_settings()
+        if imap is not None:  # optional: STAR's replies matched to the questions by Message-ID
+            from bot.desk.star.imap import ReplyMatcher
+
+            matcher = ReplyMatcher(self.db, imap, self.mail.oauth)
+            self._tasks.append(asyncio.create_task(matcher.run(self.mail.retry_seconds), name="ungebot: replies"))
 
     async def _post_stop(self, application: Application) -> None:  # type: ignore[type-arg]
         for task in self._tasks:
