@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Union
+from typing import Any, Protocol, Union
 
-from flows.engine import Flow, Rulebook
+from flows.engine import Flow
 from flows.model import Outcome
 
 # How many days a date rule moves the date it starts from.
@@ -113,14 +113,20 @@ def trace_flow(flow: Flow, answers: Mapping[str, str], today: date,
     for rule, action in zip(node.actions, outcome.actions):
         steps.append(DateStep(flow.id, action.do, action.marker_key, rule.date_from,
                               date.fromisoformat(position.answers[rule.date_from]), rule.date_rule,
-                              RULE_DAYS[rule.date_rule], action.date))
+                              RULE_DAYS.get(rule.date_rule, 0), action.date))
     if outcome.deadline is not None and node.deadline_from:
         steps.append(DeadlineStep(flow.id, node.deadline_from, date.fromisoformat(position.answers[node.deadline_from]),
                                   node.deadline_months, outcome.deadline))
     return steps, outcome
 
 
-def trace(rulebook: Rulebook, path: Sequence[tuple[str, Mapping[str, str]]], today: date) -> tuple[Step, ...]:
+class FlowSource(Protocol):
+    """Where flows are looked up by id: a Rulebook, or a catalogue of several programmes."""
+
+    def flow(self, flow_id: str) -> Flow: ...
+
+
+def trace(rulebook: FlowSource, path: Sequence[tuple[str, Mapping[str, str]]], today: date) -> tuple[Step, ...]:
     """The whole path over every flow the dialogue went through, in order: (flow id, its answers) per flow.
 
     A flow whose answers end in a hand-over passes its carried answers on; the walk stops at an open question."""

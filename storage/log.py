@@ -21,6 +21,7 @@ class Filters:
     flow: str | None = None
     user: str | None = None
     warning: str | None = None
+    with_replaced: bool = False  # replaced decisions (changed by /tilbage or /ret after they were shown) too
 
 
 def _utc_start_of(day: date) -> str:
@@ -47,7 +48,14 @@ def _where(conn: sqlite3.Connection, filters: Filters) -> tuple[str, list[Any]]:
     if filters.warning:
         clauses.append("EXISTS (SELECT 1 FROM json_each(decisions.warnings) WHERE value = ?)")
         params.append(filters.warning)
+    if not filters.with_replaced:
+        clauses.append(_NOT_REPLACED)
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+
+_NOT_REPLACED = "NOT EXISTS (SELECT 1 FROM replaced_decisions WHERE decision_id = decisions.id)"
+_COLUMNS = ("decisions.*, (SELECT time FROM replaced_decisions WHERE decision_id = decisions.id) AS replaced_at, "
+            "(SELECT replaced_by FROM replaced_decisions WHERE decision_id = decisions.id) AS replaced_by")
 
 
 _JSON_COLUMNS = frozenset({"answers", "outcome", "warnings", "sources"})
@@ -80,7 +88,7 @@ def decode(row: sqlite3.Row | dict[str, Any]) -> Record:
 def find(conn: sqlite3.Connection, filters: Filters = Filters(), limit: int | None = None) -> list[Record]:
     """Decisions matching the filters, newest first."""
     where, params = _where(conn, filters)
-    sql = f"SELECT * FROM decisions{where} ORDER BY time DESC, id DESC"
+    sql = f"SELECT {_COLUMNS} FROM decisions{where} ORDER BY time DESC, id DESC"
     if limit is not None:
         sql += " LIMIT ?"
         params.append(limit)
@@ -89,7 +97,7 @@ def find(conn: sqlite3.Connection, filters: Filters = Filters(), limit: int | No
 
 def get(conn: sqlite3.Connection, decision_id: int) -> Record | None:
     """One decision by id."""
-    row = conn.execute("SELECT * FROM decisions WHERE id = ?", (decision_id,)).fetchone()
+    row = conn.execute(f"SELECT {_COLUMNS} FROM decisions WHERE id = ?", (decision_id,)).fetchone()
     return decode(row) if row else None
 
 
@@ -104,12 +112,13 @@ def local_time(stored: str) -> datetime:
     return datetime.fromisoformat(stored).astimezone(COPENHAGEN)
 
 
-def stats(conn: sqlite3.Connection) -> dict[str, Any]:
-    """Decisions per ISO week and flow, per result, per warning."""
+def stats(conn: sqlite3.Connection, with_replaced: bool = False) -> dict[str, Any]:
+    """Decisions per ISO week and flow, per result, per warning; replaced decisions only when asked for."""
     weeks: dict[str, dict[str, int]] = {}
     results: dict[str, int] = {}
     warnings: dict[str, int] = {}
-    for stored, flow, result, warning_list in conn.execute("SELECT time, flow, result, warnings FROM decisions"):
+    where = "" if with_replaced else f" WHERE {_NOT_REPLACED}"
+    for stored, flow, result, warning_list in conn.execute(f"SELECT time, flow, result, warnings FROM decisions{where}"):
         year, week, _ = local_time(stored).isocalendar()
         per_flow = weeks.setdefault(f"{year}-U{week:02d}", {})
         per_flow[flow] = per_flow.get(flow, 0) + 1
@@ -122,6 +131,9 @@ def stats(conn: sqlite3.Connection) -> dict[str, Any]:
 def purge(conn: sqlite3.Connection, older_than_days: int, now: datetime | None = None) -> int:
     """Delete decisions older than the given number of days (retention); the number removed."""
     moment = (now or datetime.now(timezone.utc)) - timedelta(days=older_than_days)
+    cutoff = moment.isoformat(timespec="seconds")
     with conn:
-        cursor = conn.execute("DELETE FROM decisions WHERE time < ?", (moment.isoformat(timespec="seconds"),))
+        conn.execute("DELETE FROM replaced_decisions WHERE decision_id IN (SELECT id FROM decisions WHERE time < ?)",
+                     (cutoff,))
+        cursor = conn.execute("DELETE FROM decisions WHERE time < ?", (cutoff,))
     return cursor.rowcount

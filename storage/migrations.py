@@ -80,6 +80,22 @@ def m006_star_questions(db: Database) -> None:
 
 
 @MIGRATIONS()
+def m007_replaced_decisions(db: Database) -> None:
+    """Decisions shown and then changed by /tilbage or /ret: marked here, since the log itself is never updated."""
+    db.execute("""
+        CREATE TABLE replaced_decisions (
+            decision_id INTEGER PRIMARY KEY REFERENCES decisions(id),
+            time TEXT NOT NULL,
+            replaced_by INTEGER REFERENCES decisions(id)
+        )
+    """)
+    db.execute("""
+        CREATE TRIGGER replaced_decisions_append_only BEFORE UPDATE ON replaced_decisions
+        BEGIN SELECT RAISE(ABORT, 'the marks of replaced decisions are append-only'); END
+    """)
+
+
+@MIGRATIONS()
 def m011_star_outbox(db: Database) -> None:
     """The outbox: each confirmed question's e-mail, made once (one Message-ID for every attempt), with its claim and
     back-off, so that a question is sent once even with several senders (the bot, `star send-queued`)."""

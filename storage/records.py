@@ -51,14 +51,29 @@ def _insert_decision(conn: sqlite3.Connection, staff: Staff, programme: str, flo
 
 
 def record_turn(conn: sqlite3.Connection, staff: Staff, state: dict[str, Any],
-                decision: tuple[str, str, str, list[dict[str, str]], dict[str, Any], str] | None = None) -> None:
-    """Commit a dialogue turn in one transaction (one fsync): the decision it reached, if any, and the new state.
+                decision: tuple[str, str, str, list[dict[str, str]], dict[str, Any], str] | None = None) -> int | None:
+    """Commit a dialogue turn in one transaction (one fsync): the decision it reached, the shown decisions it
+    replaced (the state's "replaced" ids), and the new state, which remembers the decision now shown.
 
-    `decision` is (programme, flow, rulebook edition, answers, outcome, decided_on)."""
+    `decision` is (programme, flow, rulebook edition, answers, outcome, decided_on). Returns the new decision's id."""
+    state = dict(state)
+    replaced = state.pop("replaced", None) or []
+    decision_id = None
     with conn:
         if decision is not None:
-            _insert_decision(conn, staff, *decision)
+            decision_id = _insert_decision(conn, staff, *decision)
+            state["decision_id"] = decision_id
+        for old in replaced:
+            mark_replaced(conn, int(old), decision_id)
         _upsert_dialogue(conn, staff, state)
+    return decision_id
+
+
+def mark_replaced(conn: sqlite3.Connection, decision_id: int, by: int | None = None) -> None:
+    """Record that a decision the caseworker was shown was then changed (/tilbage, /ret): the log row itself is
+    never updated; a row in the append-only replaced_decisions says so. Marking twice keeps the first mark."""
+    conn.execute("INSERT OR IGNORE INTO replaced_decisions (decision_id, time, replaced_by) VALUES (?, ?, ?)",
+                 (decision_id, utc_now(), by))
 
 
 def _upsert_dialogue(conn: sqlite3.Connection, staff: Staff, state: dict[str, Any]) -> None:

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from flows.answers import parse_answer, parse_yes_no
+from flows.answers import parse_answer, parse_yes_no, read_choice
 from flows.errors import AnswerError
 from flows.model import Question
 
@@ -45,11 +45,39 @@ def test_choice_by_number_key_or_label(text: str, value: str) -> None:
     assert parse_answer(MARKERS, text, TODAY, LABELS) == value
 
 
-@pytest.mark.parametrize("text", ["Ungeløftet", "xyz", "ja", "🙂"])
-def test_ambiguous_or_unknown_choice_is_refused(text: str) -> None:
+@pytest.mark.parametrize("text, code", [("Ungeløftet", "choice_ambiguous"), ("xyz", "choice_unknown"),
+                                        ("ja", "choice_unknown"), ("🙂", "choice_unknown")])
+def test_ambiguous_or_unknown_choice_is_refused(text: str, code: str) -> None:
     with pytest.raises(AnswerError) as caught:
         parse_answer(MARKERS, text, TODAY, LABELS)
-    assert caught.value.code == "choice_unknown"
+    assert caught.value.code == code
+
+
+THREE = (("yes", "Ja"), ("no", "Nej"), ("not_yet", "Ikke endnu – der er gået under tre måneder"))
+
+
+@pytest.mark.parametrize("text, value", [
+    ("2", "no"), ("2.", "no"), ("2)", "no"), ("nr. 3", "not_yet"), ("nej tak", "no"), ("nope", "no"), ("jo", "yes"),
+    ("ja tak", "yes"), ("ikke endnu", "not_yet"), ("Nej", "no"), ("endnu", "not_yet"),
+])
+def test_one_reader_for_every_choice(text: str, value: str) -> None:
+    assert read_choice(text, THREE) == value
+
+
+def test_ikke_is_asked_back_on_a_three_option_question() -> None:
+    with pytest.raises(AnswerError) as caught:
+        read_choice("ikke", THREE)
+    assert caught.value.code == "choice_ambiguous"
+    assert caught.value.params["options"] == ["Nej", "Ikke endnu – der er gået under tre måneder"]
+
+
+STAR = (("send", "Send til STAR"), ("edit", "Ret teksten"), ("cancel", "Annullér"))
+
+
+@pytest.mark.parametrize("text, value", [("ret", "edit"), ("Ret", "edit"), ("1", "send"), ("send", "send"),
+                                         ("ja", "send"), ("nej", "cancel"), ("annuller", "cancel"), ("3)", "cancel")])
+def test_the_star_confirmation_reads_the_same_way(text: str, value: str) -> None:
+    assert read_choice(text, STAR, yes_no=("send", "cancel")) == value
 
 
 def test_optional_date_can_be_skipped() -> None:

@@ -59,10 +59,10 @@ def test_decide_missing_answer_names_the_next_question(private_database: Path) -
     (["decide", "leave", "-a", "phase=1", "-a", "current_marker=1", "-a", "current_start_date=30/2-26"], "har kun 28 dage"),
     (["decide", "switch", "-a", "current_marker=ips", "-a", "psychiatry_course=nej", "-a", "benefits_from_effort=ja",
       "-a", "current_start_date=1.2.2026", "-a", "new_start_date=1.1.2026"], "kan ikke begynde før"),
-    (["decide", "nowhere"], "Ukendt forløb »nowhere«"),
+    (["decide", "nowhere"], "Ukendt situation »nowhere«"),
     (["decide", "switch", "-a", "colour=blue"], "har ikke spørgsmålet colour"),
     (["decide", "switch", "-a", "no-equals-sign"], "ID=TEKST"),
-    (["diagram", "nowhere"], "Ukendt forløb"),
+    (["diagram", "nowhere"], "Ukendt situation"),
 ])
 def test_bad_input_exits_2_with_a_danish_message(args: list[str], words: str) -> None:
     result = run(*args)
@@ -80,7 +80,8 @@ def test_chat_over_a_pipe_and_resume_after_restart(private_database: Path) -> No
     assert first.returncode == 0 and "Traceback" not in first.stderr
     assert "Fra hvilken dag hører den unge til den nye målgruppe?" in first.stdout
     second = run("chat", stdin="1. februar 2026\n")
-    assert "Du fortsætter sagen fra sidst (Den unge skifter målgruppe)" in second.stdout
+    assert "Du fortsætter sagen fra sidst: Den unge skifter målgruppe" in second.stdout
+    assert "• Hvilken markør har den unge nu? – Ungeløftet – Flere unge skal med" in second.stdout
     assert "Sæt slutdato 31. januar 2026 på markøren »Ungeløftet – Flere unge skal med«" in second.stdout
     assert "Opret markøren »Ungeløftet – IPS« med startdato 1. februar 2026" in second.stdout
     rows = sqlite3.connect(private_database).execute("select channel, flow, answers from decisions").fetchall()

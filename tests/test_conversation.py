@@ -109,7 +109,8 @@ def test_star_draft_holds_the_case_and_the_gap(conversation: Conversation) -> No
     turn = say(conversation, turn.state, "/star Skal markøren have slutdato?")
     assert turn.star_draft is not None and turn.star_draft.gap == "X-1"
     subject, body = turn.star_draft.subject, turn.star_draft.body
-    assert turn.state.pending == {"kind": "star_confirm"}
+    assert turn.state.pending is not None and turn.state.pending["kind"] == "star_confirm"
+    assert turn.state.pending["body"] == body
     assert "førtidspension" in subject
     assert "Skal markøren have slutdato?" in body and "Testkommune" in body
     assert "Det siger den ikke:" in body and "Får førtidspension" in body
@@ -145,6 +146,8 @@ def test_commands(conversation: Conversation) -> None:
     turn = say(conversation, turn.state, "/tilbage")
     assert "første spørgsmål" in text_of(turn)
     turn = say(conversation, DialogueState([Segment("switch", {"current_marker": "ips"})]), "/forfra")
+    assert "Vil du starte forfra?" in text_of(turn) and turn.state.segments[0].flow == "switch"
+    turn = say(conversation, turn.state, "ja")
     assert turn.state.segments == [Segment("situation")]
     turn = say(conversation, turn.state, "/star", "/annuller")
     assert turn.state.pending is None and "droppet" in text_of(turn)
@@ -155,7 +158,8 @@ def test_after_the_outcome_ny_starts_a_new_case(conversation: Conversation) -> N
     turn = say(conversation, state, "ja")
     assert turn.decision is not None
     turn = say(conversation, turn.state, "hvad nu")
-    assert "Skriv ny" in text_of(turn) and turn.decision is None
+    assert "starte en ny sag" in text_of(turn) and turn.decision is None
+    assert [label for _, label in turn.replies[-1].options] == ["Hvorfor?", "Ret et svar", "Ny sag"]
     turn = say(conversation, turn.state, "ny")
     assert turn.state.segments == [Segment("situation")]
 

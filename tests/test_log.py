@@ -73,10 +73,44 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
 def test_list_newest_first_with_danish_dates(logbook: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "log", "list")
     lines = out.splitlines()
-    assert code == 0 and lines[0].split()[:3] == ["id", "tid", "kanal"]
+    assert code == 0 and lines[0].split()[:3] == ["nr.", "tid", "kanal"]
+    assert "Den unge skifter målgruppe" in out and "registrér" in out and "switch" not in out
     assert [line.split()[0] for line in lines[1:] if line[:1].isdigit()] == ["3", "2", "1"]
     assert "20. jan 2026 11:00" in out  # 10:00 UTC is 11:00 in Copenhagen
     assert "slutdato 31. januar 2026 på »Ungeløftet – Flere unge skal med«" in out
+
+
+def test_a_replaced_decision_is_marked_and_left_out_unless_asked_for(
+        logbook: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from storage.records import mark_replaced
+
+    conn = open_database(logbook)
+    with conn:
+        mark_replaced(conn, 2, 3)
+    with pytest.raises(sqlite3.DatabaseError):  # the marks are append-only too
+        with conn:
+            conn.execute("UPDATE replaced_decisions SET replaced_by = 1")
+    _, out, _ = run(capsys, "log", "list")
+    assert [line.split()[0] for line in out.splitlines()[1:] if line[:1].isdigit()] == ["3", "1"]
+    _, out, _ = run(capsys, "log", "list", "--with-replaced")
+    assert [line.split()[0] for line in out.splitlines()[1:] if line[:1].isdigit()] == ["3", "2*", "1"]
+    assert "* erstattet" in out
+    _, out, _ = run(capsys, "log", "stats")
+    assert "slutdato = startdato" not in out and "registrér 1" in out
+    _, out, _ = run(capsys, "log", "stats", "--with-replaced")
+    assert "slutdato = startdato 1" in out
+    _, out, _ = run(capsys, "log", "export", "--format", "json")
+    assert [row["id"] for row in json.loads(out)] == [3, 1]
+    _, out, _ = run(capsys, "log", "export", "--format", "json", "--with-replaced")
+    assert [row["id"] for row in json.loads(out)] == [3, 2, 1]
+    _, out, _ = run(capsys, "log", "show", "2")
+    assert "Erstattet" in out and "se nr. 3" in out
+
+
+def test_show_gives_the_trace_with_each_date_computed(logbook: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _, out, _ = run(capsys, "log", "show", "1")
+    assert "Vejledningen: Målgruppekriterier" in out
+    assert "ny startdato 1. februar 2026 − 1 dag = slutdato 31. januar 2026" in out
 
 
 @pytest.mark.parametrize("args, ids", [
@@ -107,13 +141,13 @@ def test_show_tells_the_whole_dialogue(logbook: Path, capsys: pytest.CaptureFixt
 def test_export_csv_reads_back(logbook: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     target = tmp_path / "log.csv"
     code, _, err = run(capsys, "log", "export", "--format", "csv", "--output", str(target))
-    assert code == 0 and "3 afgørelser" in err
+    assert code == 0 and "3 resultater" in err
     raw = target.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")  # the BOM Danish Excel needs to see UTF-8
     rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"), newline=""), delimiter=";"))
-    assert [row["id"] for row in rows] == ["3", "2", "1"]
-    assert rows[2]["medarbejder"] == "Anna Æbelø" and rows[2]["forløb"] == "switch"
-    assert rows[1]["advarsler"] == "end_equals_start"
+    assert [row["nr"] for row in rows] == ["3", "2", "1"]
+    assert rows[2]["medarbejder"] == "Anna Æbelø" and rows[2]["situation"] == "Den unge skifter målgruppe"
+    assert rows[1]["advarsler"] == "slutdato = startdato" and rows[2]["resultat"] == "registrér"
     assert json.loads(rows[2]["udfald"])["actions"][1]["date"] == "2026-02-01"
     assert rows[2]["handlinger"].startswith("slutdato 31. januar 2026")
 
@@ -128,14 +162,14 @@ def test_export_json_with_a_filter(logbook: Path, capsys: pytest.CaptureFixture[
 def test_stats(logbook: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "log", "stats")
     assert code == 0
-    week_lines = [line.split() for line in out.splitlines() if line.startswith("2026-U")]
-    assert [line[0] for line in week_lines] == ["2026-U02", "2026-U03", "2026-U04"]
-    assert "register 2" in out and "no_change 1" in out and "end_equals_start 1" in out
+    week_lines = [line.split(":")[0] for line in out.splitlines() if line.startswith("uge ")]
+    assert week_lines == ["uge 2 2026", "uge 3 2026", "uge 4 2026"]
+    assert "registrér 2" in out and "ingen ændring 1" in out and "slutdato = startdato 1" in out
 
 
 def test_replay_with_todays_rules_changes_nothing(logbook: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "log", "replay")
-    assert code == 0 and "Alle 3 afgørelser giver det samme" in out
+    assert code == 0 and "Alle 3 resultater giver det samme" in out
 
 
 def test_replay_catches_a_changed_date_rule(logbook: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
@@ -147,10 +181,10 @@ def test_replay_catches_a_changed_date_rule(logbook: Path, capsys: pytest.Captur
                       encoding="utf-8")
     code, out, _ = run(capsys, "log", "replay", "--flows", str(changed))
     assert code == 1
-    assert "#1" in out and "#2" not in out and "#3" not in out
+    assert "nr. 1" in out and "nr. 2" not in out and "nr. 3" not in out
     before, after = [line for line in out.splitlines() if line.strip().startswith(("før:", "nu:"))]
     assert "slutdato 31. januar 2026" in before and "slutdato 1. februar 2026" in after
-    assert "1 af 3 afgørelser ville blive anderledes" in out
+    assert "1 af 3 resultater ville blive anderledes" in out
 
 
 def test_replay_reports_a_flow_that_no_longer_asks_enough(logbook: Path, capsys: pytest.CaptureFixture[str],
@@ -165,24 +199,24 @@ def test_replay_reports_a_flow_that_no_longer_asks_enough(logbook: Path, capsys:
         "outcomes:\n  counts_while_in_job_or_education:\n    result: no_change\n    effect: counts_while_in_job_or_education\n"
         "    source: \"000: Den unge fraflytter kommunen\"\n", "outcomes:\n"), encoding="utf-8")
     code, out, _ = run(capsys, "log", "replay", "--flows", str(changed))
-    assert code == 1 and "stopper ved spørgsmålet job_or_education_within_3_months" in out
+    assert code == 1 and "stopper ved spørgsmålet »Har den unge fået job eller uddannelse inden for tre måneder efter fraflytningen?«" in out
 
 
 def test_purge_removes_old_rows_and_says_how_many(logbook: Path, capsys: pytest.CaptureFixture[str]) -> None:
     days = (date.today() - date(2026, 1, 15)).days
     code, out, _ = run(capsys, "log", "purge", "--older-than", str(days))
-    assert code == 0 and out.startswith("2 afgørelser")
+    assert code == 0 and out.startswith("2 resultater")
     assert sqlite3.connect(logbook).execute("select id from decisions").fetchall() == [(3,)]
 
 
 @pytest.mark.parametrize("args, words", [
     (["log", "list", "--since", "31. februar 2026"], "februar 2026 har kun 28 dage"),
     (["log", "list", "--since", "i morgen", "--until", "i går"], "--since ligger efter --until"),
-    (["log", "list", "--flow", "nowhere"], "Ukendt forløb »nowhere«"),
-    (["log", "list", "--user", "999"], "ingen afgørelser fra medarbejderen »999«"),
+    (["log", "list", "--flow", "nowhere"], "Ukendt situation »nowhere«"),
+    (["log", "list", "--user", "999"], "ingen resultater fra medarbejderen »999«"),
     (["log", "list", "--warning", "oops"], "Ukendt advarsel »oops«"),
     (["log", "list", "--limit", "mange"], "--limit skal være et helt tal"),
-    (["log", "show", "42"], "ingen afgørelse med id 42"),
+    (["log", "show", "42"], "intet resultat med nr. 42"),
     (["log", "show", "x"], "id skal være et helt tal"),
     (["log", "purge", "--older-than", "0"], "--older-than skal være et helt tal større end 0"),
     (["log", "export", "--output", "/nonexistent/dir/log.csv"], "Mappen /nonexistent/dir findes ikke"),
@@ -237,11 +271,11 @@ async def test_log_in_telegram_for_support_staff_only(logbook: Path) -> None:
 
     async with Harness(logbook) as harness:
         sent = await harness.send("/log", user_id=SUPPORT)
-        assert "De seneste afgørelser" in sent[-1]["text"] and "#3" in sent[-1]["text"]
+        assert "De seneste resultater" in sent[-1]["text"] and "nr. 3" in sent[-1]["text"]
         sent = await harness.send("/log 1", user_id=SUPPORT)
-        assert "Afgørelse 1" in sent[-1]["text"] and "1. februar 2026" in sent[-1]["text"]
+        assert "Resultat nr. 1" in sent[-1]["text"] and "1. februar 2026" in sent[-1]["text"]
         sent = await harness.send("/log 77", user_id=SUPPORT)
-        assert "ingen afgørelse med id 77" in sent[-1]["text"]
+        assert "intet resultat med nr. 77" in sent[-1]["text"]
         sent = await harness.send("/log 0102031234", user_id=SUPPORT)
         assert "CPR-nummer" in sent[-1]["text"] and "0102031234" not in sent[-1]["text"]
         sent = await harness.send("/log", user_id=CASEWORKER)

@@ -92,7 +92,7 @@ def the_login_link_lets_support_read_the_log_in_danish_time(review: Review) -> N
         page = client.get("/")
         assert page.status_code == 200 and "Ungebot – supportteamets skrivebord" in page.text
         page = client.get("/ungebot/decisions")
-        assert page.status_code == 200 and "Anna Æbelø" in page.text and "Afgørelser" in page.text
+        assert page.status_code == 200 and "Anna Æbelø" in page.text and "Resultater" in page.text
         weeks = client.get("/ungebot/per_uge.json?_shape=array").json()
         assert {row["situation"] for row in weeks} == {"switch", "leave", "move_out"}
         warned = client.get("/ungebot/med_advarsler.json?_shape=array").json()

@@ -184,7 +184,7 @@ def test_list_show_answer_and_the_faq(smtp: SmtpServer, private_database: Path, 
     (["star", "answer", "abc"], "", "id skal være et helt tal"),
     (["star", "answer", "1"], "   ", "Svaret er tomt"),
     (["star", "answer", "1"], "Borgeren 010203-1234 ...", "CPR-nummer"),
-    (["star", "ask", "nowhere", "--text", "x", "--yes"], "", "Ukendt forløb"),
+    (["star", "ask", "nowhere", "--text", "x", "--yes"], "", "Ukendt situation"),
     (["star", "ask", "switch", "-a", "colour=red", "--text", "x", "--yes"], "", "har ikke spørgsmålet colour"),
     (["star", "ask", "switch", "-a", "current_marker=begge", "--text", "x", "--yes"], "", "Jeg forstod ikke »begge«"),
 ])

@@ -44,24 +44,21 @@ def run_chat(stdin: TextIO = sys.stdin, out: TextIO = sys.stdout) -> int:
     stored = load_dialogue(db, staff)
     state = conversation.restore(stored, current_day())
     show(Reply(conversation.texts.common("welcome")), out)
-    if stored and any(segment.answers for segment in state.segments):
-        show(Reply(conversation.texts.common("resumed", title=conversation.flow(state).title)), out)
-    for reply in conversation.prompt(state, current_day()):
+    for reply in conversation.resume(state, current_day()):
         show(reply, out)
     while True:
         try:
-            line = input("> ") if interactive else stdin.readline()
+            # input() drops the line break, so one is put back: "" then means end of input only, never Enter.
+            line = input("> ") + "\n" if interactive else stdin.readline()
         except (EOFError, KeyboardInterrupt):
             line = ""
-        if not line:
+        if not line:  # end of input, Ctrl-D or Ctrl-C; an empty line (Enter by mistake) asks again
             out.write("\n")
             show(Reply(conversation.texts.common("goodbye")), out)
             return 0
         if not interactive:
             # A transcript shows what was typed, except a CPR number, which is never echoed.
             out.write("> [skjult: CPR-nummer]\n" if contains_cpr(line) else f"> {line.rstrip()}\n")
-        if not line.strip():
-            continue
         turn = conversation.handle(state, line, current_day())
         attach_draft(desk, staff, turn)
         record(db, staff, conversation, turn)
@@ -73,8 +70,14 @@ def run_chat(stdin: TextIO = sys.stdin, out: TextIO = sys.stdout) -> int:
         for reply in replies:
             show(reply, out)
         out.flush()
+        if turn.ends:
+            return 0
 
 
 def record(db: sqlite3.Connection, staff: Staff, conversation: Conversation, turn: Turn) -> None:
-    """Commit the decision (if any) and the new state in one transaction, before anything is shown."""
-    record_turn(db, staff, turn.state.to_dict(), conversation.decision_record(turn))
+    """Commit the decision (if any), the marks of decisions it replaced and the new state in one transaction,
+    before anything is shown; the state then knows which logged decision is on screen."""
+    decision_id = record_turn(db, staff, turn.state.to_dict(), conversation.decision_record(turn))
+    if decision_id is not None:
+        turn.state.decision_id = decision_id
+    turn.state.replaced.clear()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flows.answers import normalise, parse_answer, parse_yes_no
+from flows.answers import normalise, parse_answer, read_choice
 from flows.dates import format_date
 from flows.engine import Flow, Position, Rulebook, far_date_warning
 from flows.errors import AnswerError
@@ -15,9 +15,11 @@ from flows.trace import trace, trace_dicts
 from bot.config import STAR_ADDRESS
 from bot.chat.dialogue import STATE_VERSION, Decision, DialogueState, Reply, Segment, Turn
 from bot.chat.programmes import PROGRAMME_COMMAND, choose_programme
+from bot.chat.amend import AmendSteps
+from bot.chat.resume import ResumeSteps
 from bot.chat.star_steps import StarAnswers, StarSteps, answered_day
-
-from bot.chat.texts import Texts
+from bot.chat.texts import Texts, to_plain
+from bot.chat.why import WhySteps
 
 _NEW_CASE = {"ny", "ny sag", "ja", "ja tak", "j", "forfra", "start"}
 _BACK = {"/tilbage", "/back", "/fortryd"}
@@ -26,9 +28,12 @@ _HELP = {"/hjælp", "/hjaelp", "/help", "/?"}
 _STAR = {"/star", "/spørg", "/spoerg"}
 _CANCEL = {"/annuller", "/cancel", "/stop"}
 _FAQ = {"/faq", "/svar"}
+_AMEND = {"/ret", "/ændre", "/aendre", "/ret_svar"}
+_WHY = {"/hvorfor", "/why"}
+_END = {"/slut", "/farvel", "/quit", "/exit"}
 
 
-class Conversation(StarSteps):
+class Conversation(StarSteps, AmendSteps, ResumeSteps, WhySteps):
     """Runs dialogues over a rulebook; holds no per-dialogue data (the state travels in and out)."""
 
     def __init__(self, rulebook: Rulebook, texts: Texts, municipality: str = "",
@@ -56,21 +61,22 @@ class Conversation(StarSteps):
         if not data or data.get("v") != STATE_VERSION:
             return self.new_state()
         state = DialogueState.from_dict(data)
-        kept: list[Segment] = []
-        for index, segment in enumerate(state.segments):
-            if segment.flow not in self.rulebook.flows:
-                break
-            position = self._walk(segment, today, state)
-            kept.append(Segment(segment.flow, dict(position.answers)))
-            following = state.segments[index + 1].flow if index + 1 < len(state.segments) else None
-            # Keep the next flow only if today's rules still send this one there.
-            if following is None or position.outcome is None or position.outcome.use_flow != following:
-                break
-        state.segments = kept or self.new_state(state.programme).segments
-        last = self._walk(state.segments[-1], today, state).outcome
-        if last is not None and last.use_flow:
-            state.segments.append(Segment(last.use_flow, dict(last.carry)))
+        self.rewalk(state, today)
+        kind = (state.pending or {}).get("kind")
+        if kind == "star_confirm" and self.star_draft_reply(state.pending or {}) is None:
+            state.pending = None  # a draft that cannot be shown again is never sent on a bare "1"
+        elif kind in ("confirm_date", "amend") and not self._pending_applies(state, today):
+            state.pending = None
         return state
+
+    def _pending_applies(self, state: DialogueState, today: date) -> bool:
+        """A pending date or change still refers to a question of today's dialogue."""
+        pending = state.pending or {}
+        if "segment" in pending:
+            index = int(pending["segment"])
+            return index < len(state.segments) and pending["question"] in state.segments[index].answers
+        question = self.position(state, today).question
+        return question is not None and question.id == pending.get("question")
 
     # -- the current position --------------------------------------------------------------------------------------
     def flow(self, state: DialogueState) -> Flow:
@@ -96,9 +102,13 @@ class Conversation(StarSteps):
         """
         position = self.position(state, today)
         if position.question is None:
-            hint = Reply(self.texts.common("after_outcome"), kind="hint")
+            hint = Reply(self.texts.common("after_outcome"), options=self.outcome_options(), kind="hint")
             return [hint] if brief else [self._outcome_reply(position), hint]
         return [self._question_reply(position)]
+
+    def outcome_options(self) -> tuple[tuple[str, str], ...]:
+        """What every outcome offers: Hvorfor?, change an answer, a new case."""
+        return tuple((value, to_plain(self.texts.common(f"option_{value}"))) for value in ("why", "amend", "new"))
 
     def _question_reply(self, position: Position) -> Reply:
         flow, question = position.flow, position.question
@@ -124,68 +134,70 @@ class Conversation(StarSteps):
 
     # -- input ------------------------------------------------------------------------------------------------------
     def handle(self, state: DialogueState, text: str, today: date) -> Turn:
-        """Take one typed message."""
+        """Take one typed message; an empty one asks the open step again."""
         text = text.strip()
-        pending = state.pending or {}
+        kind = (state.pending or {}).get("kind")
+        if not text:
+            return Turn(state, self.current_step(state, today, brief=True))
         if contains_cpr(text):  # any input, commands and their words included: never stored, never echoed
-            again = ([Reply(self.texts.common("star_prompt"))] if pending.get("kind") == "star_text"
-                     else self.prompt(state, today, brief=True))
-            return Turn(state, [Reply(self.texts.common("cpr_refused"), kind="error")] + again)
+            return Turn(state, [Reply(self.texts.common("cpr_refused"), kind="error")]
+                        + self.current_step(state, today, brief=True))
         if text.startswith("/"):
             return self._command(state, text, today)
-        if pending.get("kind") == "star_text":
-            return self._draft_star(state, text, today)
-        if pending.get("kind") == "star_confirm":
-            return self._star_decision(state, text, today)
-        if pending.get("kind") == "star_municipality":
-            return self._star_municipality(state, text, today)
-        if pending.get("kind") == "confirm_date":
-            return self._confirm(state, text, today)
+        pending_steps = {"star_text": self._draft_star, "star_confirm": self._star_decision,
+                         "star_municipality": self._star_municipality, "confirm_date": self._confirm,
+                         "confirm_restart": self._restart_answer, "amend_pick": self._amend_pick,
+                         "amend": self._amend_answer}
+        if kind in pending_steps:
+            return pending_steps[kind](state, text, today)
         position = self.position(state, today)
         if position.question is None:
-            if normalise(text) in _NEW_CASE:
-                return self._restart(state, today)
-            if position.outcome is not None and position.outcome.result == "ask_star":
-                return self.star_command(state, text, today)  # the caseworker's own words become the question
-            return Turn(state, [Reply(self.texts.common("after_outcome"), kind="hint")])
+            return self._after_outcome(state, text, today)
         try:
             value = parse_answer(position.question, text, today,
                                  self._labels(position) if position.question.kind != "date" else {})
         except AnswerError as error:
             return self._rejected(state, position, error, today)
-        if position.question.kind == "date" and value:
-            warning = far_date_warning(position.question, value, today)
-            if warning:
-                state.pending = {"kind": "confirm_date", "question": position.question.id, "value": value,
-                                 "warning": warning}
-                state.step += 1
-                day = format_date(date.fromisoformat(value))
-                return Turn(state, [Reply(self.texts.common("confirm_far_date", day=day, warning=warning),
-                                          options=self.texts.yes_no(), kind="question")])
+        warning = far_date_warning(position.question, value, today)
+        if warning:
+            return self.ask_far_date(state, position.question.id, value, warning, today)
         return self.accept(state, value, today)
 
+    def _after_outcome(self, state: DialogueState, text: str, today: date) -> Turn:
+        try:
+            return self.choose(state, read_choice(text, self.outcome_options()), today)
+        except AnswerError:
+            pass
+        if normalise(text) in _NEW_CASE:
+            return self._restart(state, today)
+        outcome = self.position(state, today).outcome
+        if outcome is not None and outcome.result == "ask_star":
+            return self.star_command(state, text, today)  # the caseworker's own words become the question
+        return Turn(state, self.current_step(state, today, brief=True))
+
     def current_options(self, state: DialogueState, today: date) -> tuple[tuple[str, str], ...]:
-        """The (value, label) choices open right now: a pending confirmation's, or the current question's."""
-        kind = (state.pending or {}).get("kind")
-        if kind == "confirm_date":
-            return self.texts.yes_no()
-        if kind == "star_confirm":
-            return self._star_options()
-        position = self.position(state, today)
-        if position.question is None or position.question.kind == "date":
-            return ()
-        return tuple(self._labels(position).items())
+        """The (value, label) choices open right now: those of the step on screen (see current_step)."""
+        steps = self.current_step(state, today, brief=True)
+        return steps[-1].options if steps else ()
 
     def choose(self, state: DialogueState, value: str, today: date) -> Turn:
-        """Take a pressed option (a canonical value) for the current question or a pending confirmation."""
+        """Take a pressed option (a canonical value) for the step on screen."""
         kind = (state.pending or {}).get("kind")
         if kind == "confirm_date":
             return self._confirm(state, "ja" if value == "yes" else "nej", today)
         if kind == "star_confirm":
             return self._star_decision(state, value, today)
+        if kind == "confirm_restart":
+            return self._restart_answer(state, "ja" if value == "yes" else "nej", today)
+        if kind == "amend_pick":
+            return self._amend_start(state, value, today)
+        if kind == "amend":
+            return self._amend_answer(state, value, today)
         position = self.position(state, today)
         if position.question is None:
-            return Turn(state, self.prompt(state, today))
+            actions = {"why": lambda: Turn(state, [self.why_reply(state, today)] + self.current_step(state, today, True)),
+                       "amend": lambda: self.amend_list(state, today), "new": lambda: self._restart(state, today)}
+            return actions[value]() if value in actions else Turn(state, self.prompt(state, today))
         return self.accept(state, value, today)
 
     def accept(self, state: DialogueState, value: str, today: date) -> Turn:
@@ -211,71 +223,70 @@ class Conversation(StarSteps):
         if outcome.use_flow:
             if state.segments[-1].flow not in self.rulebook.routers:
                 replies.append(self._outcome_reply(position))
-            state.segments.append(Segment(outcome.use_flow, dict(outcome.carry)))
-            if outcome.carry:
+            target = self.rulebook.flow(outcome.use_flow)
+            state.segments.append(Segment(outcome.use_flow, dict(target.walk(outcome.carry, today).answers)))
+            if state.segments[-1].answers:
                 replies.append(Reply(self.texts.common("carried", items=self._carried_text(state))))
             return self._arrive(state, self.position(state, today), today, replies)
         steps = trace_dicts(trace(self.rulebook, [(s.flow, s.answers) for s in state.segments], today))
-        decision = Decision(flow=position.flow.id, outcome={**outcome.to_dict(), "trace": steps}, decided_on=today, answers=[
-            {"flow": s.flow, "question": q, "value": v} for s in state.segments for q, v in s.answers.items()])
-        replies += [self._outcome_reply(position), Reply(self.texts.common("after_outcome"), kind="hint")]
-        return Turn(state, replies, decision)
+        decision = Decision(flow=position.flow.id, outcome={**outcome.to_dict(), "trace": steps}, decided_on=today,
+                            answers=[{"flow": s.flow, "question": q, "value": v}
+                                     for s in state.segments for q, v in s.answers.items()])
+        return Turn(state, replies + self.prompt(state, today), decision)
 
     def _rejected(self, state: DialogueState, position: Position, error: AnswerError, today: date) -> Turn:
         if "text" in error.params and len(str(error.params["text"])) > 40:
             error.params["text"] = str(error.params["text"])[:40] + "…"
         message = self.texts.error(error, position.flow, position.question, position.answers)
-        return Turn(state, [Reply(message, kind="error")] + self.prompt(state, today, brief=True))
+        return Turn(state, [Reply(message, kind="error")] + self.current_step(state, today, brief=True))
 
     def _confirm(self, state: DialogueState, text: str, today: date) -> Turn:
-        pending = state.pending or {}
-        answer = parse_yes_no(text)
-        if answer is None:
+        """The answer to 'Er datoen rigtig?': the date shown is used, or the question is asked again."""
+        pending = dict(state.pending or {})
+        try:
+            answer = read_choice(text, self.texts.yes_no())
+        except AnswerError:
             day = format_date(date.fromisoformat(pending["value"]))
             return Turn(state, [Reply(self.texts.common("confirm_again", day=day),
                                       options=self.texts.yes_no(), kind="question")])
-        if answer:
+        if answer == "yes" and "segment" in pending:
+            return self.apply_change(state, int(pending["segment"]), pending["question"], pending["value"], today)
+        if answer == "yes":
             return self.accept(state, pending["value"], today)
-        state.pending = None
         state.step += 1
-        return Turn(state, self.prompt(state, today))
+        state.pending = ({"kind": "amend", "segment": pending["segment"], "question": pending["question"]}
+                         if "segment" in pending else None)
+        return Turn(state, self.current_step(state, today))
 
     # -- commands ---------------------------------------------------------------------------------------------------
     def _command(self, state: DialogueState, text: str, today: date) -> Turn:
         name, _, rest = text.partition(" ")
         name = name.split("@", 1)[0].lower()
+        again = self.current_step(state, today, brief=True)
         if name in _BACK:
             return self.back(state, today)
         if name in _RESTART:
-            return self._restart(state, today)
+            return self.ask_restart(state, today)
+        if name in _AMEND:
+            return self.amend_list(state, today)
+        if name in _WHY:
+            return Turn(state, [self.why_reply(state, today)] + again)
+        if name in _END:
+            return Turn(state, [Reply(self.texts.common("goodbye"))], ends=True)
         if name in _HELP:
-            return Turn(state, [self._help(state, today)] + self.prompt(state, today, brief=True))
+            return Turn(state, [self._help(state, today)] + again)
         if name in _STAR:
             return self.star_command(state, rest.strip(), today)
         if name.startswith(PROGRAMME_COMMAND):
             return choose_programme(self, state, name, rest, today)
         if name in _FAQ:
-            return Turn(state, [self._faq(rest.strip())] + self.prompt(state, today, brief=True))
+            return Turn(state, [self._faq(rest.strip())] + again)
         if name in _CANCEL and state.pending:
             kind = state.pending.get("kind")
             state.pending = None
             replies = [Reply(self.texts.common("star_cancelled"))] if kind == "star_text" else []
-            return Turn(state, replies + self.prompt(state, today, brief=True))
-        return Turn(state, [Reply(self.texts.common("unknown_command"))] + self.prompt(state, today, brief=True))
-
-    def back(self, state: DialogueState, today: date) -> Turn:
-        """Drop the last answer (leaving a flow we were sent to if it has none)."""
-        if state.pending:
-            state.pending = None
-        elif state.segments[-1].answers:
-            state.segments[-1].answers.popitem()
-        elif len(state.segments) > 1:
-            state.segments.pop()
-            state.segments[-1].answers.popitem()
-        else:
-            return Turn(state, [Reply(self.texts.common("at_first_question"))] + self.prompt(state, today))
-        state.step += 1
-        return Turn(state, [Reply(self.texts.common("went_back"))] + self.prompt(state, today))
+            return Turn(state, replies + self.current_step(state, today, brief=True))
+        return Turn(state, [Reply(self.texts.common("unknown_command"))] + again)
 
     def _restart(self, state: DialogueState, today: date) -> Turn:
         fresh = self.new_state(state.programme)
@@ -291,7 +302,6 @@ class Conversation(StarSteps):
         sources = "; ".join(s.partition(": ")[2] for s in position.outcome.sources)
         return Reply(self.texts.common("help_at_outcome", sources=sources))
 
-    # -- STAR -------------------------------------------------------------------------------------------------------
     def _labels(self, position: Position) -> dict[str, str]:
         assert position.question is not None
         return self.texts.option_labels(position.flow, position.question)

@@ -38,14 +38,21 @@ class DialogueState:
     last_update: int = 0  # the newest Telegram update applied, so a redelivered update is not applied twice
     programme: str | None = None  # the caseworker's own choice of programme (/program), kept across new cases
     star_drafts: list[str] = field(default_factory=list)  # drafts for STAR saved for later, shown again by /star
+    decision_id: int | None = None  # the logged decision now shown (set by storage.records.record_turn)
+    replaced: list[int] = field(default_factory=list)  # shown decisions an answer change has made void, to mark
     # Walks already made during this turn, by (flow, answers, today); never stored, gone with the turn.
     positions: dict[tuple[Any, ...], Position] = field(default_factory=dict, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form, for storage."""
-        return {"v": STATE_VERSION, "step": self.step, "pending": self.pending, "last_update": self.last_update,
+        data = {"v": STATE_VERSION, "step": self.step, "pending": self.pending, "last_update": self.last_update,
                 "programme": self.programme, "star_drafts": self.star_drafts,
                 "segments": [{"flow": s.flow, "answers": list(s.answers.items())} for s in self.segments]}
+        if self.decision_id is not None:
+            data["decision_id"] = self.decision_id
+        if self.replaced:
+            data["replaced"] = list(self.replaced)
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "DialogueState":
@@ -53,7 +60,8 @@ class DialogueState:
         segments = [Segment(s["flow"], dict(s["answers"])) for s in data["segments"]]
         return cls(segments=segments, pending=data.get("pending"), step=int(data.get("step", 0)),
                    last_update=int(data.get("last_update", 0)), programme=data.get("programme"),
-                   star_drafts=list(data.get("star_drafts", [])))
+                   star_drafts=list(data.get("star_drafts", [])),
+                   decision_id=data.get("decision_id"), replaced=list(data.get("replaced") or ()))
 
 
 @dataclass(frozen=True)
@@ -85,3 +93,4 @@ class Turn:
     decision: Decision | None = None
     star_draft: Draft | None = None  # to store now; its id goes into state.pending["question"]
     star_send: int | None = None  # the stored question the caseworker confirmed
+    ends: bool = False  # the caseworker ended the chat (/slut); the state is kept for next time

@@ -8,7 +8,8 @@ from typing import Any, Protocol
 
 from bot.chat.dialogue import DialogueState, Reply, Turn
 from bot.chat.texts import Texts, to_plain
-from flows.answers import normalise, parse_yes_no
+from flows.answers import read_choice
+from flows.errors import AnswerError
 from flows.dates import format_date
 from flows.engine import Flow, Position, Rulebook
 from storage.star import Draft
@@ -97,11 +98,22 @@ class StarSteps:
         draft = Draft(subject=subject, body=body, words=words, situation=flow.title, flow=flow.id,
                       gap=position.outcome.gap if position.outcome else None, programme=flow.programme.id)
         replaces = (state.pending or {}).get("question")  # a draft being changed keeps its number
-        state.pending = {"kind": "star_confirm", **({"replaces": replaces} if replaces else {})}
+        # The draft travels in the state, so a restored dialogue shows it again in full before it can be sent.
+        state.pending = {"kind": "star_confirm", "subject": subject, "body": body,
+                         **({"replaces": replaces} if replaces else {})}
         state.step += 1
-        reply = Reply(self.texts.common("star_draft", to=self.recipient, subject=subject, body=body),
-                      options=self._star_options(), kind="draft")
-        return Turn(state, [reply], star_draft=draft)
+        return Turn(state, [self.star_draft_reply(state.pending)], star_draft=draft)
+
+    def star_draft_reply(self, pending: dict[str, Any]) -> Reply | None:
+        """The drafted question in full, with its choices; None when it can no longer be shown."""
+        subject, body = pending.get("subject"), pending.get("body")
+        if not body and pending.get("question") and self.answers is not None:
+            saved = self.answers.draft(int(pending["question"]))
+            subject, body = (saved["subject"], saved["body"]) if saved else (None, None)
+        if not body:
+            return None
+        return Reply(self.texts.common("star_draft", to=self.recipient, subject=subject, body=body),
+                     options=self._star_options(), kind="draft")
 
     def _star_options(self) -> tuple[tuple[str, str], ...]:
         return tuple((value, to_plain(self.texts.common(f"star_{value}")))
@@ -122,7 +134,8 @@ class StarSteps:
         while not words and state.star_drafts:
             saved = self.answers.draft(int(state.star_drafts.pop())) if self.answers else None
             if saved is not None:
-                state.pending = {"kind": "star_confirm", "question": str(saved["id"])}
+                state.pending = {"kind": "star_confirm", "question": str(saved["id"]),
+                                 "subject": saved["subject"], "body": saved["body"]}
                 state.step += 1
                 return Turn(state, [Reply(self.texts.common("star_draft", to=self.recipient,
                                                             subject=saved["subject"], body=saved["body"]),
@@ -148,13 +161,10 @@ class StarSteps:
 
     def _star_decision(self, state: DialogueState, text: str, today: date) -> Turn:
         """Send, edit or cancel the drafted question."""
-        typed = normalise(text)
         options = self._star_options()
-        choice = next((value for index, (value, label) in enumerate(options, start=1)
-                       if typed in (value, str(index), normalise(label))), None)
-        if choice is None and parse_yes_no(text) is not None:
-            choice = "send" if parse_yes_no(text) else "later"
-        if choice is None:
+        try:
+            choice = read_choice(text, options, yes_no=("send", "later"))
+        except AnswerError:
             return Turn(state, [Reply(self.texts.common("star_confirm_again"), options=options, kind="draft")])
         question = (state.pending or {}).get("question")
         state.step += 1

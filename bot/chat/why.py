@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from datetime import date
+from typing import TYPE_CHECKING, Any
 
 from jinja2 import Template
 from markupsafe import Markup
 
+from bot.chat.dialogue import DialogueState, Reply
 from bot.chat.texts import Texts, to_plain
-from flows.trace import AnswerStep, DateStep, DeadlineStep, OutcomeStep, Step
+from flows.engine import Position, Rulebook
+from flows.trace import AnswerStep, DateStep, DeadlineStep, OutcomeStep, Step, trace
 
 
 class Why:
@@ -75,3 +78,20 @@ class Why:
         return self._block("date_line", marker=marker, from_name=self.date_name(step.from_question),
                            from_date=step.from_date, days=step.days, do=step.do, result=step.result,
                            rule=step.rule) or ""
+
+
+class WhySteps:
+    """Mixed into Conversation: /hvorfor and the "Hvorfor?" option of every outcome."""
+
+    rulebook: Rulebook
+    texts: Texts
+
+    if TYPE_CHECKING:  # the host's methods, declared for readers and type checkers only
+        def position(self, state: DialogueState, today: date) -> Position: ...
+
+    def why_reply(self, state: DialogueState, today: date) -> Reply:
+        """The trace of the outcome on screen, or a word that it comes with the outcome."""
+        if self.position(state, today).outcome is None:
+            return Reply(self.texts.common("why_not_yet"))
+        steps = trace(self.rulebook, [(segment.flow, segment.answers) for segment in state.segments], today)
+        return Reply(Why(self.texts).render(steps), kind="why")

@@ -41,7 +41,7 @@ def walk_answers(rulebook: Rulebook, texts: Texts, flow_id: str, raw: dict[str, 
     `complete`: every question up to the outcome must be answered (DecideError names the first that is not);
     otherwise the walk stops at the first unanswered question (the case so far, for a question to STAR)."""
     if flow_id not in rulebook.flows:
-        raise DecideError("unknown_flow", f"Ukendt forløb »{flow_id}«. Kendte forløb: {', '.join(rulebook.flows)}.")
+        raise DecideError("unknown_flow", f"Ukendt situation »{flow_id}«. Kendte: {', '.join(rulebook.flows)}.")
     flow = rulebook.flow(flow_id)
     unknown = sorted(set(raw) - set(flow.spec.questions))
     if unknown:
@@ -94,7 +94,7 @@ def run_decide(flow_id: str, pairs: list[str], as_json: bool) -> int:
         return 2
     unused = sorted(set(raw) - set(answers))
     if unused:
-        print(f"Bemærk: disse svar blev ikke brugt på denne vej gennem forløbet: {', '.join(unused)}", file=sys.stderr)
+        print(f"Bemærk: disse svar blev ikke brugt på denne vej gennem spørgsmålene: {', '.join(unused)}", file=sys.stderr)
     text = to_plain(texts.outcome(flow, outcome, answers))
     steps = trace_dicts(trace(rulebook, [(flow.id, answers)], current_day()))
     _log(rulebook, flow, answers, {**outcome.to_dict(), "trace": steps})

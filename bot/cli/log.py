@@ -41,7 +41,7 @@ def run_log(args: argparse.Namespace) -> int:
         records = log.find(conn, _filters(args, conn, rulebook, texts))
         _export(desk, records, args.format, args.output)
     elif command == "stats":
-        print(desk.stats(log.stats(conn)))
+        print(desk.stats(log.stats(conn, with_replaced=args.with_replaced)))
     elif command == "replay":
         rows, summary = desk.replay(list(reversed(log.find(conn))))
         for row in rows:
@@ -54,7 +54,7 @@ def run_log(args: argparse.Namespace) -> int:
 
 
 # What each kind of row is called when purge says how many it deleted.
-KIND_WORDS = {"decisions": "afgørelser", "dialogues": "åbne dialoger", "outbox": "mails i udbakken",
+KIND_WORDS = {"decisions": "resultater", "dialogues": "åbne dialoger", "outbox": "mails i udbakken",
               "star": "spørgsmål til STAR", "drafts": "udkast", "faq": "svar fra STAR"}
 
 
@@ -93,12 +93,13 @@ def _filters(args: argparse.Namespace, conn: sqlite3.Connection, rulebook: Ruleb
         raise Refused("--since ligger efter --until.")
     logged_flows = {row[0] for row in conn.execute("SELECT DISTINCT flow FROM decisions")}
     if args.flow and args.flow not in rulebook.flows and args.flow not in logged_flows:
-        raise Refused(f"Ukendt forløb »{args.flow}«. Kendte forløb: {', '.join(rulebook.flows)}.")
+        raise Refused(f"Ukendt situation »{args.flow}«. Kendte: {', '.join(rulebook.flows)}.")
     if args.user and not log.user_known(conn, args.user):
-        raise Refused(f"Loggen har ingen afgørelser fra medarbejderen »{args.user}«.")
+        raise Refused(f"Loggen har ingen resultater fra medarbejderen »{args.user}«.")
     if args.warning and args.warning not in WARNING_ORDER:
         raise Refused(f"Ukendt advarsel »{args.warning}«. Kendte: {', '.join(WARNING_ORDER)}.")
-    return log.Filters(since=since, until=until, flow=args.flow, user=args.user, warning=args.warning)
+    return log.Filters(since=since, until=until, flow=args.flow, user=args.user, warning=args.warning,
+                       with_replaced=bool(getattr(args, "with_replaced", False)))
 
 
 def _export(desk: Desk, records: list[dict[str, Any]], fmt: str, output: str | None) -> None:
@@ -110,7 +111,7 @@ def _export(desk: Desk, records: list[dict[str, Any]], fmt: str, output: str | N
         raise Refused(f"Mappen {target.parent} findes ikke.")
     with target.open("w", encoding="utf-8", newline="") as out:
         (desk.export_csv if fmt == "csv" else desk.export_json)(records, out)
-    print(f"{len(records)} afgørelser skrevet til {target}.", file=sys.stderr)
+    print(f"{len(records)} {'resultat' if len(records) == 1 else 'resultater'} skrevet til {target}.", file=sys.stderr)
 
 
 def run_review(args: argparse.Namespace) -> int:

@@ -10,17 +10,17 @@ from bot.cli.common import Refused
 
 COMMANDS = {
     "chat": "Start en dialog i terminalen (ingen token, ingen server).",
-    "decide": "Besvar et forløb uden dialog: ungebot decide FLOW --answer ID=TEKST ... [--json].",
-    "flows": "Vis forløbenes id og titel.",
-    "diagram": "Tegn et forløb som Mermaid-diagram.",
+    "decide": "Besvar en situations spørgsmål uden dialog: ungebot decide FLOW --answer ID=TEKST ... [--json].",
+    "flows": "Vis situationerne, botten kan hjælpe med: id og titel.",
+    "diagram": "Tegn en situations spørgsmål som Mermaid-diagram.",
     "telegram": "Start Telegram-botten (kræver TELEGRAM_BOT_TOKEN).",
     "web": "Start webchatten bag kommunens login (--demo: lokalt, uden login).",
-    "log list": "Afgørelser fra loggen, nyeste først (--since, --until, --flow, --user, --warning).",
-    "log show": "Hele dialogen bag én afgørelse.",
-    "log export": "Loggen som CSV (dansk Excel) eller JSON.",
-    "log stats": "Afgørelser pr. forløb pr. uge, resultater og advarsler.",
+    "log list": "Bottens resultater fra loggen, nyeste først (--since, --until, --flow, --user, --warning, --with-replaced).",
+    "log show": "Hele dialogen bag ét resultat, med hvorfor og datoernes udregning.",
+    "log export": "Loggen som CSV (dansk Excel) eller JSON (--with-replaced tager erstattede resultater med).",
+    "log stats": "Resultater pr. situation pr. uge, pr. slags og advarsler (--with-replaced).",
     "log replay": "Kør loggen gennem dagens regler; vis og tæl det, der ændrer sig.",
-    "log purge": "Slet det, der er ældre end opbevaringstiden (UNGEBOT_KEEP_*_DAYS), eller afgørelser ældre end --older-than.",
+    "log purge": "Slet det, der er ældre end opbevaringstiden (UNGEBOT_KEEP_*_DAYS), eller resultater ældre end --older-than.",
     "review": "Gennemse loggen i Datasette på 127.0.0.1.",
     "star ask": "Lav, gem og send et spørgsmål til STAR ud fra en sag (--text, --yes).",
     "star send-queued": "Send alle spørgsmål til STAR, der venter, nu (også dem, der holder pause efter en fejl).",
@@ -42,13 +42,13 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="KOMMANDO")
     commands.add_parser("chat", help=COMMANDS["chat"])
     decide = commands.add_parser("decide", help=COMMANDS["decide"])
-    decide.add_argument("flow", help="forløbets id, fx switch (se: ungebot flows)")
+    decide.add_argument("flow", help="situationens id, fx switch (se: ungebot flows)")
     decide.add_argument("--answer", "-a", action="append", default=[], metavar="ID=TEKST",
                         help="et svar, fx --answer new_start_date=1.2.2026 (kan gentages)")
     decide.add_argument("--json", action="store_true", help="skriv resultatet som JSON")
     commands.add_parser("flows", help=COMMANDS["flows"])
     diagram = commands.add_parser("diagram", help=COMMANDS["diagram"])
-    diagram.add_argument("flow", help="forløbets id")
+    diagram.add_argument("flow", help="situationens id")
     commands.add_parser("telegram", help=COMMANDS["telegram"])
     from bot.cli.web import add_parser as add_web_parser
 
@@ -63,26 +63,29 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _log_parsers(commands: Any) -> None:
     """The `log` and `review` sub-commands."""
-    log_parser = commands.add_parser("log", help="Supportteamets afgørelseslog: list, show, export, stats, replay, purge.")
+    log_parser = commands.add_parser("log", help="Supportteamets log over bottens resultater: list, show, export, stats, replay, purge.")
     sub = log_parser.add_subparsers(dest="log_command", metavar="HANDLING", required=True)
-    for name, help_text in (("list", "afgørelser, nyeste først"), ("export", "eksportér som CSV eller JSON")):
+    for name, help_text in (("list", "resultater, nyeste først"), ("export", "eksportér som CSV eller JSON")):
         parser = sub.add_parser(name, help=help_text)
         parser.add_argument("--since", help="fra og med dato, fx 1.11.2026")
         parser.add_argument("--until", help="til og med dato")
-        parser.add_argument("--flow", help="kun dette forløb, fx switch")
+        parser.add_argument("--flow", help="kun denne situation, fx switch")
         parser.add_argument("--user", help="kun denne medarbejder (id eller navn)")
-        parser.add_argument("--warning", help="kun afgørelser med denne advarsel, fx end_equals_start")
+        parser.add_argument("--warning", help="kun resultater med denne advarsel, fx end_equals_start")
+        parser.add_argument("--with-replaced", action="store_true",
+                            help="tag også resultater med, der blev ændret bagefter (/tilbage, /ret)")
         if name == "list":
             parser.add_argument("--limit", default="50", help="højst så mange rækker (50)")
         else:
             parser.add_argument("--format", choices=("csv", "json"), default="csv")
             parser.add_argument("--output", help="filen der skrives (ellers skærmen)")
-    sub.add_parser("show", help="hele dialogen bag én afgørelse").add_argument("id")
-    sub.add_parser("stats", help="afgørelser pr. forløb pr. uge, resultater, advarsler")
+    sub.add_parser("show", help="hele dialogen bag ét resultat").add_argument("id")
+    stats = sub.add_parser("stats", help="resultater pr. situation pr. uge, pr. slags, advarsler")
+    stats.add_argument("--with-replaced", action="store_true", help="tag også erstattede resultater med")
     replay = sub.add_parser("replay", help="kør loggens svar gennem dagens regler og vis det, der ændrer sig")
-    replay.add_argument("--flows", help="en anden mappe med forløb (fx en ændring, der skal tjekkes)")
+    replay.add_argument("--flows", help="en anden mappe med reglerne som YAML (fx en ændring, der skal tjekkes)")
     purge = sub.add_parser("purge", help="slet det, der er ældre end opbevaringstiden")
-    purge.add_argument("--older-than", metavar="DAGE", help="kun afgørelser, ældre end så mange dage")
+    purge.add_argument("--older-than", metavar="DAGE", help="kun resultater, ældre end så mange dage")
     review = commands.add_parser("review", help="Gennemse loggen i Datasette på 127.0.0.1.")
     review.add_argument("--port", default="8001")
 
@@ -92,7 +95,7 @@ def _star_parsers(commands: Any) -> None:
     parser = commands.add_parser("star", help="Spørgsmål til STAR: ask, send-queued, retry, fetch-replies, list, show, answer.")
     sub = parser.add_subparsers(dest="star_command", metavar="HANDLING", required=True)
     ask = sub.add_parser("ask", help="lav, gem og send et spørgsmål til STAR ud fra en sag")
-    ask.add_argument("flow", help="forløbets id, fx early_pension")
+    ask.add_argument("flow", help="situationens id, fx early_pension")
     ask.add_argument("--answer", "-a", action="append", default=[], metavar="ID=TEKST", help="sagens svar indtil nu")
     ask.add_argument("--text", required=True, help="spørgsmålet med dine egne ord (ingen navne, ingen CPR-numre)")
     ask.add_argument("--yes", action="store_true", help="send uden at spørge")
@@ -181,7 +184,7 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     if args.command == "diagram":
         if args.flow not in rulebook.flows:
-            print(f"Ukendt forløb »{args.flow}«. Kendte forløb: {', '.join(rulebook.flows)}.", file=sys.stderr)
+            print(f"Ukendt situation »{args.flow}«. Kendte: {', '.join(rulebook.flows)}.", file=sys.stderr)
             return 2
         from bot.cli.diagram import mermaid
 

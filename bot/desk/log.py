@@ -40,6 +40,15 @@ class Desk:
         """A block of templates/common/log.j2 (HTML)."""
         return "".join(self.template.blocks[block](self.template.new_context(context))).strip()
 
+    def label(self, kind: str, code: str | None) -> str:
+        """The Danish label of a code (result, effect, warning, channel) for staff screens."""
+        return self.text(f"label_{kind}", code=code) if code else ""
+
+    def situation(self, flow_id: str) -> str:
+        """A flow's Danish title (its id only if today's rules no longer have it)."""
+        flow = self.rulebook.flows.get(flow_id)
+        return flow.title if flow else flow_id
+
     def actions(self, outcome: dict[str, Any]) -> list[str]:
         """Each marker action of a stored outcome in one Danish line (HTML)."""
         return [self.text("action", action={**a, "date": date.fromisoformat(a["date"])})
@@ -51,8 +60,10 @@ class Desk:
         if not records:
             return to_plain(self.text("none_found"))
         headers = self.text("headers").split("|")
-        rows = [[str(r["id"]), when(r["time"], short=True), r["channel"], f"{r['staff_name'] or '–'} ({r['staff_id']})",
-                 r["flow"], r["result"], ", ".join(r["warnings"]) or "–"] for r in records]
+        rows = [[str(r["id"]) + ("*" if r.get("replaced_at") else ""), when(r["time"], short=True),
+                 self.label("channel", r["channel"]), f"{r['staff_name'] or '–'} ({r['staff_id']})",
+                 self.situation(r["flow"]), self.label("result", r["result"]),
+                 ", ".join(self.label("warning", w) for w in r["warnings"]) or "–"] for r in records]
         widths = [max(len(cell) for cell in column) for column in zip(headers, *rows)]
         lines = ["  ".join(cell.ljust(width) for cell, width in zip(headers, widths)).rstrip()]
         for record, row in zip(records, rows):
@@ -60,14 +71,16 @@ class Desk:
             actions = "; ".join(to_plain(line) for line in self.actions(record["outcome"]))
             if actions:
                 lines.append(" " * (widths[0] + 2) + actions)
+        if any(r.get("replaced_at") for r in records):
+            lines.append(to_plain(self.text("replaced_note")))
         return "\n".join(lines)
 
     def recent(self, records: list[dict[str, Any]]) -> str:
         """The last decisions in short lines, for Telegram (HTML)."""
         if not records:
             return self.text("none_found")
-        lines = [f"#{r['id']} {when(r['time'], short=True)} · {r['flow']} · {r['result']} · {r['staff_name'] or r['staff_id']}"
-                 for r in records]
+        lines = [f"nr. {r['id']} {when(r['time'], short=True)} · {self.situation(r['flow'])} · "
+                 f"{self.label('result', r['result'])} · {r['staff_name'] or r['staff_id']}" for r in records]
         return self.text("recent", lines=lines)
 
     # -- show -----------------------------------------------------------------------------------------------------------
@@ -85,8 +98,14 @@ class Desk:
                 continue
             text = to_plain(self.texts.question(flow, question, given[entry["flow"]])).split("\n")[0]
             answers.append((text, self.texts.answer(flow, question, entry["value"])))
+        outcome = record["outcome"]
         return self.text("show", record=record, when=when(record["time"]), answers=answers,
-                         actions=self.actions(record["outcome"]), why=Markup(self.why(record)))
+                         actions=self.actions(outcome), why=Markup(self.why(record)),
+                         replaced=when(record["replaced_at"]) if record.get("replaced_at") else "",
+                         channel=self.label("channel", record["channel"]), situation=self.situation(record["flow"]),
+                         result=self.label("result", outcome.get("result")), effect=self.label("effect", outcome.get("effect")),
+                         use_flow=self.situation(outcome["use_flow"]) if outcome.get("use_flow") else "",
+                         warnings=[self.label("warning", code) for code in record["warnings"]])
 
     def why(self, record: dict[str, Any]) -> str:
         """The stored trace of a decision in Danish (HTML); recomputed from its answers for a row logged without one."""
@@ -108,15 +127,18 @@ class Desk:
         """CSV that Danish Excel opens as it is: UTF-8 with a byte-order mark, semicolons."""
         out.write("\ufeff")
         writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-        writer.writerow(["id", "tid_utc", "tid", "afgjort_dag", "kanal", "medarbejder_id", "medarbejder", "program", "forløb",
-                         "regelsæt", "resultat", "indsatsgruppe", "handlinger", "advarsler", "kilder", "svar", "udfald"])
+        writer.writerow(["nr", "tid_utc", "tid", "dag_for_resultat", "kanal", "medarbejder_id", "medarbejder", "program",
+                         "situation", "regelsæt", "resultat", "indsatsgruppe", "handlinger", "advarsler", "kilder", "svar",
+                         "udfald", "erstattet"])
         for r in records:
             writer.writerow([
-                r["id"], r["time"], when(r["time"]), r.get("decided_on") or "", r["channel"], r["staff_id"], r["staff_name"], r["programme"],
-                r["flow"], r["rulebook_edition"], r["result"], r["outcome"].get("effect") or "",
-                "; ".join(to_plain(line) for line in self.actions(r["outcome"])), ", ".join(r["warnings"]),
+                r["id"], r["time"], when(r["time"]), r.get("decided_on") or "", self.label("channel", r["channel"]),
+                r["staff_id"], r["staff_name"], r["programme"], self.situation(r["flow"]), r["rulebook_edition"],
+                self.label("result", r["result"]), self.label("effect", r["outcome"].get("effect")),
+                "; ".join(to_plain(line) for line in self.actions(r["outcome"])),
+                ", ".join(self.label("warning", w) for w in r["warnings"]),
                 "; ".join(r["sources"]), json.dumps(r["answers"], ensure_ascii=False),
-                json.dumps(r["outcome"], ensure_ascii=False)])
+                json.dumps(r["outcome"], ensure_ascii=False), when(r["replaced_at"]) if r.get("replaced_at") else ""])
 
     @staticmethod
     def export_json(records: list[Any], out: TextIO) -> None:
@@ -127,17 +149,16 @@ class Desk:
     # -- stats ----------------------------------------------------------------------------------------------------------
     def stats(self, figures: dict[str, Any]) -> str:
         """Decisions per week and flow, results and warnings, as plain text."""
-        flows = sorted({flow for per_flow in figures["weeks"].values() for flow in per_flow})
         out = io.StringIO()
         out.write(to_plain(self.text("stats_weeks")) + "\n")
-        if flows:
-            width = max(len(flow) for flow in flows)
-            out.write("uge       " + "  ".join(flow.rjust(width) for flow in flows) + "\n")
-            for week, per_flow in figures["weeks"].items():
-                out.write(f"{week:<10}" + "  ".join(str(per_flow.get(f, 0)).rjust(width) for f in flows) + "\n")
-        for block, key in (("stats_results", "results"), ("stats_warnings", "warnings")):
+        for week, per_flow in figures["weeks"].items():
+            year, number = week.split("-U")
+            counts = ", ".join(f"{self.situation(flow)} {count}" for flow, count in sorted(per_flow.items()))
+            out.write(f"uge {int(number)} {year}: {counts}\n")
+        for block, key, kind in (("stats_results", "results", "result"), ("stats_warnings", "warnings", "warning")):
             items = sorted(figures[key].items(), key=lambda item: (-item[1], item[0]))
-            out.write("\n" + to_plain(self.text(block)) + ": " + (", ".join(f"{k} {v}" for k, v in items) or "–") + "\n")
+            out.write("\n" + to_plain(self.text(block)) + ": "
+                      + (", ".join(f"{self.label(kind, k)} {v}" for k, v in items) or "–") + "\n")
         return out.getvalue().rstrip()
 
     # -- replay ---------------------------------------------------------------------------------------------------------
@@ -154,6 +175,7 @@ class Desk:
                 continue
             rows.append(to_plain(self.text(
                 "replay_row", record=record, when=when(record["time"]), edition=self._edition(record["flow"]),
+                situation=self.situation(record["flow"]),
                 old=self._describe(record["outcome"]), new=problem or self._describe(new or {}))))
         summary_block = "replay_summary" if rows else "replay_same"
         summary = to_plain(self.text(summary_block, changed=len(rows), count=len(records),
@@ -181,7 +203,8 @@ class Desk:
         position = flow.walk(answers, day)
         if position.outcome is None:
             assert position.question is not None
-            return None, to_plain(self.text("replay_stops", question=position.question.id))
+            question = to_plain(self.texts.question(flow, position.question, position.answers)).split("\n")[0]
+            return None, to_plain(self.text("replay_stops", question=question))
         return position.outcome.to_dict(), None
 
     @staticmethod
@@ -194,9 +217,9 @@ class Desk:
 
     def _describe(self, outcome: dict[str, Any]) -> str:
         """A stored or replayed outcome on one line."""
-        parts = [outcome.get("result") or "?"] + [to_plain(line) for line in self.actions(outcome)]
+        parts = [self.label("result", outcome.get("result")) or "?"] + [to_plain(line) for line in self.actions(outcome)]
         if outcome.get("effect"):
-            parts.append(f"indsatsgruppe {outcome['effect']}")
+            parts.append(f"indsatsgruppe: {self.label('effect', outcome['effect'])}")
         if outcome.get("warnings"):
-            parts.append("advarsler " + ", ".join(outcome["warnings"]))
+            parts.append("advarsler: " + ", ".join(self.label("warning", code) for code in outcome["warnings"]))
         return " · ".join(parts)
