@@ -95,7 +95,7 @@ def test_log_purge_applies_every_setting(private_database: Path, tmp_path: Path,
     monkeypatch.setenv("UNGEBOT_KEEP_DECISIONS_DAYS", "365")
     assert main(["log", "purge"]) == 0
     out = capsys.readouterr().out
-    assert "afgørelser: 1 slettet (ældre end 365 dage)" in out and "svar fra STAR: gemmes altid" in out
+    assert "resultater: 1 slettet (ældre end 365 dage)" in out and "svar fra STAR: gemmes altid" in out
     assert "udkast: 1 slettet (ældre end 14 dage)" in out
     monkeypatch.setenv("UNGEBOT_KEEP_DIALOGUES_DAYS", "nul")
     assert main(["log", "purge"]) == 2
