@@ -212,3 +212,25 @@ async def test_telegram_asks_the_programme_then_walks_a_2017_case(private_databa
         assert "(2017) af 16-10-2017" in outcome and "Flere skal med" in outcome
         rows = harness.rows("select programme, flow, rulebook_edition from decisions")
         assert rows == [("flere_skal_med_2017", "fsm2017_postponed", "flere_skal_med_2017.1")]
+
+
+def test_the_web_chat_asks_the_programme_then_walks_a_2017_case(private_database: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.web_client import Browser, make_app
+
+    monkeypatch.setenv("UNGEBOT_TODAY", "2017-10-16")
+    monkeypatch.setenv("UNGEBOT_PROGRAMMES", "")  # the default: both
+    with Browser(make_app(private_database)) as browser:
+        browser.open()
+        assert "Hvilket program hører sagen til?" in browser.page
+        browser.type("Flere Skal Med Gr. 1")  # not a programme's name: asked again, never guessed
+        assert "Hvilket program hører sagen til?" in browser.page
+        browser.press("Projektet Flere skal med 2017 (STARs notat af 16-10-2017)")
+        browser.press("En personlig jobformidler er tildelt, skiftet eller ophørt")
+        browser.press("Borgeren har fået tildelt en personlig jobformidler")
+        browser.press("Ja")
+        browser.press("Ja")
+        browser.type("i dag")
+        assert "»Flere Skal Med Personlig jobformidler tildeles« med startdato" in browser.page
+    row = sqlite3.connect(private_database).execute("SELECT programme, flow FROM decisions").fetchone()
+    assert row == ("flere_skal_med_2017", "fsm2017_job_broker")

@@ -20,7 +20,8 @@ from bot.desk.log import Desk
 from bot.desk.retention import run_daily
 from bot.desk.star import Delivery, StarDesk, attach_draft, delivery_replies
 from bot.desk.star.sender import Sender
-from flows.engine import Rulebook, load_rulebook
+from bot.chat.programmes import enabled_catalogue
+from flows.engine import Rulebook
 from flows.privacy import contains_cpr
 from storage import log as decision_log
 from storage.db import open_database
@@ -62,7 +63,7 @@ class WebChat:
 
     def __init__(self, db: sqlite3.Connection | None = None, rulebook: Rulebook | None = None,
                  mail: MailSettings | None = None, municipality: str = "") -> None:
-        self.rulebook = rulebook or load_rulebook()
+        self.rulebook = rulebook or enabled_catalogue()  # the programmes UNGEBOT_PROGRAMMES opens (default: both)
         self.texts = Texts(self.rulebook)
         self.db = db if db is not None else open_database()
         self.mail = mail or read_mail_settings()
