@@ -204,18 +204,3 @@ def test_every_2017_question_and_outcome_names_the_programme(catalogue: Catalogu
                                                                  - len(without_actions):]:
             assert "'Flere skal med' (2017)" in text and "16-10-2017" in text
 
-
-def test_the_2017_lessons_load_and_cite_the_note(catalogue: Catalogue) -> None:
-    from bot.learn.lessons import load_lessons
-
-    lessons = load_lessons(catalogue.rulebooks[FSM])
-    assert [lesson.id for lesson in lessons][0] == "fsm2017_intro"
-    assert all(lesson.situation is None or lesson.situation.startswith("fsm2017_") for lesson in lessons)
-    text = " ".join(screen for lesson in lessons for screen in lesson.screens)
-    assert NAMES_2017["gr2"] in text and "Ungeløftet –" not in text
-    if SEEDS.is_dir():
-        flat = " ".join(next(SEEDS.glob("002_*.txt")).read_text(encoding="utf-8").split())
-        for lesson in lessons:
-            for citation in lesson.sources:
-                assert citation.seed == "002" and citation.section in catalogue.rulebooks[FSM].programme.sections
-                assert citation.quote in flat, (lesson.id, citation.quote)
