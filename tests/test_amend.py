@@ -105,3 +105,12 @@ def test_an_empty_message_asks_the_open_step_again(conversation: Conversation) -
     assert "Hvilken markør har den unge nu?" in text_of(turn) and turn.state.segments == [Segment("switch")]
     turn = say(conversation, state, "/slut")
     assert turn.ends and "Farvel" in text_of(turn)
+
+
+
+def test_a_hand_over_shows_what_it_carried_and_does_not_ask_it(conversation: Conversation) -> None:
+    state = DialogueState([Segment("switch", {k: v for k, v in SWITCH.items() if k != "new_start_date"})])
+    turn = say(conversation, state, "12.10.2025")
+    text = text_of(turn)
+    assert "• Hvilken markør blev oprettet ved en fejl? – Ungeløftet – Flere unge skal med" in text
+    assert "Skal der oprettes en korrekt markør i stedet?" in text  # the first question not answered before

@@ -44,7 +44,9 @@ class AmendSteps:
             if segment.flow not in self.rulebook.flows:
                 break
             position = self.rulebook.flow(segment.flow).walk({**segment.answers, **carry}, today)
-            kept.append(Segment(segment.flow, dict(position.answers)))
+            # Carried answers the walk has not reached yet stay: they answer questions further on.
+            kept.append(Segment(segment.flow, {**position.answers,
+                                               **{q: v for q, v in carry.items() if q not in position.answers}}))
             following = state.segments[index + 1].flow if index + 1 < len(state.segments) else None
             if following is None or position.outcome is None or position.outcome.use_flow != following:
                 break
@@ -54,8 +56,7 @@ class AmendSteps:
             last = self.rulebook.flow(state.segments[-1].flow).walk(state.segments[-1].answers, today).outcome
             if last is None or not last.use_flow:
                 break
-            target = self.rulebook.flow(last.use_flow)
-            state.segments.append(Segment(last.use_flow, dict(target.walk(last.carry, today).answers)))
+            state.segments.append(Segment(last.use_flow, dict(last.carry)))
         after = {(segment.flow, question) for segment in state.segments for question in segment.answers}
         return [item for item in before if item[:2] not in after]
 

@@ -207,13 +207,14 @@ class Conversation(StarSteps, AmendSteps, ResumeSteps, WhySteps):
         flow = self.rulebook.flow(segment.flow)
         position = self.position(state, today)
         try:
-            after = flow.step(position, value, today)
+            flow.step(position, value, today)
         except AnswerError as error:
             return self._rejected(state, position, error, today)
         assert position.question is not None
         segment.answers[position.question.id] = value
         state.step += 1
-        return self._arrive(state, after, today, [])
+        # Walked, not stepped: a question further on that a hand-over already answered is not asked again.
+        return self._arrive(state, self.position(state, today), today, [])
 
     def _arrive(self, state: DialogueState, position: Position, today: date, replies: list[Reply]) -> Turn:
         """Show where an answer led: the next question, a redirect into another flow, or the decision."""
@@ -223,9 +224,8 @@ class Conversation(StarSteps, AmendSteps, ResumeSteps, WhySteps):
         if outcome.use_flow:
             if state.segments[-1].flow not in self.rulebook.routers:
                 replies.append(self._outcome_reply(position))
-            target = self.rulebook.flow(outcome.use_flow)
-            state.segments.append(Segment(outcome.use_flow, dict(target.walk(outcome.carry, today).answers)))
-            if state.segments[-1].answers:
+            state.segments.append(Segment(outcome.use_flow, dict(outcome.carry)))
+            if outcome.carry:
                 replies.append(Reply(self.texts.common("carried", items=self._carried_text(state))))
             return self._arrive(state, self.position(state, today), today, replies)
         steps = trace_dicts(trace(self.rulebook, [(s.flow, s.answers) for s in state.segments], today))
@@ -306,6 +306,7 @@ class Conversation(StarSteps, AmendSteps, ResumeSteps, WhySteps):
         assert position.question is not None
         return self.texts.option_labels(position.flow, position.question)
 
-    def _carried_text(self, state: DialogueState) -> str:
-        flow = self.flow(state)
-        return ", ".join(self.texts.answer(flow, flow.spec.questions[q], v) for q, v in state.segments[-1].answers.items())
+    def _carried_text(self, state: DialogueState) -> list[tuple[str, str]]:
+        flow, answers = self.flow(state), state.segments[-1].answers
+        return [(to_plain(self.texts.question(flow, flow.spec.questions[q], answers)).split("\n")[0],
+                 self.texts.answer(flow, flow.spec.questions[q], v)) for q, v in answers.items()]
