@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 import socketserver
-import threading
 from collections.abc import Iterator
 from email.message import EmailMessage
 from pathlib import Path
@@ -20,6 +19,8 @@ from storage import outbox, star
 from storage.db import open_database
 from storage.records import Staff
 
+from tests.loopback import Served
+
 USER, PASSWORD = "ungebot@testkommune.dk", "imap-hemmelighed"
 
 
@@ -33,6 +34,13 @@ class FakeImap(socketserver.ThreadingTCPServer):
         self.messages = messages
         self.commands: list[str] = []
         super().__init__(("127.0.0.1", 0), Session)
+
+
+class Mailbox(Served):
+    """The fake IMAP server, served while in a `with` block."""
+
+    def __init__(self, messages: list[bytes]) -> None:
+        self.server = FakeImap(messages)
 
 
 class Session(socketserver.StreamRequestHandler):
@@ -105,21 +113,17 @@ def questions(private_database: Path, tmp_path: Path) -> list[tuple[int, str]]:
 @pytest.fixture
 def imap(questions: list[tuple[int, str]], monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeImap]:
     (first, first_id), _ = questions
-    server = FakeImap([
+    messages = [
         reply("<andet@star.dk>", "Et svar på noget helt andet."),
         reply(first_id, "Sæt slutdato dagen før barslen.\n\nVenlig hilsen\nSTAR\n\nDen 3. jan. 2026 skrev Ungebot:\n"
                         "> Kære STAR\n> Vi har et spørgsmål"),
-    ])
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    for key, value in {"UNGEBOT_IMAP_HOST": "127.0.0.1", "UNGEBOT_IMAP_PORT": str(server.server_address[1]),
-                       "UNGEBOT_IMAP_SSL": "0", "UNGEBOT_IMAP_USER": USER,
-                       "UNGEBOT_IMAP_PASSWORD": PASSWORD}.items():
-        monkeypatch.setenv(key, value)
-    yield server
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=5)
+    ]
+    with Mailbox(messages) as mailbox:
+        for key, value in {"UNGEBOT_IMAP_HOST": "127.0.0.1", "UNGEBOT_IMAP_PORT": str(mailbox.server.server_address[1]),
+                           "UNGEBOT_IMAP_SSL": "0", "UNGEBOT_IMAP_USER": USER,
+                           "UNGEBOT_IMAP_PASSWORD": PASSWORD}.items():
+            monkeypatch.setenv(key, value)
+        yield mailbox.server
 
 
 def test_a_reply_to_a_questions_message_id_becomes_its_answer(imap: FakeImap, questions: list[tuple[int, str]],

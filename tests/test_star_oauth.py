@@ -11,7 +11,6 @@ import ipaddress
 import json
 import logging
 import ssl
-import threading
 import urllib.parse
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -32,6 +31,7 @@ from storage import star
 from storage.db import open_database
 from storage.records import Staff
 
+from tests.loopback import Served
 from tests.test_star import free_port
 
 TENANT, CLIENT, SECRET = "kommune-tenant", "ungebot-app", "hemmelig-klient-vaerdi-42"
@@ -57,7 +57,7 @@ def certificate(directory: Path) -> tuple[Path, Path]:
     return cert_path, key_path
 
 
-class FakeEntra:
+class FakeEntra(Served):
     """The two endpoints MSAL uses for client credentials: the tenant's OpenID configuration and its token."""
 
     def __init__(self, directory: Path) -> None:
@@ -99,16 +99,6 @@ class FakeEntra:
         context.load_cert_chain(self.cert, key)
         self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
         self.base = f"https://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self) -> "FakeEntra":
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(timeout=5)
 
 
 class OAuthInbox:

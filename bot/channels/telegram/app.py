@@ -334,6 +334,7 @@ def run_telegram() -> int:
     try:
         settings = read_settings()
         mail = read_mail_settings()
+        read_retention(), read_imap_settings()  # checked now; used by the bot's daily purge and reply matching
     except ConfigError as exc:
         print(f"ungebot telegram: {exc}", file=sys.stderr)
         return 2
