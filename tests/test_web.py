@@ -110,6 +110,43 @@ def test_a_dialogue_resumes_after_a_restart(rulebook: Any, private_database: Pat
         assert fresh.messages()[-1].startswith("Har den unge nu et forløb i psykiatrien?")
 
 
+def test_a_restart_at_a_far_date_shows_the_recap_and_that_date_again(rulebook: Any, private_database: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("UNGEBOT_TODAY", "2026-01-15")
+    with Browser(make_app(private_database, rulebook)) as browser:
+        browser.open()
+        for text in ("skifter målgruppe", "Flere unge skal med", "ja", "12.10.2025", "1.3.2027"):
+            browser.type(text)
+        assert _pending(private_database) == "confirm_date"
+    with Browser(make_app(private_database, rulebook)) as fresh:  # a new server on the same database
+        fresh.open()
+        page = "\n".join(fresh.messages())
+        assert "Du fortsætter sagen fra sidst: Den unge skifter målgruppe" in page
+        assert "12. oktober 2025" in page and "1. marts 2027 ligger mere end et år frem" in fresh.messages()[-1]
+        assert set(fresh.options()) == {"Ja", "Nej"}
+        fresh.press("Ja")  # confirms the date on the screen
+        outcome = fresh.messages()[-1]
+        assert "Sæt slutdato 28. februar 2027" in outcome and "med startdato 1. marts 2027" in outcome
+
+
+def test_a_restart_at_a_star_draft_shows_the_draft_in_full_before_sending(rulebook: Any, private_database: Path) -> None:
+    with Browser(make_app(private_database, rulebook)) as browser:
+        browser.open()
+        browser.press("Noget andet")
+        browser.submit(action="star")
+        browser.type("En ung på døgnophold – hvad gælder?")
+        assert _pending(private_database) == "star_confirm"
+    with Browser(make_app(private_database, rulebook)) as fresh:
+        fresh.open()
+        last = fresh.messages()[-1]
+        assert "Udkast til spørgsmål" in last and "En ung på døgnophold – hvad gælder?" in last
+        assert set(fresh.options()) >= {"Send til STAR", "Slet udkastet"}
+        fresh.press("Send til STAR")
+        assert any("spørgsmål nr. 1 er ikke sendt endnu" in message for message in fresh.messages())
+    rows = sqlite3.connect(private_database).execute("SELECT status FROM star_questions").fetchall()
+    assert rows == [("handed_over",)]
+
+
 def test_an_old_form_is_harmless_and_a_cpr_number_is_never_echoed(rulebook: Any, private_database: Path) -> None:
     with Browser(make_app(private_database, rulebook)) as browser:
         browser.open()

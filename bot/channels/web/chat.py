@@ -85,12 +85,11 @@ class WebChat:
         return self.conversation.restore(stored, current_day()), stored is not None
 
     def opening(self, user: User) -> WebTurn:
-        """What a new session shows: the welcome, where a stored dialogue resumes, and the current question."""
-        state, stored = self.load(user)
+        """What a new session shows: the welcome, then (as in the terminal) a stored dialogue's recap and exactly
+        its open step: a pending date confirmation with its date, a pending STAR draft in full, or the question."""
+        state, _ = self.load(user)
         replies = [Reply(self.texts.common("welcome"))]
-        if stored and any(segment.answers for segment in state.segments):
-            replies.append(Reply(self.texts.common("resumed", title=self.conversation.flow(state).title)))
-        return WebTurn(state, None, replies + self.conversation.prompt(state, current_day()))
+        return WebTurn(state, None, replies + self.conversation.resume(state, current_day()))
 
     def take(self, user: User, form: dict[str, str],
              before_commit: Callable[[WebTurn], None] | None = None) -> WebTurn:
@@ -100,10 +99,10 @@ class WebChat:
         step = form.get("step", "")
         text = form.get("text", "").strip()[:TEXT_LIMIT]
         if "option" not in form and "action" not in form and not text:
-            return WebTurn(state, None, self.conversation.prompt(state, today, brief=True))
+            return WebTurn(state, None, self.conversation.current_step(state, today, brief=True))
         if step != str(state.step):  # a form from before the dialogue moved on (another tab, the back button)
             return WebTurn(state, None, [Reply(self.texts.common("stale_button"))]
-                           + self.conversation.prompt(state, today))
+                           + self.conversation.current_step(state, today))
         echo, turn = self._act(user, state, form, text)
         attach_draft(self.star, user.staff(), turn)
         done = WebTurn(turn.state, echo, list(turn.replies), turn.star_send)
@@ -145,13 +144,13 @@ class WebChat:
             options = self.conversation.current_options(state, today)
             index = form["option"]
             if not index.isdigit() or int(index) >= len(options):
-                return None, Turn(state, self.conversation.prompt(state, today, brief=True))
+                return None, Turn(state, self.conversation.current_step(state, today, brief=True))
             value, label = options[int(index)]
             return label, self.conversation.choose(state, value, today)
         if "action" in form:
             command = ACTIONS.get(form["action"])
             if command is None:
-                return None, Turn(state, self.conversation.prompt(state, today, brief=True))
+                return None, Turn(state, self.conversation.current_step(state, today, brief=True))
             # Only "I dag" answers the question, so only it is echoed (as in Telegram).
             label = self.labels["today"] if form["action"] == "today" else None
             return label, self.conversation.handle(state, command, today)
