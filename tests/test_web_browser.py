@@ -109,14 +109,13 @@ class Walk:
             "return [...document.querySelectorAll('.message-text')].map(e => e.innerText.trim())")]
 
     def _focus(self, wanted: str) -> None:
-        """Tab through the page (from the top) until the control `wanted` has focus."""
-        body = self.driver.find_element("tag name", "body")
-        self.driver.execute_script("document.activeElement && document.activeElement.blur(); window.focus()")
-        for _ in range(60):
-            body.send_keys(Keys.TAB) if _ == 0 else self.driver.switch_to.active_element.send_keys(Keys.TAB)
-            active = self.driver.switch_to.active_element
-            if wanted in (active.get_attribute("id"), (active.text or "").strip()):
+        """Press Tab until the control `wanted` (an id or a button's text) has focus, starting where focus is."""
+        is_it = ("const e = document.activeElement;"
+                 "return !!e && (e.id === arguments[0] || (e.innerText || '').trim() === arguments[0]);")
+        for presses in range(80):
+            if self.driver.execute_script(is_it, wanted):
                 return
+            self.driver.switch_to.active_element.send_keys(Keys.TAB)
         raise AssertionError(f"»{wanted}« cannot be reached with Tab")
 
     def _after(self, action: Any) -> None:

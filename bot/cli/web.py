@@ -25,6 +25,8 @@ def run_web(args: argparse.Namespace) -> int:
 
     settings = read_web_settings(demo=args.demo, host=args.host, port=args.port)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("transitions").setLevel(logging.WARNING)  # a line per state change is no operator's business
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     app = build_app(settings)
     mode = "demo-bruger, intet login" if settings.demo else ("OpenID Connect" if settings.oidc else "login-proxy")
     print(f"Ungebot kører på http://{settings.host}:{settings.port}/ ({mode}). Stop med Ctrl+C.", file=sys.stderr)

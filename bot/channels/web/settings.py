@@ -146,4 +146,6 @@ def read_web_settings(demo: bool = False, host: str | None = None, port: int | N
         session_hours=_whole("UNGEBOT_WEB_SESSION_HOURS", values["UNGEBOT_WEB_SESSION_HOURS"], 8),
         assets=Path(values["UNGEBOT_WEB_ASSETS"]) if values["UNGEBOT_WEB_ASSETS"] else DEFAULT_ASSETS,
         database=Path(values["UNGEBOT_DB"]) if values["UNGEBOT_DB"] else None,
-        municipality=values["UNGEBOT_MUNICIPALITY"])
+        municipality=values["UNGEBOT_MUNICIPALITY"],
+        limits={"login": (_whole("UNGEBOT_WEB_RATE_LOGINS", values["UNGEBOT_WEB_RATE_LOGINS"], 10), 60.0),
+                "answer": (_whole("UNGEBOT_WEB_RATE_ANSWERS", values["UNGEBOT_WEB_RATE_ANSWERS"], 60), 60.0)})

@@ -1,0 +1,153 @@
+"""Web chat speed: sessions answering whole cases over loopback HTTP (httpx) against `ungebot web` on uvicorn (each
+answer and the page's transcript committed durably, SQLite WAL synchronous=FULL, before the reply), and the same
+load against a bare Starlette handler on uvicorn that parses the form and does one durable commit of a dialogue-sized
+row. Both servers run in their own process, one after the other, in the same run. Prints figures; asserts nothing.
+
+    .venv/bin/python bench/web.py [--sessions 100] [--cases 3]
+
+Each answer is one POST as chat.js sends it (the JSON reply); the no-JavaScript path adds a GET per answer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+# The guide's switch example, then "ny" for the next case.
+CASE = ["switch", "fusm", "ja", "12/10-25", "1/2-26", "ny"]
+STEP = re.compile(r'name="step" value="(\d+)"')
+CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+
+
+def bare_server(port: int, database: str) -> None:
+    """The floor: a Starlette handler that parses the form and commits one row durably, then answers."""
+    import uvicorn
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import HTMLResponse, JSONResponse
+    from starlette.routing import Route
+
+    conn = sqlite3.connect(database, check_same_thread=False)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=FULL")
+    conn.execute("CREATE TABLE IF NOT EXISTS dialogues (staff_id TEXT PRIMARY KEY, state TEXT, updated TEXT)")
+    state = json.dumps({"v": 1, "step": 3, "segments": [{"flow": "switch", "answers": [["current_marker", "fusm"]]}]})
+
+    async def answer(request: Request) -> JSONResponse:
+        form = await request.form()
+        with conn:
+            conn.execute("INSERT INTO dialogues VALUES (?, ?, ?) ON CONFLICT(staff_id) DO UPDATE SET "
+                         "state = excluded.state, updated = excluded.updated",
+                         (request.headers.get("x-bench-user", ""), state + str(form.get("text")), time.time()))
+        return JSONResponse({"messages": "", "controls": f'<input name="step" value="{int(time.time())}">'})
+
+    async def page(request: Request) -> HTMLResponse:
+        return HTMLResponse('<input name="csrf" value="x"><input name="step" value="0">')
+
+    app = Starlette(routes=[Route("/", page), Route("/svar", answer, methods=["POST"])])
+    uvicorn.run(app, host="127.0.0.1", port=port, proxy_headers=False, access_log=False, log_level="warning")
+
+
+def _port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def start(command: list[str], env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(400):
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.1).close()
+            return process
+        except OSError:
+            time.sleep(0.05)
+    process.kill()
+    raise SystemExit("the server did not start")
+
+
+async def session(base: str, user: str, cases: int, latencies: list[float]) -> None:
+    """One caseworker: open the page, then answer `cases` whole cases, timing each answer."""
+    async with httpx.AsyncClient(base_url=base, headers={"X-Bench-User": user}, timeout=60) as client:
+        page = (await client.get("/")).text
+        csrf, step = CSRF.search(page), STEP.search(page)
+        assert csrf and step, page[:300]
+        token, current = csrf.group(1), step.group(1)
+        for text in CASE * cases:
+            began = time.perf_counter()
+            response = await client.post("/svar", data={"csrf": token, "step": current, "text": text},
+                                          headers={"X-Ungebot-Fetch": "1"})
+            latencies.append(time.perf_counter() - began)
+            found = STEP.search(response.json().get("controls", ""))
+            current = found.group(1) if found else current
+
+
+async def drive(base: str, sessions: int, cases: int) -> tuple[list[float], float]:
+    latencies: list[float] = []
+    began = time.perf_counter()
+    await asyncio.gather(*(session(base, f"bench-{n}", cases, latencies) for n in range(sessions)))
+    return latencies, time.perf_counter() - began
+
+
+def figures(name: str, latencies: list[float], seconds: float) -> tuple[float, float]:
+    ordered = sorted(latencies)
+    p50, p99 = statistics.median(ordered), ordered[int(len(ordered) * 0.99) - 1]
+    print(f"{name:<34} {len(ordered):>6} answers  {len(ordered) / seconds:>8.0f} answers/s  "
+          f"p50 {p50 * 1e6:>8.0f} µs  p99 {p99 * 1e6:>8.0f} µs")
+    return p50, p99
+
+
+def run(sessions: int, cases: int) -> None:
+    folder = Path(tempfile.mkdtemp(prefix="ungebot-bench-web-"))
+    users = ",".join(f"bench-{n}" for n in range(max(sessions, 1)))
+    env = {**os.environ, "UNGEBOT_DB": str(folder / "ungebot.db"), "UNGEBOT_TODAY": "2026-01-15",
+           "UNGEBOT_WEB_TRUSTED_HEADER": "X-Bench-User", "UNGEBOT_WEB_TRUSTED_PROXIES": "127.0.0.1",
+           "UNGEBOT_WEB_ALLOWED_USERS": users, "UNGEBOT_WEB_RATE_ANSWERS": "99999", "PYTHONPATH": str(ROOT)}
+    results = {}
+    for concurrency in sorted({1, sessions}):
+        for name in ("bare Starlette + one durable commit", "ungebot web"):
+            port = _port()
+            database = str(folder / f"bare-{concurrency}.db")
+            command = ([sys.executable, __file__, "--bare-server", str(port), database] if name.startswith("bare")
+                       else [sys.executable, "-m", "bot.cli", "web", "--port", str(port)])
+            process = start(command, env, port)
+            try:
+                latencies, seconds = asyncio.run(drive(f"http://127.0.0.1:{port}", concurrency, cases))
+            finally:
+                process.terminate()
+                process.wait(10)
+            results[(concurrency, name)] = figures(f"{name} ({concurrency} at once)", latencies, seconds)
+        bare = results[(concurrency, "bare Starlette + one durable commit")]
+        ours = results[(concurrency, "ungebot web")]
+        print(f"  overhead beyond the floor at {concurrency} at once: p50 {(ours[0] - bare[0]) * 1e6:.0f} µs, "
+              f"p99 {(ours[1] - bare[1]) * 1e6:.0f} µs\n")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sessions", type=int, default=100)
+    parser.add_argument("--cases", type=int, default=3)
+    parser.add_argument("--bare-server", nargs=2, metavar=("PORT", "DB"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.bare_server:
+        bare_server(int(args.bare_server[0]), args.bare_server[1])
+        return
+    run(args.sessions, args.cases)
+
+
+if __name__ == "__main__":
+    main()
