@@ -46,7 +46,7 @@ class Server:
 
     def start(self) -> None:
         env = {**os.environ, "UNGEBOT_DB": str(self.database), "UNGEBOT_TODAY": "2026-01-15",
-               "UNGEBOT_WEB_ASSETS": str(ROOT / "node_modules")}
+               "UNGEBOT_MUNICIPALITY": "Testkommune", "UNGEBOT_WEB_ASSETS": str(ROOT / "node_modules")}
         self.process = subprocess.Popen([sys.executable, "-m", "bot.cli", "web", "--demo", "--port", str(self.port)],
                                         env=env, cwd=self.database.parent, stdout=subprocess.DEVNULL,
                                         stderr=subprocess.DEVNULL)

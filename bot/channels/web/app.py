@@ -46,7 +46,7 @@ class WebApp:
     def page(self, name: str, request: Request, status: int = 200, **context: Any) -> HTMLResponse:
         """Render a page template with the user, the CSRF token and whether a log-out button makes sense."""
         user = auth.current_user(request)
-        context.setdefault("title", context.get("heading", "Registrering i Ungeløftet"))
+        context.setdefault("title", context.get("heading", "Registrering af persongruppemarkeringer"))
         html = self.pages.get_template(name).render(
             user=user, csrf=csrf_token(request), can_log_out=user is not None and self.settings.trusted is None
             and not self.settings.demo, **context)
