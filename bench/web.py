@@ -3,7 +3,7 @@ answer and the page's transcript committed durably, SQLite WAL synchronous=FULL,
 load against a bare Starlette handler on uvicorn that parses the form and does one durable commit of a dialogue-sized
 row. Both servers run in their own process, one after the other, in the same run. Prints figures; asserts nothing.
 
-    .venv/bin/python bench/web.py [--sessions 100] [--cases 1]
+    .venv/bin/python bench/web.py [--sessions 100] [--cases 1] [--dir /dev/shm]
 
 Each answer is one POST as chat.js sends it (the JSON reply); the no-JavaScript path adds a GET per answer.
 """
@@ -111,8 +111,8 @@ def figures(name: str, latencies: list[float], seconds: float) -> tuple[float, f
     return p50, p99
 
 
-def run(sessions: int, cases: int) -> None:
-    folder = Path(tempfile.mkdtemp(prefix="ungebot-bench-web-"))
+def run(sessions: int, cases: int, where: str | None) -> None:
+    folder = Path(tempfile.mkdtemp(prefix="ungebot-bench-web-", dir=where))
     users = ",".join(f"bench-{n}" for n in range(max(sessions, 1)))
     env = {**os.environ, "UNGEBOT_DB": str(folder / "ungebot.db"), "UNGEBOT_TODAY": "2026-01-15",
            "UNGEBOT_WEB_TRUSTED_HEADER": "X-Bench-User", "UNGEBOT_WEB_TRUSTED_PROXIES": "127.0.0.1",
@@ -142,12 +142,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", type=int, default=100)
     parser.add_argument("--cases", type=int, default=1)
+    parser.add_argument("--dir", help="where the databases go (e.g. /dev/shm to take the disk out of the figures)")
     parser.add_argument("--bare-server", nargs=2, metavar=("PORT", "DB"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.bare_server:
         bare_server(int(args.bare_server[0]), args.bare_server[1])
         return
-    run(args.sessions, args.cases)
+    run(args.sessions, args.cases, args.dir)
 
 
 if __name__ == "__main__":
