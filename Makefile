@@ -70,6 +70,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/engine.py
 	$(BIN)/python -W ignore bench/telegram.py
 	$(BIN)/python bench/log.py
+	$(BIN)/python bench/web.py
 	$(BIN)/python bench/privacy.py
 	$(BIN)/python -W ignore bench/star_send.py
 

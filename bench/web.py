@@ -15,6 +15,7 @@ import asyncio
 import json
 import os
 import re
+import shutil
 import socket
 import sqlite3
 import statistics
@@ -83,7 +84,11 @@ def start(command: list[str], env: dict[str, str], port: int) -> subprocess.Pope
 async def session(base: str, user: str, cases: int, latencies: list[float]) -> None:
     """One caseworker: open the page, then answer `cases` whole cases, timing each answer."""
     async with httpx.AsyncClient(base_url=base, headers={"X-Bench-User": user}, timeout=60) as client:
-        page = (await client.get("/")).text
+        opened = await client.get("/")
+        page = opened.text
+        cookie = opened.cookies.get("ungebot_session")  # Secure: httpx's jar keeps it off plain http, browsers do not
+        if cookie:
+            client.headers["Cookie"] = f"ungebot_session={cookie}"
         csrf, step = CSRF.search(page), STEP.search(page)
         assert csrf and step, page[:300]
         token, current = csrf.group(1), step.group(1)
@@ -92,6 +97,7 @@ async def session(base: str, user: str, cases: int, latencies: list[float]) -> N
             response = await client.post("/svar", data={"csrf": token, "step": current, "text": text},
                                           headers={"X-Ungebot-Fetch": "1"})
             latencies.append(time.perf_counter() - began)
+            response.raise_for_status()
             found = STEP.search(response.json().get("controls", ""))
             current = found.group(1) if found else current
 
@@ -136,6 +142,7 @@ def run(sessions: int, cases: int, where: str | None) -> None:
         ours = results[(concurrency, "ungebot web")]
         print(f"  overhead beyond the floor at {concurrency} at once: p50 {(ours[0] - bare[0]) * 1e6:.0f} µs, "
               f"p99 {(ours[1] - bare[1]) * 1e6:.0f} µs\n")
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def main() -> None:
