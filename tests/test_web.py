@@ -213,3 +213,23 @@ def test_without_demo_and_without_login_it_refuses_to_start(capsys: pytest.Captu
     assert read_web_settings(demo=True, host="0.0.0.0", environ={}).host == "127.0.0.1"
     with pytest.raises(ConfigError, match="TRUSTED_PROXIES"):
         read_web_settings(environ={"UNGEBOT_WEB_TRUSTED_HEADER": "X-Remote-User"})
+
+
+def test_learning_has_its_own_page_with_the_same_forms(rulebook: Any, private_database: Path) -> None:
+    with Browser(make_app(private_database, rulebook)) as browser:
+        browser.open()
+        response = browser.client.post("/svar", data={**browser.hidden(), "text": "/lær"})
+        assert response.status_code == 303 and response.headers["location"] == "/laer"
+        page = browser.open("/laer")
+        assert "Lær registreringerne" in page and browser.options(), page[-1500:]
+        first = sorted(browser.options().items(), key=lambda item: int(item[1]))[0][0]
+        response = browser.client.post("/laer", data={**browser.hidden(), "option": "0"})
+        assert response.status_code == 303
+        browser.open("/laer")
+        assert first in browser.messages()  # the choice is echoed, and the trainer answered it
+        stale = browser.client.post("/laer", data={**browser.hidden(), "step": "-1", "option": "0"},
+                                    follow_redirects=True)
+        assert "Den knap hører til et tidligere trin" in stale.text
+        assert browser.client.post("/laer", data={"option": "0"}).status_code == 403
+    decisions = sqlite3.connect(private_database).execute("SELECT count(*) FROM decisions").fetchone()[0]
+    assert decisions == 0

@@ -22,6 +22,7 @@ from starlette.staticfiles import StaticFiles
 
 from bot.channels.web import auth
 from bot.channels.web.chat import User, WebChat, WebTurn
+from bot.channels.web.learn import WebLearn
 from bot.channels.web.middleware import RateLimiter, SecurityHeaders, SessionMiddleware, check_csrf, csrf_token
 from bot.channels.web.render import TRANSCRIPT_LIMIT, controls, entries, for_page, page_environment
 from bot.channels.web.settings import WebSettings
@@ -41,6 +42,7 @@ class WebApp:
         self.limits = {name: RateLimiter(*limit) for name, limit in settings.limits.items()}
         self.lifetime = timedelta(hours=settings.session_hours)
         self.login = auth.Login(settings, self)
+        self.learn = WebLearn(self)
 
     # -- pages ----------------------------------------------------------------------------------------------------
     def page(self, name: str, request: Request, status: int = 200, **context: Any) -> HTMLResponse:
@@ -79,6 +81,10 @@ class WebApp:
         check_csrf(request, form.get("csrf"))
         if not self.limits["answer"].allow(user.id):
             raise HTTPException(429)
+        if form.get("text", "").strip().lower() in ("/laer", "/lær"):  # learning has its own page
+            if request.headers.get("x-ungebot-fetch") == "1":
+                return JSONResponse({"location": "/laer"})
+            return RedirectResponse("/laer", status_code=303)
         session = request.scope["session"]
         new: list[dict[str, str]] = []
 
@@ -172,6 +178,7 @@ def build_app(settings: WebSettings, chat: WebChat | None = None) -> Starlette:
         Route("/svar", web.answer, methods=["POST"]),
         Route("/log", web.decision_log),
         *web.login.routes(),
+        *web.learn.routes(),
         Mount("/static/web", StaticFiles(directory=STATIC), name="static"),
         Mount("/static/dkfds", StaticFiles(directory=settings.assets / "dkfds" / "dist", check_dir=False),
               name="dkfds"),

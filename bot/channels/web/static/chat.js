@@ -23,6 +23,7 @@
       })
       .then(function (result) {
         if (!result.ok) { throw new Error(result.body.error || ""); }
+        if (result.body.location) { window.location.assign(result.body.location); return; }
         show(result.body);
       })
       .catch(function () {  // fall back to the plain form (the server shows any error page)
