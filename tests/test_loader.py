@@ -127,7 +127,8 @@ PROGRAMME_BROKEN = [
 ]
 
 
-@pytest.mark.parametrize("old, new, words", PROGRAMME_BROKEN, ids=[b[2] for b in PROGRAMME_BROKEN])
+@pytest.mark.parametrize("old, new, words", PROGRAMME_BROKEN,
+                         ids=[f"programme-{i}" for i in range(len(PROGRAMME_BROKEN))])
 def test_every_programme_error_names_the_file(programme_copy: Path, old: str, new: str, words: str) -> None:
     path = _break(programme_copy, "programme", old, new)
     message = _error(programme_copy)
@@ -147,7 +148,7 @@ def test_markers_must_be_a_mapping(programme_copy: Path) -> None:
      "ids used for both a question and an outcome: psychiatry_course"),
     ("switch", "carry: {wrong_marker: current_marker,", "carry: {the_marker: current_marker,",
      "carry names 'the_marker', which is not a question of flow 'error'"),
-])
+], ids=["id-clash", "carry"])
 def test_links_between_nodes_and_flows(programme_copy: Path, flow: str, old: str, new: str, words: str) -> None:
     _break(programme_copy, flow, old, new)
     assert words in _error(programme_copy)

@@ -170,7 +170,7 @@ BROKEN = [
 ]
 
 
-@pytest.mark.parametrize("flow, old, new, node, words", BROKEN, ids=[f"{b[0]}: {b[4][:40]}" for b in BROKEN])
+@pytest.mark.parametrize("flow, old, new, node, words", BROKEN, ids=[f"{b[0]}-{i}" for i, b in enumerate(BROKEN)])
 def test_every_loader_error_names_file_node_and_problem(programme_copy: Path, flow: str, old: str, new: str,
                                                         node: str, words: str) -> None:
     path = _break(programme_copy, flow, old, new)
