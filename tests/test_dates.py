@@ -202,3 +202,17 @@ def test_today_is_taken_in_copenhagen_near_midnight(utc: datetime, expected: dat
 def test_today_without_a_given_time_is_copenhagens_now() -> None:
     before = datetime.now(timezone.utc).astimezone(ZoneInfo("Europe/Copenhagen")).date()
     assert today_in_copenhagen() in (before, before + timedelta(days=1))
+
+
+@pytest.mark.parametrize("text, code, params", [
+    ("1.13.2026", "date_no_such_month", {"month": 13}),
+    ("1.1.1850", "date_no_such_year", {"year": 1850}),
+    ("1. flebruar 2026", "date_unknown_month", {"word": "flebruar", "text": "1. flebruar 2026"}),
+    (" snart ", "date_unreadable", {"text": "snart"}),
+    ("mandag 3.2.26", "date_weekday_mismatch", {"typed": "mandag", "actual": "tirsdag", "day": "3. februar 2026"}),
+    ("1. februar", "date_missing_year", {}),
+])
+def test_every_date_error_carries_what_its_message_needs(text: str, code: str, params: dict[str, object]) -> None:
+    with pytest.raises(AnswerError) as caught:
+        parse_date(text, TODAY)
+    assert (caught.value.code, caught.value.params, str(caught.value)) == (code, params, code)

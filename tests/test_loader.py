@@ -179,3 +179,37 @@ def test_an_end_before_the_start_without_a_guard_is_a_flow_error(programme_copy:
                "new_start_date": "2026-01-09"}
     with pytest.raises(FlowError, match="node 'switched': end date before the marker's start was not caught"):
         flow.walk(answers, date(2026, 1, 15))
+
+
+def test_a_freshly_loaded_rulebook_reaches_every_scenarios_outcome() -> None:
+    """The session's rulebook is built once; this builds another, so every loader and engine step is checked against
+    the exact outcomes (under mutation testing too, where the shared one was built before the mutant)."""
+    from bot.chat.texts import Texts
+    from tests.scenarios import load_scenarios, walk
+    from tests.test_scenarios import _observed
+
+    rulebook = Rulebook(GOOD)
+    texts = Texts(rulebook)
+    assert rulebook.edition == "ungeloeftet-2025.2" and rulebook.programme.entry == "situation"
+    for scenario in load_scenarios():
+        flow = rulebook.flow(scenario["flow"])
+        assert (flow.id, flow.machine.initial) == (scenario["flow"], flow.spec.start)
+        position, _ = walk(rulebook, texts, scenario)
+        assert _observed(position.outcome) == scenario["expect"], scenario["id"]
+
+
+def test_load_rulebook_loads_once_and_keeps_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    from flows import engine
+
+    monkeypatch.setattr(engine, "_DEFAULT", {})
+    first = engine.load_rulebook()
+    assert engine.load_rulebook() is first and engine._DEFAULT == {"ungeloeftet": first}
+    assert first.programme.id == "ungeloeftet" and set(first.flows) >= {"situation", "switch", "error"}
+
+
+def test_unknown_question_and_unknown_flow_are_named(programme_copy: Path) -> None:
+    flow = Rulebook(programme_copy).flow("switch")
+    with pytest.raises(KeyError, match="flow 'switch' has no question 'nope'"):
+        flow.change({}, "nope", "x", date(2026, 1, 15))
+    with pytest.raises(KeyError, match="unknown flow 'nowhere'; known: course_ends, early_pension"):
+        Rulebook(programme_copy).flow("nowhere")

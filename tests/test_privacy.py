@@ -48,3 +48,8 @@ def test_cpr_numbers_are_found(text: str) -> None:
 @pytest.mark.parametrize("text", NOT_FOUND)
 def test_other_numbers_are_not_cpr(text: str) -> None:
     assert not contains_cpr(text)
+
+
+def test_a_leap_day_counts_only_in_a_leap_year_of_either_century() -> None:
+    assert contains_cpr("290200-1234") and contains_cpr("290296-1234") and contains_cpr("290204-1234")
+    assert not contains_cpr("290203-1234") and not contains_cpr("290297-1234")
