@@ -23,6 +23,13 @@ def _error(path: Path) -> str:
 # replacement, the node named or "" for top level, words of the message).
 BROKEN = [
     # the file as a whole
+    ("course_ends", "flow: course_ends", 'flow: ""', "", "flow must be a non-empty string, not ''"),
+    ("course_ends", "start: no_rule_in_guide", 'start: ""', "", "start must be a non-empty string, not ''"),
+    ("leave", 'edition: "ungeloeftet-2025.2"', 'edition: "ungeloeftet-2024.1"', "",
+     "edition 'ungeloeftet-2024.1' is not the programme's 'ungeloeftet-2025.2'"),
+    ("switch", "outcomes:\n", "outcomes:\n  psychiatry_course: {result: no_change, effect: null, source: \"000: Formål\"}\n"
+     "  current_marker: {result: no_change, effect: null, source: \"000: Formål\"}\n", "",
+     "ids used for both a question and an outcome: current_marker, psychiatry_course"),
     ("course_ends", "flow: course_ends", "flow: course_end", "", "differs from the file name 'course_ends'"),
     ("course_ends", "flow: course_ends\n", "", "", "flow file lacks flow"),
     ("course_ends", "start: no_rule_in_guide", "start: no_rule_in_guide\nextra: 1", "", "unknown key(s) extra"),
@@ -177,3 +184,9 @@ def test_every_loader_error_names_file_node_and_problem(programme_copy: Path, fl
     message = _error(path)
     assert message.startswith(f"{path}: {f'node {node!r}' if node else 'top level'}: "), message
     assert words in message, message
+
+
+def test_a_flow_file_read_alone_keeps_its_facts(programme_copy: Path) -> None:
+    spec = load_flow_spec(programme_copy / "move_out.yaml", load_programme(programme_copy))
+    assert (spec.id, spec.edition, spec.start) == ("move_out", "ungeloeftet-2025.2", "in_job_or_education")
+    assert spec.title == "Den unge fraflytter kommunen" and spec.source == "000: Den unge fraflytter kommunen"
