@@ -210,3 +210,19 @@ def test_an_empty_value_skips_only_an_optional_date(rulebook: Rulebook) -> None:
     with pytest.raises(AnswerError) as caught:
         switch.step(switch.walk({}, TODAY), "", TODAY)
     assert caught.value.code == "choice_unknown"
+
+
+def test_an_outcome_cites_the_questions_asked_and_itself(rulebook: Rulebook) -> None:
+    outcome = rulebook.flow("switch").walk(SWITCH, TODAY).outcome
+    assert outcome is not None and outcome.sources == (
+        "000: Den unge skifter målgruppe", "000: Målgruppekriterier",
+        "000: Overblik over registrering i Ungeløftet › SKIFTER MÅLGRUPPE")
+
+
+def test_a_finished_flow_takes_no_more_answers_and_a_bad_date_is_named(rulebook: Rulebook) -> None:
+    flow = rulebook.flow("switch")
+    with pytest.raises(ValueError, match="the flow has already reached an outcome"):
+        flow.step(flow.walk(SWITCH, TODAY), "yes", TODAY)
+    with pytest.raises(AnswerError) as caught:
+        flow.step(flow.walk({k: v for k, v in SWITCH.items() if k != "new_start_date"}, TODAY), "2026-02-30", TODAY)
+    assert caught.value.params == {"text": "2026-02-30"}

@@ -119,12 +119,17 @@ def test_yaml_syntax_error_names_the_file(programme_copy: Path) -> None:
 
 
 PROGRAMME_BROKEN = [
-    ("entry: situation\n", "", "programme file lacks entry"),
+    ("entry: situation\n", "", "top level: programme file lacks entry"),
     ("entry: situation", "entry: situations", "entry flow 'situations' has no file"),
-    ("markers:\n  ips:", "markers: [ips]\nmarkerz:\n  ips:", "unknown key(s) markerz"),
-    ('  ips: "Ungeløftet – IPS"', '  ips: ""', "marker name must be a non-empty string"),
-    ("sections:\n  - Formål", "sections:\n  - 7", "sections must be a list of strings"),
-    ('edition: "ungeloeftet-2025.2"', 'edition: ""', "edition must be a non-empty string"),
+    ("markers:\n  ips:", "markers: [ips]\nmarkerz:\n  ips:", "top level: programme file has unknown key(s) markerz"),
+    ('  ips: "Ungeløftet – IPS"', '  ips: ""', "top level: marker name must be a non-empty string, not ''"),
+    ('  ips: "Ungeløftet – IPS"', '  "": "Ungeløftet – IPS"', "top level: marker key must be a non-empty string, not ''"),
+    ("sections:\n  - Formål", "sections:\n  - 7", "top level: sections must be a list of strings"),
+    ('edition: "ungeloeftet-2025.2"', 'edition: ""', "top level: edition must be a non-empty string, not ''"),
+    ("programme: ungeloeftet", 'programme: ""', "top level: programme must be a non-empty string, not ''"),
+    ("entry: situation", 'entry: ""', "top level: entry must be a non-empty string, not ''"),
+    ("title:", 'title: ""\nold_title:', "top level: programme file has unknown key(s) old_title"),
+    ("guide:", 'guide: ""\nold_guide:', "top level: programme file has unknown key(s) old_guide"),
 ]
 
 
@@ -133,7 +138,7 @@ PROGRAMME_BROKEN = [
 def test_every_programme_error_names_the_file(programme_copy: Path, old: str, new: str, words: str) -> None:
     path = _break(programme_copy, "programme", old, new)
     message = _error(programme_copy)
-    assert str(path) in message and words in message, message
+    assert message.startswith(str(path)) and message.endswith(words), message
 
 
 def test_markers_must_be_a_mapping(programme_copy: Path) -> None:
@@ -216,3 +221,20 @@ def test_unknown_question_and_unknown_flow_are_named(programme_copy: Path) -> No
         flow.change({}, "nope", "x", date(2026, 1, 15))
     with pytest.raises(KeyError, match="unknown flow 'nowhere'; known: course_ends, early_pension"):
         Rulebook(programme_copy).flow("nowhere")
+
+
+@pytest.mark.parametrize("field", ["title", "guide"])
+def test_programme_title_and_guide_must_be_text(programme_copy: Path, field: str) -> None:
+    path = programme_copy / "programme.yaml"
+    lines = [f'{field}: ""' if line.startswith(f"{field}:") else line
+             for line in path.read_text(encoding="utf-8").splitlines()]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert _error(programme_copy).endswith(f"top level: {field} must be a non-empty string, not ''")
+
+
+def test_a_programme_keeps_its_facts() -> None:
+    from flows.loader import load_programme
+
+    programme = load_programme(GOOD)
+    assert (programme.id, programme.entry, programme.edition) == ("ungeloeftet", "situation", "ungeloeftet-2025.2")
+    assert programme.title.startswith("Ungeløftet") and programme.guide.startswith("STAR: Trin-for-trin-vejledning")
