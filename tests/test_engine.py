@@ -64,6 +64,7 @@ def test_guard_refuses_a_new_start_before_the_old_one(rulebook: Rulebook) -> Non
     # The same answer replayed is rejected the same way, and the question stays open.
     replayed = flow.walk({**SWITCH, "new_start_date": "2025-10-11"}, TODAY)
     assert replayed.question is not None and replayed.rejected is not None
+    assert replayed.flow is flow and dict(replayed.answers) == {k: v for k, v in SWITCH.items() if k != "new_start_date"}
 
 
 def test_emigration_guard_allows_the_same_day_but_not_before(rulebook: Rulebook) -> None:
@@ -209,7 +210,7 @@ def test_an_empty_value_skips_only_an_optional_date(rulebook: Rulebook) -> None:
         assert caught.value.code == "date_unreadable"
     with pytest.raises(AnswerError) as caught:
         switch.step(switch.walk({}, TODAY), "", TODAY)
-    assert caught.value.code == "choice_unknown"
+    assert caught.value.code == "choice_unknown" and caught.value.params == {"text": ""}
 
 
 def test_an_outcome_cites_the_questions_asked_and_itself(rulebook: Rulebook) -> None:

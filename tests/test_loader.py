@@ -200,7 +200,8 @@ def test_a_freshly_loaded_rulebook_reaches_every_scenarios_outcome() -> None:
     assert rulebook.edition == "ungeloeftet-2025.2" and rulebook.programme.entry == "situation"
     for scenario in load_scenarios():
         flow = rulebook.flow(scenario["flow"])
-        assert (flow.id, flow.machine.initial) == (scenario["flow"], flow.spec.start)
+        assert (flow.id, flow.title, flow.machine.initial) == (scenario["flow"], flow.spec.title, flow.spec.start)
+        assert flow.machine.models == [] and not hasattr(flow.machine, "to_" + flow.spec.start)
         position, _ = walk(rulebook, texts, scenario)
         assert _observed(position.outcome) == scenario["expect"], scenario["id"]
 
