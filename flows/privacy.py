@@ -43,5 +43,5 @@ def contains_cpr(text: str) -> bool:
         day, month, year, _ = (int(group) for group in match.groups())
         if _is_birth_date(day, month, year) or _LABELLED.search(text, 0, match.start()):
             return True
-        start = match.start() + 1  # runs may overlap: "99010190 1234" holds 010190 1234 after a false start
+        start = match.start() + 1  # a run that is no birth date may hold the start of one further on
     return False
