@@ -84,8 +84,8 @@ graphviz:
 	command -v dot > /dev/null || (apt-get update && apt-get install -y graphviz)
 
 # Mutation testing of flows/ (not part of `make test`; about an hour for all of flows/ on two shared cores).
-# mutmut copies the tree into mutants/ (git-ignored) and runs the focused tests named in pyproject.toml's [tool.mutmut] against each mutant;
-# a second run only tests mutants without a result. One module: make mutation MUTANTS='flows.dates.*'.
+# mutmut copies the tree into mutants/ (git-ignored) and runs the focused tests named in pyproject.toml's
+# [tool.mutmut] against each mutant. Some modules or mutants only: make mutation MUTANTS='flows.dates*'.
 # Survivors: .venv/bin/mutmut results; one of them: .venv/bin/mutmut show NAME. Equivalent ones: tests/MUTATION.md.
 MUTATION_JOBS ?= 2
 mutation: $(STAMP)
