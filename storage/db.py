@@ -11,8 +11,8 @@ MIGRATION_SET = "ungebot"
 # The names of storage.migrations' steps, in order (a test keeps the two equal). Knowing them here lets a
 # process whose database is up to date skip importing sqlite-utils, which costs more than the rest of `decide`.
 SCHEMA = ("m001_decisions", "m002_dialogues", "m003_decisions_append_only", "m004_decided_on",
-          "m005_staff_name_index", "m006_star_questions", "m007_replaced_decisions", "m011_star_outbox",
-          "m012_local_settings", "m017_learn", "m019_web_sessions")
+          "m005_staff_name_index", "m006_star_questions", "m007_replaced_decisions", "m009_telegram_inbox",
+          "m011_star_outbox", "m012_local_settings", "m017_learn", "m019_web_sessions")
 
 
 class StorageError(RuntimeError):
@@ -43,7 +43,7 @@ def open_database(path: Path | str | None = None) -> sqlite3.Connection:
         if newer:
             raise StorageError(f"{target}: the database is from a newer ungebot (it has {', '.join(newer)}); "
                                "update ungebot before using it")
-        if applied != SCHEMA:
+        if set(applied) != set(SCHEMA):  # steps merged in number order may have been applied in another
             from storage import migrations
 
             migrations.apply(conn)

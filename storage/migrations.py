@@ -96,6 +96,16 @@ def m007_replaced_decisions(db: Database) -> None:
 
 
 @MIGRATIONS()
+def m009_telegram_inbox(db: Database) -> None:
+    """Telegram updates as received, committed before their getUpdates offset is confirmed; the reply, committed with
+    the answer it acknowledges; replied = 1 once it has been sent."""
+    db.table("telegram_inbox").create({
+        "update_id": int, "received": str, "body": str, "reply": str, "replied": int,
+    }, pk="update_id", not_null={"received", "body", "replied"}, defaults={"replied": 0})
+    db.execute("CREATE INDEX telegram_inbox_unreplied ON telegram_inbox(update_id) WHERE replied = 0")
+
+
+@MIGRATIONS()
 def m011_star_outbox(db: Database) -> None:
     """The outbox: each confirmed question's e-mail, made once (one Message-ID for every attempt), with its claim and
     back-off, so that a question is sent once even with several senders (the bot, `star send-queued`)."""

@@ -56,16 +56,22 @@ def record_turn(conn: sqlite3.Connection, staff: Staff, state: dict[str, Any],
     replaced (the state's "replaced" ids), and the new state, which remembers the decision now shown.
 
     `decision` is (programme, flow, rulebook edition, answers, outcome, decided_on). Returns the new decision's id."""
+    with conn:
+        return write_turn(conn, staff, state, decision)
+
+
+def write_turn(conn: sqlite3.Connection, staff: Staff, state: dict[str, Any],
+               decision: tuple[str, str, str, list[dict[str, str]], dict[str, Any], str] | None = None) -> int | None:
+    """record_turn without the commit, for a caller that commits several turns at once (group commit)."""
     state = dict(state)
     replaced = state.pop("replaced", None) or []
     decision_id = None
-    with conn:
-        if decision is not None:
-            decision_id = _insert_decision(conn, staff, *decision)
-            state["decision_id"] = decision_id
-        for old in replaced:
-            mark_replaced(conn, int(old), decision_id)
-        _upsert_dialogue(conn, staff, state)
+    if decision is not None:
+        decision_id = _insert_decision(conn, staff, *decision)
+        state["decision_id"] = decision_id
+    for old in replaced:
+        mark_replaced(conn, int(old), decision_id)
+    _upsert_dialogue(conn, staff, state)
     return decision_id
 
 
