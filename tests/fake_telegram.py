@@ -7,6 +7,7 @@ import json
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -17,6 +18,10 @@ BOT_USER = {"id": 4242, "is_bot": True, "first_name": "ungebot", "username": "un
             "can_join_groups": False, "can_read_all_group_messages": False, "supports_inline_queries": False}
 _INT_FIELDS = {"chat_id", "message_id", "offset", "timeout", "limit"}
 _JSON_FIELDS = {"reply_markup", "allowed_updates", "commands", "scope", "link_preview_options"}
+
+
+class _NotModified(Exception):
+    """An edit that would change nothing."""
 
 
 class FakeTelegram:
@@ -31,6 +36,9 @@ class FakeTelegram:
         self.failures: dict[str, list[tuple[int, str, dict[str, Any] | None]]] = {}
         self.raise_network: dict[str, int] = {}
         self.pushed: list[dict[str, Any]] = []  # every update ever queued, redeliveries included
+        self.by_chat: dict[int, list[dict[str, Any]]] = {}  # the outbox, per chat
+        self.on_message: Callable[[int], None] | None = None  # told the chat id of each message sent or edited
+        self.recorded_at: dict[int, float] = {}  # id() of each by_chat entry -> time.monotonic() it was recorded
         self._updates: list[dict[str, Any]] = []
         self._next_update = 1
         self._next_message = 1000
@@ -80,7 +88,11 @@ class FakeTelegram:
                 return 409, {"ok": False, "error_code": 409,
                              "description": "Conflict: terminated by other getUpdates request"}
             return 200, {"ok": True, "result": updates}
-        return 200, {"ok": True, "result": self._result(method, params)}
+        try:
+            return 200, {"ok": True, "result": self._result(method, params)}
+        except _NotModified:  # as Telegram answers an edit that changes nothing
+            return 400, {"ok": False, "error_code": 400, "description": "Bad Request: message is not modified: "
+                         "specified new message content and reply markup are exactly the same"}
 
     def _result(self, method: str, params: dict[str, Any]) -> Any:
         with self._lock:
@@ -95,6 +107,7 @@ class FakeTelegram:
                 self.messages[message["message_id"]] = message
                 self.sent.append(message)
                 self.outbox.append(message)
+                self._record(message)
                 return message
             if method == "sendPhoto":
                 self._next_message += 1
@@ -109,6 +122,9 @@ class FakeTelegram:
                 message = self.messages.get(int(params.get("message_id", 0)))
                 if message is None:
                     return True
+                if (method == "editMessageText" and params["text"] == message["text"]
+                        and params.get("reply_markup") == message.get("reply_markup")):
+                    raise _NotModified
                 # An edit makes a new version: earlier copies (what a client still shows) keep their buttons.
                 message = dict(message)
                 if method == "editMessageText":
@@ -120,8 +136,15 @@ class FakeTelegram:
                 self.messages[message["message_id"]] = message
                 if method == "editMessageText":
                     self.outbox.append(message)
+                    self._record(message)
                 return message
             return True  # answerCallbackQuery, setMyCommands, deleteWebhook, close, ...
+
+    def _record(self, message: dict[str, Any]) -> None:
+        self.by_chat.setdefault(message["chat"]["id"], []).append(message)
+        self.recorded_at[id(message)] = time.monotonic()
+        if self.on_message is not None:
+            self.on_message(message["chat"]["id"])
 
     def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]] | None:
         """Long-poll as Telegram does; None when a newer getUpdates terminated this one (Telegram's 409)."""
@@ -219,7 +242,10 @@ class FakeBotApiServer:
                     self._reply(404, {"ok": False, "error_code": 404, "description": "Not Found"})
                     return
                 length = int(self.headers.get("Content-Length") or 0)
-                params = _decode(self.rfile.read(length), self.headers.get("Content-Type", ""))
+                body = self.rfile.read(length)
+                if len(body) < length:  # the client died mid-request (a killed bot): Telegram never sees it
+                    return
+                params = _decode(body, self.headers.get("Content-Type", ""))
                 status, body = outer.fake.handle(self.path[len(prefix):].split("?")[0], params)
                 self._reply(status, body)
 

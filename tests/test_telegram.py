@@ -150,11 +150,19 @@ async def test_message_is_not_modified_is_harmless(harness: Harness) -> None:
     assert harness.rows("select flow from decisions") == [("early_pension",)]
 
 
-async def test_a_network_error_loses_no_answer(harness: Harness) -> None:
+async def test_a_network_error_loses_no_answer(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.channels.telegram import send
+
+    monkeypatch.setattr(send, "NETWORK_RETRIES", (0.01, 0.01))
     question = (await harness.send("/start"))[-1]
     harness.fake.raise_network["editMessageText"] = 1
     harness.fake.raise_network["sendMessage"] = 1
-    assert await harness.click(question, "Går på barsel") == []  # the edit and the fallback send were both lost
+    sent = await harness.click(question, "Går på barsel")  # the edit failed; the send instead succeeds on a retry
+    assert len(sent) == 1 and "Går den unge på barsel" in sent[0]["text"]
+    question = (await harness.send("/tilbage"))[-1]
+    harness.fake.raise_network["editMessageText"] = 1
+    harness.fake.raise_network["sendMessage"] = 3
+    assert await harness.click(question, "Går på barsel") == []  # Telegram unreachable through every retry
     state = json.loads(harness.rows("select state from dialogues")[0][0])
     assert state["segments"][0]["answers"] == [["situation", "leave"]]
     sent = await harness.send("hej")  # anything brings back the current question

@@ -9,11 +9,12 @@ import logging
 import sqlite3
 import time
 from collections import OrderedDict
+from datetime import date
 from typing import Any
 
-from telegram import BotCommand, InlineKeyboardMarkup, Update, User
+from telegram import BotCommand, Update, User
 from telegram.constants import ChatType, ParseMode
-from telegram.error import BadRequest, TelegramError
+from telegram.error import TelegramError
 from telegram.ext import (
     AIORateLimiter, Application, ApplicationHandlerStop, CallbackQueryHandler, ContextTypes, MessageHandler,
     TypeHandler, filters,
@@ -27,21 +28,26 @@ from bot.desk.star import Delivery, StarDesk, attach_draft, delivery_replies
 from bot.desk.star.sender import Sender
 from bot.chat.conversation import Conversation
 from bot.chat.dialogue import DialogueState, Reply, Turn, current_day
+from bot.channels.telegram.inbox import UserOrder, polling_bot, replay
 from bot.channels.telegram.learn import register as register_learn
-from bot.channels.telegram.ui import MESSAGE_LIMIT, compose, parse_callback, split_message
+from bot.channels.telegram.send import Outgoing, clear_keyboard, deliver, safe_answer, safe_send
+from bot.channels.telegram.ui import compose, parse_callback
 from bot.chat.texts import Texts, to_plain
 from bot.chat.programmes import enabled_catalogue
 from flows.engine import Rulebook
 from flows.privacy import contains_cpr
+from storage import inbox
 from storage import log as decision_log
 from storage.db import open_database
-from storage.records import Staff, load_dialogue, record_turn
+from storage.journal import Journal
+from storage.records import Staff, load_dialogue, write_turn
 
 log = logging.getLogger("ungebot.telegram")
 
 COMMANDS = ("start", "tilbage", "forfra", "hjaelp", "star", "faq", "program", "laer")  # Telegram allows only a-z, 0-9 and _ in commands
 REFUSAL_INTERVAL = 3600.0  # a stranger is told no at most once an hour
 REFUSAL_MEMORY = 10_000  # strangers remembered (in memory only) for that purpose
+STATE_CACHE = 10_000  # dialogues kept in memory between turns (each is also on disk)
 
 
 class TelegramBot:
@@ -53,6 +59,8 @@ class TelegramBot:
         self.rulebook = rulebook or enabled_catalogue()
         self.texts = Texts(self.rulebook)
         self.db = db if db is not None else open_database(settings.database)
+        self.journal = Journal(self.db)
+        self._order = UserOrder(self.journal)
         self.mail = mail or read_mail_settings()
         self.star = StarDesk(self.db, self.mail)
         self.conversation = Conversation(self.rulebook, self.texts, settings.municipality, answers=self.star,
@@ -61,6 +69,7 @@ class TelegramBot:
         self.sender = Sender(self.star, self._tell_delivery)
         self._tasks: list[asyncio.Task[None]] = []
         self._bot: Any = None
+        self._states: OrderedDict[str, tuple[date, DialogueState, dict[str, Any]]] = OrderedDict()
         self.desk = Desk(self.rulebook, self.texts)
         self._labels = {name: to_plain(self.texts.common(f"button_{name}")) for name in ("new", "back", "star", "today")}
 
@@ -68,16 +77,10 @@ class TelegramBot:
     def build(self, request: BaseRequest | None = None, updates_request: BaseRequest | None = None,
               rate_limiter: bool = True) -> Application:  # type: ignore[type-arg]
         """An Application with our handlers; requests can be replaced (offline tests, a fake Bot API)."""
-        builder = Application.builder().token(self.settings.token).post_init(self._post_init).post_stop(self._post_stop)
-        if self.settings.api_url:
-            builder = builder.base_url(self.settings.api_url)
-        if request is not None:
-            builder = builder.request(request)
-        if updates_request is not None:
-            builder = builder.get_updates_request(updates_request)
-        if rate_limiter:
-            builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
-        application = builder.build()
+        bot = polling_bot(self.journal, self.settings.token, self.settings.api_url, request, updates_request,
+                          AIORateLimiter(max_retries=3) if rate_limiter else None)
+        application = (Application.builder().bot(bot).concurrent_updates(self._order)
+                       .post_init(self._post_init).post_stop(self._post_stop).build())
         application.add_handler(TypeHandler(Update, self._gate), group=-1)
         register_learn(application, self)  # /laer: onboarding (bot/channels/telegram/learn.py), before the dialogue
         application.add_handler(CallbackQueryHandler(self._on_button))
@@ -87,6 +90,10 @@ class TelegramBot:
         return application
 
     async def _post_init(self, application: Application) -> None:  # type: ignore[type-arg]
+        await replay(application, self.journal)  # before polling starts: what was received first is handled first
+        log.info("ungebot on Telegram as @%s: %d caseworker(s) and %d support user(s) allowed; database %s",
+                 application.bot.username, len(self.settings.allowed_users), len(self.settings.support_users),
+                 self.settings.database)
         commands = [BotCommand(name, to_plain(self.texts.common(f"command_{name}"))) for name in COMMANDS]
         try:
             await application.bot.set_my_commands(commands)
@@ -106,6 +113,7 @@ class TelegramBot:
             self._tasks.append(asyncio.create_task(matcher.run(self.mail.retry_seconds), name="ungebot: replies"))
 
     async def _post_stop(self, application: Application) -> None:  # type: ignore[type-arg]
+        self.journal.flush()
         for task in self._tasks:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -135,9 +143,9 @@ class TelegramBot:
             raise ApplicationHandlerStop
         if chat is not None and chat.type != ChatType.PRIVATE:
             if update.message is not None:
-                await self._safe_send(context, chat.id, self.texts.common("private_only"))
+                await safe_send(context.bot, chat.id, self.texts.common("private_only"))
             elif update.callback_query is not None:
-                await self._safe_answer(update, to_plain(self.texts.common("private_only")))
+                await safe_answer(update.callback_query, to_plain(self.texts.common("private_only")))
             raise ApplicationHandlerStop
         if not self.settings.may_use(user.id):
             await self._refuse(update, context, user)
@@ -146,7 +154,7 @@ class TelegramBot:
     async def _refuse(self, update: Update, context: ContextTypes.DEFAULT_TYPE, user: User) -> None:
         text = self.texts.common("refused_stranger")
         if update.callback_query is not None:
-            await self._safe_answer(update, to_plain(text))
+            await safe_answer(update.callback_query, to_plain(text))
             return
         now = time.monotonic()
         if now - self._refused.get(user.id, -REFUSAL_INTERVAL) < REFUSAL_INTERVAL:
@@ -156,16 +164,23 @@ class TelegramBot:
         while len(self._refused) > REFUSAL_MEMORY:
             self._refused.popitem(last=False)
         if update.effective_chat is not None:
-            await self._safe_send(context, update.effective_chat.id, text)
+            await safe_send(context.bot, update.effective_chat.id, text)
 
     # -- the dialogue -------------------------------------------------------------------------------------------------
     def _staff(self, user: User) -> Staff:
         return Staff(channel="telegram", staff_id=str(user.id), name=user.full_name)
 
     def _load(self, staff: Staff) -> tuple[DialogueState, dict[str, Any] | None]:
-        """The staff member's dialogue, replayed through today's flows, and its state as it was loaded."""
+        """The staff member's dialogue, replayed through today's flows, and its state as it was loaded.
+
+        The state each turn committed is kept in memory (today's, for the last STATE_CACHE users) and taken out
+        while a turn works on it: a turn that fails leaves nothing behind, and the next one reads the database."""
+        today = current_day()
+        cached = self._states.pop(staff.staff_id, None)
+        if cached is not None and cached[0] == today:
+            return cached[1], cached[2]
         stored = load_dialogue(self.db, staff)
-        state = self.conversation.restore(stored, current_day())
+        state = self.conversation.restore(stored, today)
         return state, (state.to_dict() if stored is not None else None)
 
     async def _on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -179,9 +194,8 @@ class TelegramBot:
         # The support team's look into the decision log; the dialogue is left as it is. Text with a CPR number goes
         # to the conversation instead, which refuses it without echoing.
         if command == "/log" and not contains_cpr(message.text):
-            await self._deliver(update, context, Turn(state, [Reply(self._log(user.id, argument.strip()))]))
-            return
-        if update.update_id <= state.last_update:  # redelivered after a restart: already applied
+            turn = Turn(state, [Reply(self._log(user.id, argument.strip()))])
+        elif update.update_id <= state.last_update:  # redelivered after a restart: already applied
             turn = Turn(state, self.conversation.prompt(state, today))
         elif command == "/start":
             replies = [Reply(self.texts.common("welcome"))]
@@ -190,8 +204,7 @@ class TelegramBot:
             turn = Turn(state, replies + self.conversation.prompt(state, today))
         else:
             turn = self.conversation.handle(state, message.text, today)
-        self._commit(staff, turn, update.update_id, loaded)
-        await self._deliver(update, context, turn)
+        await self._answer(update, staff, turn, loaded)
 
     def _log(self, user_id: int, argument: str) -> str:
         """/log (the last 10 decisions) or /log ID, for support staff; caseworkers are politely refused."""
@@ -209,29 +222,30 @@ class TelegramBot:
         state, loaded = self._load(staff)
         today = current_day()
         parsed = parse_callback(query.data)
-        if update.update_id <= state.last_update:
-            await self._safe_answer(update)
+        if update.update_id <= state.last_update:  # handled before a restart, maybe not answered: show where we are
+            await safe_answer(query)
+            await self._answer(update, staff, Turn(state, self.conversation.prompt(state, today)), loaded)
             return
         if parsed is None or parsed[0] != state.step:
             # An old message's button, or the second of a double press: harmless, and the user sees where we are.
-            await self._safe_answer(update, to_plain(self.texts.common("stale_button_short")))
-            await self._clear_keyboard(update)
-            await self._deliver(update, context, Turn(state, [Reply(self.texts.common("stale_button"))]
-                                                      + self.conversation.prompt(state, today, brief=True)))
+            await safe_answer(query, to_plain(self.texts.common("stale_button_short")))
+            await clear_keyboard(query)
+            turn = Turn(state, [Reply(self.texts.common("stale_button"))]
+                        + self.conversation.prompt(state, today, brief=True))
+            await self._answer(update, staff, turn, loaded)
             return
-        await self._safe_answer(update)
+        await safe_answer(query)
         # A pressed question is replaced by what comes next; an outcome or a draft for STAR is never overwritten.
         pending = (state.pending or {}).get("kind")
         on_question = pending == "confirm_date" or (
             not pending and self.conversation.position(state, today).question is not None)
         if pending == "star_confirm":
-            await self._clear_keyboard(update)
+            await clear_keyboard(query)
         _, action, argument = parsed
         label, turn = self._act(state, action, argument, today)
         if turn is None:  # a button of ours that no longer means anything: show where the dialogue is
             turn = Turn(state, self.conversation.prompt(state, today, brief=True))
-        self._commit(staff, turn, update.update_id, loaded)
-        await self._deliver(update, context, turn, edit=on_question, chosen=label)
+        await self._answer(update, staff, turn, loaded, edit=on_question, chosen=label)
 
     def _act(self, state: DialogueState, action: str, argument: str, today: Any) -> tuple[str | None, Turn | None]:
         """Apply a pressed button; the label to mark on the pressed message, and the turn."""
@@ -250,20 +264,50 @@ class TelegramBot:
 
     async def _on_other(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if update.effective_chat is not None:
-            await self._safe_send(context, update.effective_chat.id, self.texts.common("not_text"))
+            await safe_send(context.bot, update.effective_chat.id, self.texts.common("not_text"))
 
-    # -- sending --------------------------------------------------------------------------------------------------------
-    def _commit(self, staff: Staff, turn: Turn, update_id: int, before: dict[str, Any] | None = None) -> None:
-        """Commit the turn (decision and state, one transaction) before anything is sent.
-
-        A turn that changed nothing (help, an unreadable answer) has nothing to commit; redelivery of it is harmless."""
+    # -- answering ------------------------------------------------------------------------------------------------------
+    async def _answer(self, update: Update, staff: Staff, turn: Turn, before: dict[str, Any] | None,
+                      edit: bool = False, chosen: str | None = None) -> None:
+        """Commit the turn and its reply in one transaction, then send the reply; after a crash in between, a
+        restart sends exactly that reply (see inbox.replay). A question confirmed for STAR is sent first, and its
+        reply, which says what became of it, is composed after."""
         attach_draft(self.star, staff, turn)
+        outgoing = self._outgoing(update, turn, edit, chosen) if turn.star_send is None else None
+        await self._commit(staff, turn, update.update_id, before, outgoing)
+        if outgoing is None:
+            await self._send_to_star(turn)
+            outgoing = self._outgoing(update, turn, edit, chosen)
+        if await deliver(update.get_bot(), outgoing):
+            self._order.edited.add(update.update_id)
+
+    def _outgoing(self, update: Update, turn: Turn, edit: bool, chosen: str | None) -> Outgoing:
+        text, markup = compose(turn, self._labels, chosen and self.texts.common("chosen", label=chosen))
+        query, chat = update.callback_query, update.effective_chat
+        assert chat is not None
+        target = query.message.message_id if edit and query is not None and query.message is not None else None
+        return Outgoing(chat.id, text, markup, target)
+
+    async def _commit(self, staff: Staff, turn: Turn, update_id: int, before: dict[str, Any] | None,
+                      outgoing: Outgoing | None) -> None:
+        """One durable write before anything is sent: the decision and the state if they changed, and the reply."""
         state = turn.state.to_dict()
-        if turn.decision is None and before is not None and state == before:
-            return
-        turn.state.last_update = max(turn.state.last_update, update_id)
-        state["last_update"] = turn.state.last_update
-        record_turn(self.db, staff, state, self.conversation.decision_record(turn))
+        changed = turn.decision is not None or before is None or state != before
+        if changed:
+            turn.state.last_update = max(turn.state.last_update, update_id)
+            state["last_update"] = turn.state.last_update
+        decision = self.conversation.decision_record(turn)
+        reply = outgoing.to_json() if outgoing is not None else None
+
+        def write(conn: sqlite3.Connection) -> None:
+            if changed:
+                write_turn(conn, staff, state, decision)
+            inbox.store_reply(conn, update_id, reply)
+
+        await self.journal.durable(write)
+        self._states[staff.staff_id] = (current_day(), turn.state, state)
+        while len(self._states) > STATE_CACHE:
+            self._states.popitem(last=False)
 
     async def _send_to_star(self, turn: Turn) -> None:
         """A confirmed question is queued (committed) for the background sender, which says when it is sent; the
@@ -272,51 +316,6 @@ class TelegramBot:
             delivery = self.star.submit(turn.star_send)
             self.sender.wake()
             turn.replies[:0] = delivery_replies(self.texts, delivery, self.mail.recipient, in_terminal=False)
-
-    async def _deliver(self, update: Update, context: ContextTypes.DEFAULT_TYPE, turn: Turn, edit: bool = False,
-                       chosen: str | None = None) -> None:
-        """Show the turn: by editing the pressed message in place, or as a new message."""
-        await self._send_to_star(turn)
-        text, markup = compose(turn, self._labels, chosen and self.texts.common('chosen', label=chosen))
-        query = update.callback_query
-        if edit and query is not None and query.message is not None and len(text) <= MESSAGE_LIMIT:
-            try:
-                await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
-                return
-            except BadRequest as exc:
-                if "not modified" in str(exc).lower():
-                    return
-                log.info("editMessageText failed (%s); sending instead", type(exc).__name__)
-            except TelegramError as exc:
-                log.info("editMessageText failed (%s); sending instead", type(exc).__name__)
-        assert update.effective_chat is not None
-        await self._safe_send(context, update.effective_chat.id, text, markup)
-
-    async def _safe_send(self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, text: str,
-                         markup: InlineKeyboardMarkup | None = None) -> None:
-        """Send; a failure is logged, never raised: the state is already on disk and the next message shows it."""
-        parts = split_message(text)
-        for index, part in enumerate(parts):
-            try:
-                await context.bot.send_message(chat_id, part, parse_mode=ParseMode.HTML,
-                                               reply_markup=markup if index == len(parts) - 1 else None)
-            except TelegramError as exc:
-                log.warning("sendMessage to a chat failed: %s", type(exc).__name__)
-                return
-
-    async def _safe_answer(self, update: Update, text: str | None = None) -> None:
-        try:
-            assert update.callback_query is not None
-            await update.callback_query.answer(text)
-        except TelegramError as exc:  # a query too old to answer is harmless
-            log.info("answerCallbackQuery failed: %s", type(exc).__name__)
-
-    async def _clear_keyboard(self, update: Update) -> None:
-        try:
-            assert update.callback_query is not None
-            await update.callback_query.edit_message_reply_markup(reply_markup=None)
-        except TelegramError as exc:  # "message is not modified", or too old to edit: harmless
-            log.info("editMessageReplyMarkup failed: %s", type(exc).__name__)
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Log the error's type only: an update may hold text we must not write to a log."""
@@ -340,6 +339,7 @@ def run_telegram() -> int:
         return 2
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # its INFO lines would print the token in URLs
+    logging.getLogger("transitions").setLevel(logging.WARNING)  # one INFO line per state change is noise here
     if not settings.allowed_users and not settings.support_users:
         log.warning("UNGEBOT_ALLOWED_USERS and UNGEBOT_SUPPORT_USERS are empty: everyone will be refused")
     bot = TelegramBot(settings, mail=mail)

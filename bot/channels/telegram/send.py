@@ -1,0 +1,96 @@
+"""Sending to Telegram: a reply as data (so it can be stored with the answer it acknowledges and sent again
+exactly after a crash), and sends that log a failure instead of raising it."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from telegram import Bot, CallbackQuery, InlineKeyboardMarkup
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, NetworkError, TelegramError
+
+from bot.channels.telegram.ui import MESSAGE_LIMIT, split_message
+
+log = logging.getLogger("ungebot.telegram")
+NETWORK_RETRIES = (0.5, 1.0, 2.0, 4.0, 8.0)  # seconds between tries of a send that did not reach Telegram
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One reply: HTML text and keyboard, sent to a chat or written over the message whose button was pressed."""
+
+    chat_id: int
+    text: str
+    markup: InlineKeyboardMarkup | None = None
+    edit: int | None = None  # the id of the message to edit in place
+
+    def to_json(self) -> str:
+        rows = [[{"text": button.text, "callback_data": button.callback_data} for button in row]
+                for row in self.markup.inline_keyboard] if self.markup else None
+        return json.dumps({"chat": self.chat_id, "text": self.text, "edit": self.edit,
+                           "markup": {"inline_keyboard": rows} if rows else None}, ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, data: str, bot: Bot) -> "Outgoing":
+        raw: dict[str, Any] = json.loads(data)
+        markup = InlineKeyboardMarkup.de_json(raw["markup"], bot) if raw.get("markup") else None
+        return cls(int(raw["chat"]), raw["text"], markup, raw.get("edit"))
+
+
+async def deliver(bot: Bot, outgoing: Outgoing) -> bool:
+    """Edit in place where asked (an identical edit is a no-op: sending it again after a crash is harmless);
+    otherwise, or if the edit fails, send a new message. True if it was an edit."""
+    if outgoing.edit is not None and len(outgoing.text) <= MESSAGE_LIMIT:
+        try:
+            await bot.edit_message_text(outgoing.text, chat_id=outgoing.chat_id, message_id=outgoing.edit,
+                                        parse_mode=ParseMode.HTML, reply_markup=outgoing.markup)
+            return True
+        except BadRequest as exc:
+            if "not modified" in str(exc).lower():
+                return True
+            log.info("editMessageText failed (%s); sending instead", type(exc).__name__)
+        except TelegramError as exc:
+            log.info("editMessageText failed (%s); sending instead", type(exc).__name__)
+    await safe_send(bot, outgoing.chat_id, outgoing.text, outgoing.markup)
+    return False
+
+
+async def safe_send(bot: Bot, chat_id: int, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
+    """Send (split at Telegram's length limit); a failure is logged, never raised: the state is already on disk
+    and the next message shows it."""
+    parts = split_message(text)
+    for index, part in enumerate(parts):
+        for pause in (*NETWORK_RETRIES, None):
+            try:
+                await bot.send_message(chat_id, part, parse_mode=ParseMode.HTML,
+                                       reply_markup=markup if index == len(parts) - 1 else None)
+                break
+            except NetworkError as exc:  # Telegram unreachable or slow (TimedOut is one): the reply is still due
+                if pause is None:
+                    log.warning("sendMessage to a chat failed %d times: %s", len(NETWORK_RETRIES) + 1,
+                                type(exc).__name__)
+                    return
+                await asyncio.sleep(pause)
+            except TelegramError as exc:
+                log.warning("sendMessage to a chat failed: %s", type(exc).__name__)
+                return
+
+
+async def safe_answer(query: CallbackQuery, text: str | None = None) -> None:
+    """Answer a button press (stops the client's spinner); a query too old to answer is harmless."""
+    try:
+        await query.answer(text)
+    except TelegramError as exc:
+        log.info("answerCallbackQuery failed: %s", type(exc).__name__)
+
+
+async def clear_keyboard(query: CallbackQuery) -> None:
+    """Take the buttons off the pressed message; "message is not modified", or too old to edit, is harmless."""
+    try:
+        await query.edit_message_reply_markup(reply_markup=None)
+    except TelegramError as exc:
+        log.info("editMessageReplyMarkup failed: %s", type(exc).__name__)
