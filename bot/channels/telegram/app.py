@@ -299,12 +299,17 @@ class TelegramBot:
         decision = self.conversation.decision_record(turn)
         reply = outgoing.to_json() if outgoing is not None else None
 
-        def write(conn: sqlite3.Connection) -> None:
-            if changed:
-                write_turn(conn, staff, state, decision)
+        def write(conn: sqlite3.Connection) -> int | None:
+            decision_id = write_turn(conn, staff, state, decision) if changed else None
             inbox.store_reply(conn, update_id, reply)
+            return decision_id
 
-        await self.journal.durable(write)
+        decision_id = await self.journal.durable(write)
+        if changed:  # the state now knows which logged decision is on screen, and has marked what it replaced
+            if decision_id is not None:
+                turn.state.decision_id = decision_id
+            turn.state.replaced.clear()
+            state = turn.state.to_dict()
         self._states[staff.staff_id] = (current_day(), turn.state, state)
         while len(self._states) > STATE_CACHE:
             self._states.popitem(last=False)
