@@ -18,7 +18,7 @@ import pytest
 
 from storage import star
 from storage.db import open_database
-from storage.records import Staff
+from storage.records import Staff, mark_replaced
 
 from tests.conftest import ROOT
 from tests.test_log import logbook  # noqa: F401 - the fixture
@@ -62,6 +62,12 @@ def review(logbook: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> It
     conn = open_database(logbook)
     draft = star.Draft("Spørgsmål om barsel", "Krop", "Hvad gør vi ved barsel?", "Barsel", "leave", None, "ungeloeftet")
     star.store_draft(conn, Staff("telegram", "111", "Anna Æbelø"), draft, "star@star.dk")
+    with conn:  # decision 1 shown, then changed (/ret): the same case decided again as decision 4
+        conn.execute("INSERT INTO decisions (time, channel, staff_id, staff_name, programme, flow, rulebook_edition, "
+                     "answers, outcome, result, warnings, sources, decided_on) SELECT time, channel, staff_id, "
+                     "staff_name, programme, flow, rulebook_edition, answers, outcome, result, warnings, sources, "
+                     "decided_on FROM decisions WHERE id = 1")
+        mark_replaced(conn, 1, by=4)
     env = {**os.environ, "UNGEBOT_REVIEW_PROXY_HEADER": "X-Remote-User", "TMPDIR": str(tmp_path / "tmp")}
     (tmp_path / "tmp").mkdir()
     running = start(env, free_port())
@@ -100,6 +106,8 @@ def the_login_link_lets_support_read_the_log_in_danish_time(review: Review) -> N
         stored = open_database(Path(os.environ["UNGEBOT_DB"])).execute(
             "select time from decisions where id = 2").fetchone()[0]
         assert warned[0]["tidspunkt"] != stored[:16].replace("T", " ")  # shown in Copenhagen time, not UTC
+        replaced = client.get("/ungebot/erstattede.json?_shape=array").json()
+        assert [(row["nr"], row["situation"], row["erstattet_af"]) for row in replaced] == [(1, "switch", 4)]
         statuses = client.get("/ungebot/star_pr_status.json?_shape=array").json()
         assert statuses == [{"status": "udkast", "antal": 1, "senest": statuses[0]["senest"]}]
         # Only what support needs: no open dialogues, no outbox, no SQL of one's own.

@@ -168,6 +168,7 @@ def test_list_show_answer_and_the_faq(smtp: SmtpServer, private_database: Path, 
     run(capsys, "star", "ask", "early_pension", "--text", "Skal markøren have slutdato ved førtidspension?", "--yes")
     code, out, _ = run(capsys, "star", "list", "--status", "sent")
     assert code == 0 and "early_pension" in out and "Den unge får førtidspension" in out
+    assert "situation" in out.splitlines()[0] and "forløb" not in out.splitlines()[0]  # the bot's flow is a situation
     answer = tmp_path / "svar.txt"
     answer.write_text("Ja: sæt slutdato dagen før pensionen begynder.", encoding="utf-8")
     code, out, _ = run(capsys, "star", "answer", "1", "--file", str(answer), "--by", "support-anna")

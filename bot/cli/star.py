@@ -149,7 +149,7 @@ STATUS_WORDS = {"draft": "udkast", "queued": "i kø", "sending": "sendes", "sent
 
 
 def _table(rows: list[dict[str, Any]]) -> str:
-    lines = [f"{'id':>4}  {'oprettet':<10}  {'status':<10}  {'forsøg':>6}  {'forløb':<13}  emne"]
+    lines = [f"{'id':>4}  {'oprettet':<10}  {'status':<10}  {'forsøg':>6}  {'situation':<13}  emne"]
     for row in rows:
         subject = row["subject"].split(": ", 1)[-1]
         status = STATUS_WORDS.get(row["status"], row["status"])
