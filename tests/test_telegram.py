@@ -230,6 +230,36 @@ async def test_today_button_and_far_date_confirmation(harness: Harness, monkeypa
     assert "startdato <b>1. januar 2020</b>" in sent[0]["text"] and "mere end et år tilbage" in sent[0]["text"]
 
 
+async def test_a_restart_at_a_far_date_shows_the_recap_and_that_date(harness: Harness) -> None:
+    sent = await harness.send("/start")
+    for label in ("Skifter målgruppe", "Ungeløftet – Flere unge skal med", "Ja"):
+        sent = await harness.click(sent[-1], label)
+    await harness.send("12.10.2025")
+    assert "1. marts 2027 ligger mere end et år frem" in texts(await harness.send("1.3.2027"))
+    async with Harness(harness.db_path) as restarted:  # a new process on the same database
+        restarted.fake._next_update = harness.fake._next_update  # update ids go on
+        sent = await restarted.send("/start")
+        shown = texts(sent)
+        assert "Du fortsætter sagen fra sidst: Den unge skifter målgruppe" in shown and "12. oktober 2025" in shown
+        assert "1. marts 2027 ligger mere end et år frem" in sent[-1]["text"]
+        assert [label for label, _ in buttons(sent[-1])][:2] == ["Ja", "Nej"]
+        sent = await restarted.click(sent[-1], "Ja")  # confirms the date on the screen
+        assert "Sæt slutdato <b>28. februar 2027</b>" in texts(sent) and "startdato <b>1. marts 2027</b>" in texts(sent)
+
+
+async def test_a_restart_at_a_star_draft_shows_it_in_full_before_sending(harness: Harness) -> None:
+    sent = await harness.click((await harness.send("/start"))[-1], "Forløbet slutter")
+    sent = await harness.click(sent[-1], "Spørg STAR")
+    await harness.send("Skal markøren have en slutdato, når den unge er i job?")
+    async with Harness(harness.db_path) as restarted:
+        restarted.fake._next_update = harness.fake._next_update  # update ids go on
+        sent = await restarted.send("/start")
+        assert "Skal markøren have en slutdato, når den unge er i job?" in sent[-1]["text"]
+        assert "star@star.dk" in sent[-1]["text"]
+        sent = await restarted.click(sent[-1], "Send til STAR")
+    assert harness.rows("select status from star_questions") == [("handed_over",)]
+
+
 async def test_outcome_buttons_new_case_and_star(harness: Harness) -> None:
     sent = await harness.click((await harness.send("/start"))[-1], "Forløbet slutter")
     sent = await harness.click(sent[-1], "Spørg STAR")

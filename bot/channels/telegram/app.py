@@ -196,12 +196,9 @@ class TelegramBot:
         if command == "/log" and not contains_cpr(message.text):
             turn = Turn(state, [Reply(self._log(user.id, argument.strip()))])
         elif update.update_id <= state.last_update:  # redelivered after a restart: already applied
-            turn = Turn(state, self.conversation.prompt(state, today))
-        elif command == "/start":
-            replies = [Reply(self.texts.common("welcome"))]
-            if loaded is not None and any(segment.answers for segment in state.segments):
-                replies.append(Reply(self.texts.common("resumed", title=self.conversation.flow(state).title)))
-            turn = Turn(state, replies + self.conversation.prompt(state, today))
+            turn = Turn(state, self.conversation.current_step(state, today))
+        elif command == "/start":  # as in the terminal: a stored case's recap, then exactly the step left open
+            turn = Turn(state, [Reply(self.texts.common("welcome"))] + self.conversation.resume(state, today))
         else:
             turn = self.conversation.handle(state, message.text, today)
         await self._answer(update, staff, turn, loaded)
@@ -224,7 +221,7 @@ class TelegramBot:
         parsed = parse_callback(query.data)
         if update.update_id <= state.last_update:  # handled before a restart, maybe not answered: show where we are
             await safe_answer(query)
-            await self._answer(update, staff, Turn(state, self.conversation.prompt(state, today)), loaded)
+            await self._answer(update, staff, Turn(state, self.conversation.current_step(state, today)), loaded)
             return
         if parsed is None or parsed[0] != state.step:
             # An old message's button, or the second of a double press: harmless, and the user sees where we are.
