@@ -94,6 +94,7 @@ class Trial:
         return {**os.environ, "TELEGRAM_BOT_TOKEN": TOKEN, "UNGEBOT_TELEGRAM_API_URL": self.server.base_url,
                 "UNGEBOT_ALLOWED_USERS": users, "UNGEBOT_SUPPORT_USERS": "", "UNGEBOT_DB": str(self.db_path),
                 "UNGEBOT_CONFIG": str(self.db_path.parent / "none.toml"), "UNGEBOT_TODAY": "2026-01-15",
+                "UNGEBOT_PROGRAMMES": "ungeloeftet",  # the scripts are Ungeløftet cases
                 "NO_PROXY": "127.0.0.1,localhost"}
 
     def launch(self) -> None:

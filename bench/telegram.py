@@ -177,6 +177,7 @@ def ungebot(db_path: Path, fake: FakeTelegram, users: int) -> tuple[TelegramBot,
 
 async def main() -> None:
     os.environ["UNGEBOT_TODAY"] = "2026-01-15"  # the script's dates are the guide's; keep them within a year
+    os.environ["UNGEBOT_PROGRAMMES"] = "ungeloeftet"  # the script is an Ungeløftet case
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--updates", type=int, default=20_000)
     parser.add_argument("--users", type=int, default=1_000)
