@@ -49,7 +49,7 @@ def _user_ids(key: str, raw: str) -> frozenset[int]:
         part = part.strip()
         if not part:
             continue
-        if not part.lstrip("-").isdigit():
+        if not (part.lstrip("-").isascii() and part.lstrip("-").isdigit() and len(part) <= 20):
             raise ConfigError(f"{key}: »{part}« er ikke et Telegram-bruger-id (kun tal, adskilt af komma).")
         ids.add(int(part))
     return frozenset(ids)
@@ -101,6 +101,10 @@ def read_values(path: Path | None = None, environ: dict[str, str] | None = None)
             data = tomllib.loads(toml_path.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{toml_path}: kan ikke læses som TOML: {exc}") from None
+        except UnicodeDecodeError:
+            raise ConfigError(f"{toml_path}: kan ikke læses som TOML: filen er ikke UTF-8.") from None
+        except OSError as exc:
+            raise ConfigError(f"{toml_path}: kan ikke læses (fejl {exc.errno}).") from None
         unknown = set(data) - set(KEYS)
         if unknown:
             raise ConfigError(f"{toml_path}: ukendte nøgler {', '.join(sorted(unknown))}; kendte: {', '.join(KEYS)}")
@@ -131,8 +135,9 @@ def read_mail_settings(path: Path | None = None, environ: dict[str, str] | None 
 
 
 def _whole(key: str, text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
-        raise ConfigError(f"{key}: »{text}« skal være et helt tal større end 0.")
+    most = 65_535 if key == "UNGEBOT_SMTP_PORT" else 999_999_999  # ports end there; the rest are counts or seconds
+    if not (text.isascii() and text.isdigit()) or len(text) > 9 or not 1 <= int(text) <= most:
+        raise ConfigError(f"{key}: »{text[:30]}« skal være et helt tal fra 1 til {most:,}.".replace(",", "."))
     return int(text)
 
 

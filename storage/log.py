@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo
 
 COPENHAGEN = ZoneInfo("Europe/Copenhagen")
 
+MAX_ROWID = 2**63 - 1  # the largest id SQLite stores; a bigger Python int cannot even be bound
+
 
 @dataclass(frozen=True)
 class Filters:
@@ -96,7 +98,9 @@ def find(conn: sqlite3.Connection, filters: Filters = Filters(), limit: int | No
 
 
 def get(conn: sqlite3.Connection, decision_id: int) -> Record | None:
-    """One decision by id."""
+    """One decision by id (None for an id no SQLite row can have)."""
+    if not 0 < decision_id <= MAX_ROWID:
+        return None
     row = conn.execute(f"SELECT {_COLUMNS} FROM decisions WHERE id = ?", (decision_id,)).fetchone()
     return decode(row) if row else None
 

@@ -12,6 +12,8 @@ from storage.records import Staff, utc_now
 # the caseworker's own mail program (mailto:/.eml), nobody knows if it went · failed: gave up, support told · answered
 STATUSES = ("draft", "queued", "sending", "sent", "handed_over", "failed", "answered")
 
+MAX_ROWID = 2**63 - 1  # the largest id SQLite stores; a bigger Python int cannot even be bound
+
 
 @dataclass(frozen=True)
 class Draft:
@@ -83,7 +85,9 @@ def record_answer(conn: sqlite3.Connection, question_id: int, answer: str, by: s
 
 
 def get(conn: sqlite3.Connection, question_id: int) -> dict[str, Any] | None:
-    """One question."""
+    """One question (None for an id no SQLite row can have)."""
+    if not 0 < question_id <= MAX_ROWID:
+        return None
     row = conn.execute("SELECT * FROM star_questions WHERE id = ?", (question_id,)).fetchone()
     return dict(row) if row else None
 

@@ -34,7 +34,7 @@ def test_a_database_from_a_newer_version_is_refused(private_database: Path) -> N
     db = open_database(private_database)
     with db:
         db.execute("insert into _sqlite_migrations (migration_set, name, applied_at) values ('ungebot', 'm999_future', 'x')")
-    with pytest.raises(StorageError, match="newer ungebot"):
+    with pytest.raises(StorageError, match="nyere udgave af ungebot"):
         open_database(private_database)
 
 

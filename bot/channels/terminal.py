@@ -30,8 +30,9 @@ def show(reply: Reply, out: TextIO) -> None:
     out.write("\n")
 
 
-def run_chat(stdin: TextIO = sys.stdin, out: TextIO = sys.stdout) -> int:
+def run_chat(stdin: TextIO | None = None, out: TextIO | None = None) -> int:
     """Run the dialogue until end of input; every answer is saved before its reply is printed."""
+    stdin, out = stdin or sys.stdin, out or sys.stdout  # looked up now, so a redirected stream is the one read
     rulebook = enabled_catalogue()
     db = open_database()
     mail = read_mail_settings()

@@ -7,7 +7,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from flows.dates import today_in_copenhagen
+from flows.dates import parse_date, today_in_copenhagen
+from flows.errors import AnswerError
+
+from bot.config import ConfigError
 from flows.engine import Position
 from storage.star import Draft
 
@@ -15,9 +18,20 @@ STATE_VERSION = 1
 
 
 def current_day() -> date:
-    """Today in Denmark; UNGEBOT_TODAY (an ISO date) pins it for training cases and tests."""
-    pinned = os.environ.get("UNGEBOT_TODAY")
-    return date.fromisoformat(pinned) if pinned else today_in_copenhagen()
+    """Today in Denmark; UNGEBOT_TODAY (an ISO date, or a date as the chat reads it) pins it for training cases and
+    tests. ConfigError when it is set to something that is not a date."""
+    pinned = os.environ.get("UNGEBOT_TODAY", "").strip()
+    if not pinned:
+        return today_in_copenhagen()
+    try:
+        return date.fromisoformat(pinned)
+    except ValueError:
+        pass
+    try:
+        return parse_date(pinned, today_in_copenhagen())
+    except AnswerError:
+        raise ConfigError(f"UNGEBOT_TODAY: »{pinned[:40]}« er ikke en dato. Skriv den som 2026-11-23, "
+                          "eller fjern UNGEBOT_TODAY, så bruges dagens dato.") from None
 
 
 @dataclass

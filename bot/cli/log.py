@@ -22,15 +22,22 @@ from storage import log
 from storage.db import database_path, open_existing
 
 
+MOST_ROWS = 10_000_000  # --limit: more rows than any log here will hold
+MOST_DAYS = 36_525  # --older-than: a hundred years; dates before year 1 do not exist
+
+
 def run_log(args: argparse.Namespace) -> int:
     """`ungebot log HANDLING`; bad input raises Refused (exit 2, see bot.cli.main)."""
-    rulebook = Rulebook(Path(args.flows)) if getattr(args, "flows", None) else enabled_catalogue()
+    flows_dir = getattr(args, "flows", None)
+    if flows_dir and not (Path(flows_dir) / "programme.yaml").is_file():
+        raise Refused(f"--flows: {flows_dir} er ikke en mappe med forløb (der er ingen programme.yaml i den).")
+    rulebook = Rulebook(Path(flows_dir)) if flows_dir else enabled_catalogue()
     texts = Texts(rulebook)
     desk = Desk(rulebook, texts)
     conn = open_existing()
     command = args.log_command
     if command == "list":
-        limit = whole_number(args.limit, "--limit")
+        limit = whole_number(args.limit, "--limit", most=MOST_ROWS)
         print(desk.table(log.find(conn, _filters(args, conn, rulebook, texts), limit)))
     elif command == "show":
         record = log.get(conn, whole_number(args.id, "id"))
@@ -61,7 +68,7 @@ KIND_WORDS = {"decisions": "resultater", "dialogues": "åbne dialoger", "outbox"
 def _purge(desk: Desk, conn: sqlite3.Connection, older_than: str | None) -> None:
     """Retention: decisions older than --older-than, or every kind of row by its UNGEBOT_KEEP_*_DAYS setting."""
     if older_than is not None:
-        days = whole_number(older_than, "--older-than")
+        days = whole_number(older_than, "--older-than", most=MOST_DAYS)
         print(to_plain(desk.text("purged", count=log.purge(conn, days), days=days)))
         return
     from bot.config import ConfigError, read_retention

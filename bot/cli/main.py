@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import Any
 
@@ -115,6 +116,10 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script."""
     args = build_parser().parse_args(argv)
     try:
+        if os.environ.get("UNGEBOT_TODAY"):  # a bad pinned day is refused before anything runs
+            from bot.chat.dialogue import current_day
+
+            current_day()
         return _run(args)
     except KeyboardInterrupt:
         return 130
@@ -122,28 +127,14 @@ def main(argv: list[str] | None = None) -> int:
         print(str(refusal), file=sys.stderr)
         return 2
     except BrokenPipeError:  # output piped into `head` and the like: stop quietly
-        import os
-
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
-    except Exception as exc:  # the last guard: a caseworker never sees a traceback
-        import sqlite3
+    except Exception as exc:  # the last guard: one Danish sentence, never a traceback (bot.cli.failure)
+        from bot.cli.failure import explain_failure
 
-        from bot.config import ConfigError
-        from bot.cli.decide import DecideError
-        from flows.errors import FlowError
-        from storage.db import StorageError
-
-        if isinstance(exc, (ConfigError, DecideError)):
-            print(exc.message if isinstance(exc, DecideError) else str(exc), file=sys.stderr)
-            return 2
-        if isinstance(exc, (FlowError, StorageError)):
-            print(f"ungebot: {exc}", file=sys.stderr)
-            return 1
-        if isinstance(exc, sqlite3.Error):  # e.g. locked by another process past the busy timeout
-            print(f"ungebot: databasen kunne ikke bruges ({exc}); intet er ændret. Prøv igen om lidt.", file=sys.stderr)
-            return 1
-        raise
+        message, code = explain_failure(exc)
+        print(message, file=sys.stderr)
+        return code
 
 
 def _run(args: argparse.Namespace) -> int:
