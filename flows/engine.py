@@ -170,7 +170,17 @@ class Flow:
             flow=self.id, node=node.id, result=node.result, actions=tuple(actions), effect=node.effect,
             warnings=tuple(code for code in WARNING_ORDER if code in warnings), sources=sources,
             use_flow=node.use_flow, gap=node.gap, deadline=deadline,
-            carry={target: answers[source] for target, source in node.carry if source in answers})
+            carry=self._carried(node, answers))
+
+    def _carried(self, node: OutcomeNode, answers: Mapping[str, str]) -> dict[str, str]:
+        """What a hand-over gives the next flow: answers given here, and what the hand-over itself settles."""
+        carried = {target: answers[source] for target, source in node.carry if source in answers}
+        for target, kind, argument in node.carry_fixed:
+            if kind == "value":
+                carried[target] = argument
+            elif argument in answers:  # other_than: the other of the question's two options
+                carried[target] = next(o for o in self.spec.questions[argument].options if o != answers[argument])
+        return carried
 
     def _action(self, rule: ActionRule, answers: Mapping[str, str]) -> Action:
         key = self._marker_key(rule.marker, answers)
@@ -256,10 +266,22 @@ class Rulebook:
                 target = self.flows.get(node.use_flow)
                 if target is None:
                     raise FlowError(f"{flow.spec.path}: node '{node.id}': use_flow {node.use_flow!r} has no file")
-                for question_id, _ in node.carry:
+                for question_id in [t for t, _ in node.carry] + [t for t, _, _ in node.carry_fixed]:
                     if question_id not in target.spec.questions:
                         raise FlowError(f"{flow.spec.path}: node '{node.id}': carry names {question_id!r}, "
                                         f"which is not a question of flow {node.use_flow!r}")
+                _check_fixed(flow, node, target)
+
+
+def _check_fixed(flow: Flow, node: OutcomeNode, target: Flow) -> None:
+    """A settled carry must be an answer the next flow's question can take."""
+    for question_id, kind, argument in node.carry_fixed:
+        question = target.spec.questions[question_id]
+        allowed = ("yes", "no") if question.kind == "yes_no" else question.options
+        given = (argument,) if kind == "value" else flow.spec.questions[argument].options
+        if question.kind == "date" or not set(given) <= set(allowed):
+            raise FlowError(f"{flow.spec.path}: node '{node.id}': carry gives {question_id!r} "
+                            f"{list(given)}, which {node.use_flow!r} does not take as answers to it")
 
 
 _DEFAULT: dict[str, Rulebook] = {}

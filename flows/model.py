@@ -123,7 +123,9 @@ class OutcomeNode:
     actions: tuple[ActionRule, ...]
     source: str
     use_flow: str | None = None
-    carry: tuple[tuple[str, str], ...] = ()
+    carry: tuple[tuple[str, str], ...] = ()  # the next flow's question -> this flow's question (its answer)
+    # The next flow's question -> an answer the hand-over itself settles: ("value", "yes") or ("other_than", question).
+    carry_fixed: tuple[tuple[str, str, str], ...] = ()
     gap: str | None = None
     deadline_from: str | None = None
     deadline_months: int = 0

@@ -186,9 +186,7 @@ def outcome_node(check: Checker, oid: str, raw: Any, questions: dict[str, Questi
     actions = tuple(_action(check, item, questions) for item in data.get("actions") or ())
     if (result == "register") != bool(actions):
         raise check.fail("a register outcome has actions, and only it does")
-    carry = data.get("carry") or {}
-    if not isinstance(carry, dict) or not all(source in questions for source in carry.values()):
-        raise check.fail("carry maps the next flow's question ids to questions of this flow")
+    carry, fixed = _carry(check, data.get("carry") or {}, questions)
     deadline_from, months = None, 0
     if "deadline" in data:
         deadline = check.mapping(data["deadline"], "deadline", {"months_after", "months"}, set())
@@ -198,7 +196,7 @@ def outcome_node(check: Checker, oid: str, raw: Any, questions: dict[str, Questi
             raise check.fail("deadline months must be a positive whole number")
     return OutcomeNode(
         id=oid, result=result, effect=effect, actions=actions, source=check.source(data["source"]),
-        use_flow=data.get("use_flow"), carry=tuple(carry.items()), gap=data.get("gap"),
+        use_flow=data.get("use_flow"), carry=carry, carry_fixed=fixed, gap=data.get("gap"),
         deadline_from=deadline_from, deadline_months=months, warnings=_warnings(check, data, questions))
 
 
@@ -267,3 +265,30 @@ def _date_question(check: Checker, qid: Any, questions: dict[str, Question]) -> 
     if qid not in questions or questions[qid].kind != "date":
         raise check.fail(f"{qid!r} is not a date question of this flow")
     return str(qid)
+
+
+def _carry(check: Checker, carry: Any, questions: dict[str, Question]
+           ) -> tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str, str], ...]]:
+    """A hand-over's carries: the next flow's question ids mapped to a question of this flow (its answer), to
+    {value: answer} (what the hand-over itself settles) or to {other_than: question} (the other of two options)."""
+    if not isinstance(carry, dict):
+        raise check.fail("carry maps the next flow's question ids to questions of this flow")
+    sources: list[tuple[str, str]] = []
+    fixed: list[tuple[str, str, str]] = []
+    for target, source in carry.items():
+        if isinstance(source, str) and source in questions:
+            sources.append((target, source))
+        elif isinstance(source, dict) and len(source) == 1 and "value" in source:
+            if not isinstance(source["value"], str):
+                raise check.fail(f"carry gives {target!r} a value that is not text (quote yes/no: \"yes\")")
+            fixed.append((target, "value", source["value"]))
+        elif isinstance(source, dict) and len(source) == 1 and "other_than" in source:
+            question = questions.get(str(source["other_than"]))
+            if question is None or question.kind != "choice" or len(question.options) != 2:
+                raise check.fail(f"carry gives {target!r} the other option of {source['other_than']!r}, "
+                                 "which is not a two-option choice question of this flow")
+            fixed.append((target, "other_than", question.id))
+        else:
+            raise check.fail("carry maps the next flow's question ids to questions of this flow, "
+                             "{value: answer} or {other_than: question}")
+    return tuple(sources), tuple(fixed)

@@ -28,6 +28,10 @@ def load_scenarios(directory: Path = SCENARIO_DIR) -> list[dict[str, Any]]:
                 "flow": raw["flow"],
                 "today": raw.get("today", DEFAULT_TODAY),
                 "answers": [(question, str(text)) for question, text in raw["answers"]],
+                # What a hand-over gives the next flow (answers given here and what it settles), where stated.
+                "carry": None if "carry" not in expect else {
+                    question: _iso(value) if isinstance(value, date) else str(value)
+                    for question, value in expect["carry"].items()},
                 "expect": {
                     "result": expect["result"],
                     "outcome": expect["outcome"],

@@ -130,9 +130,11 @@ def test_redirect_with_carried_answers(conversation: Conversation) -> None:
                                               "current_start_date": "2025-10-12"})])
     turn = say(conversation, state, "12.10.2025")
     assert "forkert fra starten" in text_of(turn) and "taget dine svar med" in text_of(turn)
-    assert turn.state.segments[-1] == Segment("error", {"wrong_marker": "fusm", "wrong_start_date": "2025-10-12"})
-    turn = say(conversation, turn.state, "nej")
-    assert turn.decision is not None and turn.decision.outcome["actions"][0]["date"] == "2025-10-12"
+    assert turn.state.segments[-1].flow == "error" and turn.state.segments[-1].answers["correct_marker"] == "ips"
+    # Nothing the switch already settled is asked again: the error flow decides at once.
+    assert turn.decision is not None
+    assert [(a["do"], a["marker_key"], a["date"]) for a in turn.decision.outcome["actions"]] == [
+        ("end", "fusm", "2025-10-12"), ("create", "ips", "2025-10-12")]
 
 
 def test_commands(conversation: Conversation) -> None:

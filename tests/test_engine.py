@@ -102,7 +102,10 @@ def test_outcome_json_follows_the_contract(rulebook: Rulebook) -> None:
 def test_redirect_carries_answers(rulebook: Rulebook) -> None:
     outcome = rulebook.flow("switch").walk({**SWITCH, "new_start_date": "2025-10-12"}, TODAY).outcome
     assert outcome is not None and outcome.use_flow == "error"
-    assert outcome.carry == {"wrong_marker": "fusm", "wrong_start_date": "2025-10-12"}
+    # The switch settles the error flow's questions too: a right registration, same young person, the other marker.
+    assert outcome.carry == {"wrong_marker": "fusm", "wrong_start_date": "2025-10-12",
+                             "correct_registration_needed": "yes", "wrong_person": "no", "correct_marker": "ips",
+                             "correct_start_date": "2025-10-12"}
 
 
 MOVE_IN = {"still_benefits": "yes", "psychiatry_course": "no", "marker_from_other_municipality": "yes",

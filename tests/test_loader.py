@@ -154,7 +154,9 @@ def test_markers_must_be_a_mapping(programme_copy: Path) -> None:
      "ids used for both a question and an outcome: psychiatry_course"),
     ("switch", "carry: {wrong_marker: current_marker,", "carry: {the_marker: current_marker,",
      "carry names 'the_marker', which is not a question of flow 'error'"),
-], ids=["id-clash", "carry"])
+    ("switch", 'wrong_person: {value: "no"}', 'wrong_person: {value: "maybe"}',
+     "carry gives 'wrong_person' ['maybe'], which 'error' does not take as answers to it"),
+], ids=["id-clash", "carry", "carry-value"])
 def test_links_between_nodes_and_flows(programme_copy: Path, flow: str, old: str, new: str, words: str) -> None:
     _break(programme_copy, flow, old, new)
     assert words in _error(programme_copy)

@@ -21,6 +21,10 @@ def _error(path: Path) -> str:
 
 # Every error a broken flow file can hold, each with the words its message must show: (flow file, text in it,
 # replacement, the node named or "" for top level, words of the message).
+SWITCH_CARRY = ('carry: {wrong_marker: current_marker, wrong_start_date: current_start_date,\n'
+                '            correct_registration_needed: {value: "yes"}, wrong_person: {value: "no"},\n'
+                '            correct_marker: {other_than: current_marker}, correct_start_date: new_start_date}')
+
 BROKEN = [
     # the file as a whole
     ("course_ends", "flow: course_ends", 'flow: ""', "", "flow must be a non-empty string, not ''"),
@@ -130,11 +134,16 @@ BROKEN = [
      "    result: no_change\n    effect: unchanged\n    source: \"000: Målgruppekriterier\"\n    actions:\n"
      "      - {do: create, marker: ips, date: {same_day: new_start_date}}\n  still_fusm", "still_ips",
      "a register outcome has actions, and only it does"),
-    ("switch", "carry: {wrong_marker: current_marker, wrong_start_date: current_start_date}",
-     "carry: {wrong_marker: current_marker, wrong_start_date: the_start}", "wrong_from_start",
-     "carry maps the next flow's question ids to questions of this flow"),
-    ("switch", "carry: {wrong_marker: current_marker, wrong_start_date: current_start_date}", "carry: [current_marker]",
+    ("switch", "carry: {wrong_marker: current_marker, wrong_start_date: current_start_date,",
+     "carry: {wrong_marker: current_marker, wrong_start_date: the_start,", "wrong_from_start",
+     "carry maps the next flow's question ids to questions of this flow, {value: answer} or {other_than: question}"),
+    ("switch", SWITCH_CARRY, "carry: [current_marker]",
      "wrong_from_start", "carry maps the next flow's question ids to questions of this flow"),
+    ("switch", 'wrong_person: {value: "no"}', "wrong_person: {value: 1}", "wrong_from_start",
+     "carry gives 'wrong_person' a value that is not text"),
+    ("switch", "correct_marker: {other_than: current_marker}", "correct_marker: {other_than: new_start_date}",
+     "wrong_from_start", "carry gives 'correct_marker' the other option of 'new_start_date', which is not a "
+     "two-option choice question of this flow"),
     ("move_out", "deadline: {months_after: move_date, months: 3}\n  leaves_unless",
      "deadline: {months_after: move_date}\n  leaves_unless", "leaves_group", "deadline lacks months"),
     ("move_out", "deadline: {months_after: move_date, months: 3}\n  leaves_unless",

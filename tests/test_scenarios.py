@@ -32,6 +32,8 @@ def test_engine_reaches_the_exact_outcome(scenario: dict[str, Any], rulebook: Ru
     position, _ = walk(rulebook, texts, scenario)
     assert position.outcome is not None, f"still asking {position.question and position.question.id}"
     assert _observed(position.outcome) == scenario["expect"]
+    if scenario["carry"] is not None:
+        assert dict(position.outcome.carry) == scenario["carry"]
     # Restoring is replaying: the same answers walked from scratch give the same outcome.
     assert flow.walk(position.answers, today).outcome == position.outcome
 

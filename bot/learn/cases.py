@@ -93,8 +93,21 @@ def generate(rulebook: Rulebook, seed: int, flow_id: str | None = None, outcome:
         if not reached.use_flow:
             return Case(seed, today, pattern, tuple(segments), reached)
         flow, carried = rulebook.flow(reached.use_flow), dict(reached.carry)
-        target = rng.choice(sorted(_reachable(flow, flow.walk(carried, today).question)))
+        target = _next_target(flow, carried, rng, today, pattern)
     raise CaseError(f"case {seed} passes through more than {MAX_CHAIN} flows")
+
+
+def _next_target(flow: Flow, carried: dict[str, str], rng: random.Random, today: date, pattern: str) -> str:
+    """After a hand-over: an outcome the carried answers still allow (the one they decide, if they decide one)."""
+    position = flow.walk(carried, today)
+    if position.outcome is not None:
+        return position.outcome.node
+    targets = sorted(_reachable(flow, position.question))
+    rng.shuffle(targets)
+    for target in targets:
+        if _search(flow, target, dict(carried), random.Random(rng.random()), today, pattern) is not None:
+            return target
+    raise CaseError(f"no outcome of {flow.id!r} can follow what the hand-over carried")
 
 
 def _reachable(flow: Flow, question: Question | None) -> set[str]:
