@@ -278,8 +278,9 @@ async def test_outcome_buttons_new_case_and_star(harness: Harness) -> None:
 
 async def test_commands_registered_with_danish_descriptions(harness: Harness) -> None:
     await harness.bot._post_init(harness.app)
-    commands = harness.fake.called("setMyCommands")[-1]["commands"]
-    assert [c["command"] for c in commands] == ["start", "tilbage", "forfra", "hjaelp", "star", "faq", "program", "laer"]
+    commands = harness.fake.called("setMyCommands")[0]["commands"]  # caseworkers' menu, all private chats
+    assert [c["command"] for c in commands] == ["start", "ret", "tilbage", "hvorfor", "forfra", "hjaelp", "star", "faq",
+                                                "program", "laer"]
     assert all(c["description"] and c["description"][0].isupper() for c in commands)
 
 

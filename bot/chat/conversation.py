@@ -56,6 +56,13 @@ class Conversation(StarSteps, AmendSteps, ResumeSteps, WhySteps):
         """A fresh dialogue at the router (the caseworker's own programme's, if they chose one)."""
         return DialogueState([Segment(self.rulebook.entry(programme))], programme=programme)
 
+    def open_flow(self, state: DialogueState, flow: str, today: date) -> Turn:
+        """A new case straight in one flow (a channel's deep link), as /forfra would begin it but past the router."""
+        fresh = self.new_state(state.programme)
+        fresh.segments = [Segment(flow)]
+        fresh.step, fresh.last_update, fresh.star_drafts = state.step + 1, state.last_update, state.star_drafts
+        return Turn(fresh, self.current_step(fresh, today))
+
     def restore(self, data: dict[str, Any] | None, today: date) -> DialogueState:
         """Replay a stored state through today's flows; answers that no longer apply are dropped."""
         if not data or data.get("v") != STATE_VERSION:

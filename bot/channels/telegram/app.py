@@ -12,7 +12,7 @@ from collections import OrderedDict
 from datetime import date
 from typing import Any
 
-from telegram import BotCommand, Update, User
+from telegram import Update, User
 from telegram.constants import ChatType, ParseMode
 from telegram.error import TelegramError
 from telegram.ext import (
@@ -30,6 +30,7 @@ from bot.chat.conversation import Conversation
 from bot.chat.dialogue import DialogueState, Reply, Turn, current_day
 from bot.channels.telegram.inbox import UserOrder, polling_bot, replay
 from bot.channels.telegram.learn import register as register_learn
+from bot.channels.telegram.menu import set_menu
 from bot.channels.telegram.send import Outgoing, clear_keyboard, deliver, safe_answer, safe_send
 from bot.channels.telegram.ui import compose, parse_callback
 from bot.chat.texts import Texts, to_plain
@@ -44,7 +45,6 @@ from storage.records import Staff, load_dialogue, write_turn
 
 log = logging.getLogger("ungebot.telegram")
 
-COMMANDS = ("start", "tilbage", "forfra", "hjaelp", "star", "faq", "program", "laer")  # Telegram allows only a-z, 0-9 and _ in commands
 REFUSAL_INTERVAL = 3600.0  # a stranger is told no at most once an hour
 REFUSAL_MEMORY = 10_000  # strangers remembered (in memory only) for that purpose
 STATE_CACHE = 10_000  # dialogues kept in memory between turns (each is also on disk)
@@ -86,6 +86,7 @@ class TelegramBot:
         application.add_handler(CallbackQueryHandler(self._on_button))
         application.add_handler(MessageHandler(filters.UpdateType.MESSAGE & filters.TEXT, self._on_text))
         application.add_handler(MessageHandler(filters.UpdateType.MESSAGE, self._on_other))
+        application.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE, self._on_edited))
         application.add_error_handler(self._on_error)
         return application
 
@@ -94,11 +95,7 @@ class TelegramBot:
         log.info("ungebot on Telegram as @%s: %d caseworker(s) and %d support user(s) allowed; database %s",
                  application.bot.username, len(self.settings.allowed_users), len(self.settings.support_users),
                  self.settings.database)
-        commands = [BotCommand(name, to_plain(self.texts.common(f"command_{name}"))) for name in COMMANDS]
-        try:
-            await application.bot.set_my_commands(commands)
-        except TelegramError as exc:  # the menu is a convenience; the bot works without it
-            log.warning("setMyCommands failed: %s", type(exc).__name__)
+        await set_menu(application.bot, self.texts, sorted(self.settings.support_users))
         # Our own tasks, stopped in _post_stop (PTB only manages tasks made while running): the STAR sender, off
         # the conversation path, and the daily retention.
         self._bot = application.bot
@@ -197,11 +194,24 @@ class TelegramBot:
             turn = Turn(state, [Reply(self._log(user.id, argument.strip()))])
         elif update.update_id <= state.last_update:  # redelivered after a restart: already applied
             turn = Turn(state, self.conversation.current_step(state, today))
-        elif command == "/start":  # as in the terminal: a stored case's recap, then exactly the step left open
-            turn = Turn(state, [Reply(self.texts.common("welcome"))] + self.conversation.resume(state, today))
+        elif command == "/start":
+            turn = self._start(state, argument.strip(), today)
         else:
             turn = self.conversation.handle(state, message.text, today)
         await self._answer(update, staff, turn, loaded)
+
+    def _start(self, state: DialogueState, flow: str, today: Any) -> Turn:
+        """/start: the welcome, then (as in the terminal) a stored case's recap and exactly the step left open;
+        `/start move_out` (a deep link, t.me/<bot>?start=move_out) opens that flow, unless a case is in progress."""
+        welcome = [Reply(self.texts.common("welcome"))]
+        busy = any(segment.answers for segment in state.segments) or bool(state.pending)
+        if flow and flow in self.rulebook.flows and not busy:
+            turn = self.conversation.open_flow(state, flow, today)
+            turn.replies[:0] = welcome
+            return turn
+        if flow:
+            welcome.append(Reply(self.texts.common("deep_link_busy" if busy else "deep_link_unknown")))
+        return Turn(state, welcome + self.conversation.resume(state, today))
 
     def _log(self, user_id: int, argument: str) -> str:
         """/log (the last 10 decisions) or /log ID, for support staff; caseworkers are politely refused."""
@@ -228,7 +238,7 @@ class TelegramBot:
             await safe_answer(query, to_plain(self.texts.common("stale_button_short")))
             await clear_keyboard(query)
             turn = Turn(state, [Reply(self.texts.common("stale_button"))]
-                        + self.conversation.prompt(state, today, brief=True))
+                        + self.conversation.current_step(state, today, brief=True))
             await self._answer(update, staff, turn, loaded)
             return
         await safe_answer(query)
@@ -241,7 +251,7 @@ class TelegramBot:
         _, action, argument = parsed
         label, turn = self._act(state, action, argument, today)
         if turn is None:  # a button of ours that no longer means anything: show where the dialogue is
-            turn = Turn(state, self.conversation.prompt(state, today, brief=True))
+            turn = Turn(state, self.conversation.current_step(state, today, brief=True))
         await self._answer(update, staff, turn, loaded, edit=on_question, chosen=label)
 
     def _act(self, state: DialogueState, action: str, argument: str, today: Any) -> tuple[str | None, Turn | None]:
@@ -258,6 +268,16 @@ class TelegramBot:
         # Only the today button answers the question; the others just leave the old message without buttons.
         label = self._labels["today"] if action == "t" else None
         return label, self.conversation.handle(state, commands[action], today)
+
+    async def _on_edited(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """An edited message is not read again (its answer may be long acted on): say so, and how to change one."""
+        user = update.effective_user
+        assert user is not None
+        staff = self._staff(user)
+        state, loaded = self._load(staff)
+        replies = [Reply(self.texts.common("edited_ignored"))]
+        await self._answer(update, staff, Turn(state, replies + self.conversation.current_step(
+            state, current_day(), brief=True)), loaded)
 
     async def _on_other(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if update.effective_chat is not None:
@@ -320,10 +340,27 @@ class TelegramBot:
             turn.replies[:0] = delivery_replies(self.texts, delivery, self.mail.recipient, in_terminal=False)
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Log the error's type only: an update may hold text we must not write to a log."""
+        """Log the error's type only (an update may hold text we must not write to a log); tell the caseworker in
+        a short Danish apology and ask the open step again, from what is on disk: nothing answered is lost."""
         update_id = getattr(update, "update_id", None)
         log.error("update %s failed: %s", update_id, type(context.error).__name__,
                   exc_info=not isinstance(context.error, TelegramError))
+        if not isinstance(update, Update) or isinstance(context.error, TelegramError):
+            return
+        user, chat = update.effective_user, update.effective_chat
+        if user is None or chat is None or chat.type != ChatType.PRIVATE or not self.settings.may_use(user.id):
+            return
+        try:
+            staff = self._staff(user)
+            self._states.pop(staff.staff_id, None)  # the turn that failed may have changed it in memory
+            state, _ = self._load(staff)
+            text, markup = compose(Turn(state, [Reply(self.texts.common("internal_error"))]
+                                        + self.conversation.current_step(state, current_day(), brief=True)),
+                                   self._labels)
+        except Exception as exc:  # the apology alone, then
+            log.error("update %s: cannot show the open step: %s", update_id, type(exc).__name__)
+            text, markup = self.texts.common("internal_error"), None
+        await safe_send(context.bot, chat.id, text, markup)
 
 
 def run_telegram() -> int:
@@ -345,7 +382,7 @@ def run_telegram() -> int:
     if not settings.allowed_users and not settings.support_users:
         log.warning("UNGEBOT_ALLOWED_USERS and UNGEBOT_SUPPORT_USERS are empty: everyone will be refused")
     bot = TelegramBot(settings, mail=mail)
-    bot.build().run_polling(allowed_updates=[Update.MESSAGE, Update.CALLBACK_QUERY])
+    bot.build().run_polling(allowed_updates=[Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY])
     return 0
 
 
