@@ -170,7 +170,8 @@ def test_switch_example_and_star_by_keyboard_with_a_restart(server: Server, brow
     outcome = "\n".join(walk.messages()[-2:])
     assert "31. januar 2026" in outcome and "1. februar 2026" in outcome
     walk.state("outcome")
-    walk.type("/hjælp")
+    walk.press("Hvorfor?")  # the outcome's own button (#9): the path and each date step by step
+    assert "1 dag" in "\n".join(walk.messages()[-2:])
     walk.state("why")
     walk.press("Spørg STAR")
     walk.type("Aarhus")  # asked once: the municipality that signs the e-mail (#11)

@@ -50,5 +50,9 @@ def controls(replies: list[Reply], state: DialogueState, labels: dict[str, str],
             actions.append(("back", labels["back"]))
         if last.kind == "question" and not state.pending:
             actions.append(("help", help_label))
-    return {"options": [label for _, label in last.options], "actions": actions, "step": state.step,
+    # The options are the last reply's, also when that reply is the hint shown as the outcome's buttons (Hvorfor?,
+    # Ret et svar, Ny sag): they are what the chat's current_options will read a pressed button against.
+    options = [label for _, label in (replies[-1].options if replies else ())]
+    actions = [(name, label) for name, label in actions if label not in options]
+    return {"options": options, "actions": actions, "step": state.step,
             "date": last.kind == "question" and not last.options, "kind": last.kind}
