@@ -3,26 +3,14 @@ removed, /forfra asks first, "Hvorfor?" on every outcome, and one way of reading
 
 from __future__ import annotations
 
-from datetime import date
-
 from bot.chat.conversation import Conversation
-from bot.chat.dialogue import DialogueState, Segment, Turn
-from bot.chat.texts import to_plain
+from bot.chat.dialogue import DialogueState, Segment
+from tests.test_conversation import TODAY, say, text_of
 
-TODAY = date(2026, 1, 15)
 SWITCH = {"current_marker": "fusm", "psychiatry_course": "yes", "current_start_date": "2025-10-12",
           "new_start_date": "2026-02-01"}
 
 
-def say(conversation: Conversation, state: DialogueState, *texts: str) -> Turn:
-    turn = Turn(state, [])
-    for text in texts:
-        turn = conversation.handle(turn.state, text, TODAY)
-    return turn
-
-
-def text_of(turn: Turn) -> str:
-    return "\n".join(to_plain(reply.text) for reply in turn.replies)
 
 
 def switch_state() -> DialogueState:

@@ -23,7 +23,7 @@ from starlette.staticfiles import StaticFiles
 from bot.channels.web import auth
 from bot.channels.web.chat import User, WebChat, WebTurn
 from bot.channels.web.learn import WebLearn
-from bot.channels.web.middleware import RateLimiter, SecurityHeaders, SessionMiddleware, check_csrf, csrf_token
+from bot.channels.web.middleware import RateLimiter, SecurityHeaders, SessionMiddleware, csrf_token
 from bot.channels.web.render import TRANSCRIPT_LIMIT, controls, entries, for_page, page_environment
 from bot.channels.web.settings import WebSettings
 from bot.chat.dialogue import Reply
@@ -74,13 +74,7 @@ class WebApp:
 
     async def answer(self, request: Request) -> Response:
         """One submitted form: checked (login, CSRF, rate), applied and committed with the session, then shown."""
-        user = auth.current_user(request)
-        if user is None:
-            raise HTTPException(401)
-        form = {key: str(value) for key, value in (await request.form()).items()}
-        check_csrf(request, form.get("csrf"))
-        if not self.limits["answer"].allow(user.id):
-            raise HTTPException(429)
+        user, form = await auth.submitted_form(request, self.limits["answer"])
         if form.get("text", "").strip().lower() in ("/laer", "/lær"):  # learning has its own page
             if request.headers.get("x-ungebot-fetch") == "1":
                 return JSONResponse({"location": "/laer"})

@@ -6,13 +6,14 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
+from starlette.exceptions import HTTPException
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bot.channels.web.chat import User
-from bot.channels.web.middleware import check_csrf
+from bot.channels.web.middleware import RateLimiter, check_csrf
 from bot.channels.web.settings import DEMO_USER, WebSettings
 
 if TYPE_CHECKING:
@@ -26,6 +27,18 @@ def current_user(connection: HTTPConnection) -> User | None:
     """The logged-in member of staff of this request, if any."""
     user = connection.scope.get(USER_KEY)
     return user if isinstance(user, User) else None
+
+
+async def submitted_form(request: Request, limiter: RateLimiter) -> tuple[User, dict[str, str]]:
+    """The member of staff and the fields of a submitted form, checked: logged in (401), CSRF token, rate (429)."""
+    user = current_user(request)
+    if user is None:
+        raise HTTPException(401)
+    form = {key: str(value) for key, value in (await request.form()).items()}
+    check_csrf(request, form.get("csrf"))
+    if not limiter.allow(user.id):
+        raise HTTPException(429)
+    return user, form
 
 
 def _groups(value: Any) -> frozenset[str]:

@@ -12,7 +12,7 @@ from starlette.routing import Route
 
 from bot.channels.web import auth
 from bot.channels.web.chat import TEXT_LIMIT, User
-from bot.channels.web.middleware import check_csrf, csrf_token
+from bot.channels.web.middleware import csrf_token
 from bot.channels.web.render import TRANSCRIPT_LIMIT, for_page
 from bot.learn.screens import Screen
 from bot.learn.trainer import Trainer
@@ -63,13 +63,7 @@ class WebLearn:
 
     async def answer(self, request: Request) -> Response:
         """A pressed option or typed text, checked like the dialogue's forms."""
-        user = auth.current_user(request)
-        if user is None:
-            raise HTTPException(401)
-        form = {key: str(value) for key, value in (await request.form()).items()}
-        check_csrf(request, form.get("csrf"))
-        if not self.web.limits["answer"].allow(user.id):
-            raise HTTPException(429)
+        user, form = await auth.submitted_form(request, self.web.limits["answer"])
         staff = self._staff(user)
         state = self.trainer.state(staff)
         options = self.trainer.options(state)
