@@ -234,3 +234,51 @@ def test_the_web_chat_asks_the_programme_then_walks_a_2017_case(private_database
         assert "»Flere Skal Med Personlig jobformidler tildeles« med startdato" in browser.page
     row = sqlite3.connect(private_database).execute("SELECT programme, flow FROM decisions").fetchone()
     assert row == ("flere_skal_med_2017", "fsm2017_job_broker")
+
+
+# The catalogue itself, pinned part by part (mutation testing of flows/catalogue.py, #10).
+
+def test_the_catalogue_of_both_starts_at_the_shared_router(catalogue: Catalogue) -> None:
+    assert catalogue.programme is catalogue.router.programme
+    assert catalogue.edition == catalogue.router.programme.edition
+    assert (catalogue.entry(), catalogue.entry("ungeloeftet"), catalogue.entry("flere_skal_med_2017"),
+            catalogue.entry("nothing")) == ("programme", "situation", "fsm2017_situation", "programme")
+    assert catalogue.routers == frozenset({"programme", "situation", "fsm2017_situation"})
+    listed = [flow.id for flow in catalogue.listed()]
+    assert listed[:2] == ["programme", "situation"] and sorted(listed) == sorted(catalogue.flows)
+    assert listed.index("fsm2017_situation") == 1 + len(catalogue.rulebooks["ungeloeftet"].flows)
+    assert catalogue.programme_of("fsm2017_situation") is catalogue.rulebooks["flere_skal_med_2017"].programme
+    assert catalogue.programme_of("programme") is catalogue.router.programme
+
+
+def test_a_catalogue_of_one_starts_in_it() -> None:
+    only = load_catalogue(("ungeloeftet",))
+    assert only is load_catalogue(("ungeloeftet",))
+    book = only.rulebooks["ungeloeftet"]
+    assert only.programme is book.programme and only.edition == book.programme.edition
+    assert (only.entry(), only.entry("flere_skal_med_2017")) == ("situation", "situation")
+    listed = [flow.id for flow in only.listed()]
+    assert listed[0] == "situation" and sorted(listed) == sorted(book.flows)
+
+
+def test_an_unknown_flow_or_programme_is_named(catalogue: Catalogue) -> None:
+    with pytest.raises(KeyError, match="unknown flow 'nope'; known: programme, "):
+        catalogue.flow("nope")
+    with pytest.raises(FlowError, match=r"unknown programme\(s\) \['both'\]; choose from \['ungeloeftet', "):
+        Catalogue(("ungeloeftet", "both"))
+    with pytest.raises(FlowError, match=r"unknown programme\(s\) \[\]"):
+        Catalogue(())
+
+
+@pytest.mark.parametrize("raw, expected", [
+    ("fsm2017", ("flere_skal_med_2017",)), ("Ungeløftet", ("ungeloeftet",)), ("UNGELOEFTET  2017", None),
+    ("2017,2017", ("flere_skal_med_2017",)), ("  ", None), ("ungeloeftet,flere_skal_med_2017", None),
+], ids=["fsm2017", "ungeloeftet alias", "upper case and spaces", "twice", "blank", "comma"])
+def test_programme_names_and_aliases(raw: str, expected: tuple[str, ...] | None) -> None:
+    assert parse_programmes(raw) == (expected or ("ungeloeftet", "flere_skal_med_2017"))
+
+
+def test_an_unknown_programme_name_is_refused_with_the_choices() -> None:
+    with pytest.raises(ValueError, match="UNGEBOT_PROGRAMMES: unknown programme.s. fusm, x; "
+                                         "use ungeloeftet or flere_skal_med_2017"):
+        parse_programmes("fusm x 2017")
