@@ -94,7 +94,7 @@ async def test_a_whole_switch_dialogue_with_buttons_and_typed_dates(harness: Har
     assert "Sæt slutdato <b>31. januar 2026</b> på markøren »Ungeløftet – Flere unge skal med«" in outcome["text"]
     assert "Opret markøren »Ungeløftet – IPS« med startdato <b>1. februar 2026</b>" in outcome["text"]
     assert "Indsatsgruppen" in outcome["text"] and "Kilde" in outcome["text"]
-    assert [label for label, _ in buttons(outcome)] == ["Ny sag", "↩ Tilbage", "Spørg STAR"]
+    assert [label for label, _ in buttons(outcome)] == ["Hvorfor?", "Ret et svar", "Ny sag", "↩ Tilbage", "Spørg STAR"]
     rows = harness.rows("select channel, staff_id, staff_name, flow, outcome from decisions")
     assert len(rows) == 1 and rows[0][:4] == ("telegram", str(CASEWORKER), f"Sagsbehandler {CASEWORKER}", "switch")
     assert [a["date"] for a in json.loads(rows[0][4])["actions"]] == ["2026-01-31", "2026-02-01"]
@@ -102,6 +102,10 @@ async def test_a_whole_switch_dialogue_with_buttons_and_typed_dates(harness: Har
     edits = harness.fake.called("editMessageText")
     assert edits[1]["text"].startswith("<i>✓ Ungeløftet – Flere unge skal med</i>\n\nHar den unge nu et forløb")
     assert len(harness.fake.called("sendMessage")) == 3, "one message per typed turn, edits for presses"
+    why = await harness.click(outcome, "Hvorfor?")  # the outcome's own buttons (#9)
+    assert "1. februar 2026 − 1 dag = slutdato" in why[-1]["text"]
+    amend = await harness.click(why[-1], "Ret et svar")
+    assert "Ungeløftet – Flere unge skal med" in " ".join(label for label, _ in buttons(amend[-1]))
 
 
 async def test_every_callback_query_is_answered(harness: Harness) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.chat.dialogue import DialogueState, Reply, Turn
@@ -55,9 +57,9 @@ def keyboard(reply: Reply, state: DialogueState, labels: dict[str, str]) -> Inli
     if reply.today_button:
         rows.append([InlineKeyboardButton(labels["today"], callback_data=callback(step, "t"))])
     if reply.kind in ("outcome", "hint"):
-        rows.append([InlineKeyboardButton(labels["new"], callback_data=callback(step, "n")),
-                     InlineKeyboardButton(labels["back"], callback_data=callback(step, "b")),
-                     InlineKeyboardButton(labels["star"], callback_data=callback(step, "s"))])
+        shown = {label for _, label in reply.options}  # "Ny sag" may already be one of the outcome's options
+        rows.append([InlineKeyboardButton(labels[name], callback_data=callback(step, code))
+                     for name, code in (("new", "n"), ("back", "b"), ("star", "s")) if labels[name] not in shown])
     elif reply.kind == "question" and any(segment.answers for segment in state.segments):
         rows.append([InlineKeyboardButton(labels["back"], callback_data=callback(step, "b"))])
     return InlineKeyboardMarkup(rows) if rows else None
@@ -70,4 +72,9 @@ def compose(turn: Turn, labels: dict[str, str], chosen: str | None = None) -> tu
     parts = [reply.text for reply in kept]
     if chosen:
         parts.insert(0, f"<i>{chosen}</i>")
-    return "\n\n".join(parts), keyboard(kept[-1], turn.state, labels) if kept else None
+    if not kept:
+        return "\n\n".join(parts), None
+    # The hint after an outcome is folded into it, but its options (Hvorfor?, Ret et svar, Ny sag) are the buttons:
+    # they are what the chat's current_options reads a pressed button against.
+    last = replace(kept[-1], options=turn.replies[-1].options) if turn.replies[-1] is not kept[-1] else kept[-1]
+    return "\n\n".join(parts), keyboard(last, turn.state, labels)
