@@ -63,3 +63,20 @@ def walk(rulebook: Any, texts: Any, scenario: dict[str, Any]) -> tuple[Any, list
         values.append(parse_answer(question, text, today, labels))
         position = flow.step(position, values[-1], today)
     return position, values
+
+
+def chat_walk(conversation: Any, scenario: dict[str, Any], today: date) -> tuple[Any, Any]:
+    """Type a scenario's answers into the chat (confirming far dates), checking each question is the one expected
+    and that no answer is refused; the last turn and the last decision made on the way."""
+    from bot.chat.dialogue import DialogueState, Segment, Turn
+
+    turn, decision = Turn(DialogueState([Segment(scenario["flow"])]), []), None
+    for question_id, text in scenario["answers"]:
+        state = turn.state
+        assert conversation.position(state, today).question.id == question_id
+        turn = conversation.handle(state, text, today)
+        if state.pending and state.pending.get("kind") == "confirm_date":
+            turn = conversation.handle(turn.state, "ja", today)
+        assert all(reply.kind != "error" for reply in turn.replies), [r.text for r in turn.replies]
+        decision = turn.decision or decision
+    return turn, decision

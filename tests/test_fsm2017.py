@@ -16,7 +16,7 @@ from flows.catalogue import Catalogue
 from flows.model import Outcome
 
 from tests.conftest import ROOT
-from tests.scenarios import SCENARIO_DIR, load_scenarios, walk
+from tests.scenarios import SCENARIO_DIR, chat_walk, load_scenarios, walk
 from tests.test_scenarios import _observed
 
 FSM = "flere_skal_med_2017"
@@ -48,14 +48,8 @@ def test_engine_reaches_the_exact_outcome(scenario: dict[str, Any], catalogue: C
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[s["id"] for s in SCENARIOS])
 def test_chat_walks_forward_and_back(scenario: dict[str, Any], both: Conversation) -> None:
     today: date = scenario["today"]
-    state, decision = DialogueState([Segment(scenario["flow"])]), None
-    for question_id, text in scenario["answers"]:
-        assert both.position(state, today).question.id == question_id
-        turn = both.handle(state, text, today)
-        if state.pending and state.pending.get("kind") == "confirm_date":
-            turn = both.handle(turn.state, "ja", today)
-        assert all(reply.kind != "error" for reply in turn.replies), [r.text for r in turn.replies]
-        state, decision = turn.state, turn.decision or decision
+    turn, decision = chat_walk(both, scenario, today)
+    state = turn.state
     expect = scenario["expect"]
     if expect["use_flow"]:
         assert [s.flow for s in state.segments][:2] == [scenario["flow"], expect["use_flow"]]

@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 
 from bot.chat.conversation import Conversation
-from bot.chat.dialogue import DialogueState, Segment
+from bot.chat.dialogue import Segment
 from flows.engine import Rulebook
 
-from tests.scenarios import load_scenarios, walk
+from tests.scenarios import chat_walk, load_scenarios, walk
 
 SCENARIOS = load_scenarios()
 
@@ -47,17 +47,9 @@ def test_chat_walks_forward_and_back(scenario: dict[str, Any], conversation: Con
         assert turn.decision is not None and turn.decision.flow == scenario["flow"]
         assert turn.decision.outcome["result"] == scenario["expect"]["result"]
         return
-    state = DialogueState([Segment(scenario["flow"])])
-    asked = []
-    decision = None
-    for question_id, text in scenario["answers"]:
-        assert conversation.position(state, today).question.id == question_id
-        asked.append(question_id)
-        turn = conversation.handle(state, text, today)
-        if state.pending and state.pending.get("kind") == "confirm_date":
-            turn = conversation.handle(turn.state, "ja", today)
-        assert all(reply.kind != "error" for reply in turn.replies), [r.text for r in turn.replies]
-        state, decision = turn.state, turn.decision or decision
+    asked = [question_id for question_id, _ in scenario["answers"]]
+    turn, decision = chat_walk(conversation, scenario, today)
+    state = turn.state
     expect = scenario["expect"]
     if expect["use_flow"]:
         assert [s.flow for s in state.segments] == [scenario["flow"], expect["use_flow"]]
