@@ -3,7 +3,9 @@ answer and the page's transcript committed durably, SQLite WAL synchronous=FULL,
 load against a bare Starlette handler on uvicorn that parses the form and does one durable commit of a dialogue-sized
 row. Both servers run in their own process, one after the other, in the same run. Prints figures; asserts nothing.
 
-    .venv/bin/python bench/web.py [--sessions 100] [--cases 1] [--dir /dev/shm]
+    .venv/bin/python bench/web.py [--sessions 100] [--cases 1] [--dir /dev/shm] [--profile web.prof]
+
+--profile runs the ungebot server under cProfile and prints the top of its profile (the figures are then slower).
 
 Each answer is one POST as chat.js sends it (the JSON reply); the no-JavaScript path adds a GET per answer.
 """
@@ -16,6 +18,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import socket
 import sqlite3
 import statistics
@@ -117,7 +120,7 @@ def figures(name: str, latencies: list[float], seconds: float) -> tuple[float, f
     return p50, p99
 
 
-def run(sessions: int, cases: int, where: str | None) -> None:
+def run(sessions: int, cases: int, where: str | None, profile: str | None = None) -> None:
     folder = Path(tempfile.mkdtemp(prefix="ungebot-bench-web-", dir=where))
     users = ",".join(f"bench-{n}" for n in range(max(sessions, 1)))
     env = {**os.environ, "UNGEBOT_DB": str(folder / "ungebot.db"), "UNGEBOT_TODAY": "2026-01-15",
@@ -129,20 +132,32 @@ def run(sessions: int, cases: int, where: str | None) -> None:
             port = _port()
             database = str(folder / f"bare-{concurrency}.db")
             command = ([sys.executable, __file__, "--bare-server", str(port), database] if name.startswith("bare")
-                       else [sys.executable, "-m", "bot.cli", "web", "--port", str(port)])
+                       else [sys.executable, *(["-m", "cProfile", "-o", f"{profile}.{concurrency}"] if profile else []),
+                             "-m", "bot.cli", "web", "--port", str(port)])
             process = start(command, env, port)
             try:
                 rounds = cases if concurrency > 1 else cases * 10  # one session alone: enough answers for a median
                 latencies, seconds = asyncio.run(drive(f"http://127.0.0.1:{port}", concurrency, rounds))
             finally:
-                process.terminate()
-                process.wait(10)
+                process.send_signal(signal.SIGINT)  # uvicorn re-raises it after shutdown: cProfile still writes
+                process.wait(30)
             results[(concurrency, name)] = figures(f"{name} ({concurrency} at once)", latencies, seconds)
         bare = results[(concurrency, "bare Starlette + one durable commit")]
         ours = results[(concurrency, "ungebot web")]
         print(f"  overhead beyond the floor at {concurrency} at once: p50 {(ours[0] - bare[0]) * 1e6:.0f} µs, "
               f"p99 {(ours[1] - bare[1]) * 1e6:.0f} µs\n")
     shutil.rmtree(folder, ignore_errors=True)
+    for concurrency in sorted({1, sessions}) if profile else ():
+        print_profile(f"{profile}.{concurrency}", concurrency)
+
+
+def print_profile(path: str, concurrency: int) -> None:
+    """The top of the server's profile: by own time, then by cumulative time (the answer path's callers)."""
+    import pstats
+
+    for order in ("tottime", "cumulative"):
+        print(f"--- ungebot web server, {concurrency} at once, by {order} ({path}) ---")
+        pstats.Stats(path).strip_dirs().sort_stats(order).print_stats(25)
 
 
 def main() -> None:
@@ -150,12 +165,13 @@ def main() -> None:
     parser.add_argument("--sessions", type=int, default=100)
     parser.add_argument("--cases", type=int, default=1)
     parser.add_argument("--dir", help="where the databases go (e.g. /dev/shm to take the disk out of the figures)")
+    parser.add_argument("--profile", metavar="FILE", help="profile the ungebot server (cProfile) into FILE.<n>")
     parser.add_argument("--bare-server", nargs=2, metavar=("PORT", "DB"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.bare_server:
         bare_server(int(args.bare_server[0]), args.bare_server[1])
         return
-    run(args.sessions, args.cases, args.dir)
+    run(args.sessions, args.cases, args.dir, args.profile)
 
 
 if __name__ == "__main__":

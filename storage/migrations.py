@@ -161,3 +161,11 @@ def m019_web_sessions(db: Database) -> None:
     sessions.create({"key": str, "data": str, "created": str, "expires": str}, pk="key",
                     not_null={"data", "created", "expires"})
     sessions.create_index(["expires"])
+
+
+@MIGRATIONS()
+def m021_web_transcript(db: Database) -> None:
+    """The web page's messages, one row per message, appended: an answer writes its new messages, never the whole
+    transcript again. Keyed like web_sessions (the hash of the cookie's token) and a pane ("chat", "learn")."""
+    db.table("web_transcript").create({"key": str, "pane": str, "seq": int, "entry": str}, pk=("key", "pane", "seq"),
+                                      not_null={"entry"})

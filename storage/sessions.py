@@ -41,12 +41,35 @@ def save_session(conn: sqlite3.Connection, token: str, data: dict[str, Any], now
 
 
 def delete_session(conn: sqlite3.Connection, token: str) -> None:
-    """End a session (log-out, or a new session at login)."""
+    """End a session (log-out, or a new session at login), its messages with it."""
+    key = session_key(token)
     with conn:
-        conn.execute("DELETE FROM web_sessions WHERE key = ?", (session_key(token),))
+        conn.execute("DELETE FROM web_sessions WHERE key = ?", (key,))
+        conn.execute("DELETE FROM web_transcript WHERE key = ?", (key,))
 
 
 def purge_expired(conn: sqlite3.Connection, now: datetime) -> int:
-    """Delete expired sessions; how many."""
+    """Delete expired sessions and the messages of sessions that are gone; how many sessions."""
     with conn:
-        return conn.execute("DELETE FROM web_sessions WHERE expires <= ?", (_stamp(now),)).rowcount
+        count = conn.execute("DELETE FROM web_sessions WHERE expires <= ?", (_stamp(now),)).rowcount
+        conn.execute("DELETE FROM web_transcript WHERE key NOT IN (SELECT key FROM web_sessions)")
+        return count
+
+
+def append_entries(conn: sqlite3.Connection, token: str, pane: str, first: int, entries: list[dict[str, Any]],
+                   keep: int) -> None:
+    """Append a turn's messages to a pane of the session's transcript as rows `first`, `first + 1`, ... and forget
+    all but the last `keep`. Not committed: the caller's commit (the turn's own) takes them."""
+    key = session_key(token)
+    conn.executemany("INSERT OR REPLACE INTO web_transcript (key, pane, seq, entry) VALUES (?, ?, ?, ?)",
+                     [(key, pane, first + index, json.dumps(entry, ensure_ascii=False))
+                      for index, entry in enumerate(entries)])
+    conn.execute("DELETE FROM web_transcript WHERE key = ? AND pane = ? AND seq < ?",
+                 (key, pane, first + len(entries) - keep))
+
+
+def load_entries(conn: sqlite3.Connection, token: str, pane: str) -> list[dict[str, Any]]:
+    """A pane's messages, oldest first."""
+    rows = conn.execute("SELECT entry FROM web_transcript WHERE key = ? AND pane = ? ORDER BY seq",
+                        (session_key(token), pane)).fetchall()
+    return [json.loads(row[0]) for row in rows]

@@ -161,8 +161,10 @@ def test_an_old_form_is_harmless_and_a_cpr_number_is_never_echoed(rulebook: Any,
         browser.type("Peter 010203-1234")
         assert "010203" not in browser.page and "Peter" not in browser.page
         assert "CPR" in browser.page
-        stored = sqlite3.connect(private_database).execute("SELECT group_concat(data) FROM web_sessions").fetchone()[0]
-        assert "010203" not in stored
+        db = sqlite3.connect(private_database)
+        stored = db.execute("SELECT group_concat(data) FROM web_sessions").fetchone()[0]
+        messages = db.execute("SELECT group_concat(entry) FROM web_transcript").fetchone()[0]
+        assert "010203" not in stored and "010203" not in messages and "CPR" in messages
 
 
 def test_star_hand_over_and_faq_from_the_outcome(rulebook: Any, private_database: Path) -> None:

@@ -24,7 +24,7 @@ from bot.channels.web import auth
 from bot.channels.web.chat import User, WebChat, WebTurn
 from bot.channels.web.learn import WebLearn
 from bot.channels.web.middleware import RateLimiter, SecurityHeaders, SessionMiddleware, csrf_token
-from bot.channels.web.render import TRANSCRIPT_LIMIT, controls, entries, for_page, page_environment
+from bot.channels.web.render import controls, entries, for_page, page_environment
 from bot.channels.web.settings import WebSettings
 from bot.chat.dialogue import Reply
 
@@ -65,12 +65,13 @@ class WebApp:
         if user is None:
             return await self.login.start_page(request)
         session = request.scope["session"]
-        if "transcript" not in session:
+        if not session.started("chat"):
             opening = self.chat.opening(user)
-            session["transcript"] = entries(None, opening.replies)
+            session.add("chat", entries(None, opening.replies))
             session["controls"] = self._controls(opening)
-        return self.page("chat.j2", request, messages=for_page(session["transcript"]), controls=session["controls"],
-                         focus=len(session["transcript"]) > 3, skip_to="svar", skip_label="Gå til svarfeltet")
+        transcript = session.transcript("chat")
+        return self.page("chat.j2", request, messages=for_page(transcript), controls=session["controls"],
+                         focus=len(transcript) > 3, skip_to="svar", skip_label="Gå til svarfeltet")
 
     async def answer(self, request: Request) -> Response:
         """One submitted form: checked (login, CSRF, rate), applied and committed with the session, then shown."""
@@ -102,7 +103,7 @@ class WebApp:
 
     def _remember(self, session: Any, turn: WebTurn, replies: list[Reply], echo: str | None) -> list[dict[str, str]]:
         new = entries(echo, replies)
-        session["transcript"] = (session.get("transcript", []) + new)[-TRANSCRIPT_LIMIT:]
+        session.add("chat", new)
         session["controls"] = self._controls(WebTurn(turn.state, None, replies))
         return new
 

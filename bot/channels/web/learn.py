@@ -13,7 +13,7 @@ from starlette.routing import Route
 from bot.channels.web import auth
 from bot.channels.web.chat import TEXT_LIMIT, User
 from bot.channels.web.middleware import csrf_token
-from bot.channels.web.render import TRANSCRIPT_LIMIT, for_page
+from bot.channels.web.render import for_page
 from bot.learn.screens import Screen
 from bot.learn.trainer import Trainer
 from flows.privacy import contains_cpr
@@ -56,9 +56,9 @@ class WebLearn:
         if user is None:
             return await self.web.login.start_page(request)
         session = request.scope["session"]
-        if "learn" not in session:
+        if not session.started("learn"):
             self._remember(session, user, None, self.trainer.open(self._staff(user)))
-        return self.web.page("learn.j2", request, messages=for_page(session["learn"]), controls=session["learn_controls"],
+        return self.web.page("learn.j2", request, messages=for_page(session.transcript("learn")), controls=session["learn_controls"],
                              focus=True, skip_to="svar", skip_label="Gå til svarfeltet", title="Lær registreringerne")
 
     async def answer(self, request: Request) -> Response:
@@ -99,7 +99,7 @@ class WebLearn:
                 query = f"flow={flow}" + "".join(f"&node={node}" for node in nodes)
                 new.append({"who": "bot", "kind": "picture", "src": f"/laer/billede?{query}",
                             "alt": f"Flowdiagram: {title}" + (" med sagens vej fremhævet" if nodes else "")})
-        session["learn"] = (session.get("learn", []) + new)[-TRANSCRIPT_LIMIT:]
+        session.add("learn", new)
         last = screens[-1] if screens else Screen("")
         state = self.trainer.state(self._staff(user))
         session["learn_controls"] = {"options": [label for _, label in last.options], "actions": [],

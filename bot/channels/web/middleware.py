@@ -15,7 +15,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from storage.sessions import delete_session, load_session, save_session
+from storage.sessions import append_entries, delete_session, load_entries, load_session, save_session
 
 COOKIE = "ungebot_session"
 # Microsoft Teams shows a pinned web page as a tab in a frame from these origins.
@@ -23,14 +23,40 @@ TEAMS_ORIGINS = ("https://teams.microsoft.com", "https://*.teams.microsoft.com",
                  "https://*.office.com", "https://*.skype.com")
 
 
-class Session(dict[str, Any]):
-    """The session's data; `token` is the cookie's value (None until first saved), `snapshot` what was loaded."""
+TRANSCRIPT_LIMIT = 120  # messages kept per pane; the dialogue itself is in the dialogues table
 
-    def __init__(self, data: dict[str, Any], token: str | None) -> None:
+
+class Session(dict[str, Any]):
+    """The session's data; `token` is the cookie's value (None until first saved), `snapshot` what was loaded.
+
+    The page's messages (a pane: "chat", "learn") are rows of their own, appended as they come (see `add`): an
+    answer writes its new messages, not the whole transcript again. The data keeps each pane's next row number."""
+
+    def __init__(self, data: dict[str, Any], token: str | None, conn: sqlite3.Connection | None = None) -> None:
         super().__init__(data)
-        self.token = token
+        self.token, self.conn = token, conn
         self.snapshot = json.dumps(data, sort_keys=True, ensure_ascii=False)
         self.rotate = False
+        self._pending: dict[str, list[dict[str, Any]]] = {}  # messages added, not yet written
+
+    def started(self, pane: str) -> bool:
+        """True once the pane has had its first messages."""
+        return pane in self.get("panes", {})
+
+    def add(self, pane: str, entries: list[dict[str, Any]]) -> None:
+        """Add messages to a pane; they are written with the session (in the same transaction)."""
+        self["panes"] = {**self.get("panes", {}), pane: self.get("panes", {}).get(pane, 0) + len(entries)}
+        self._pending.setdefault(pane, []).extend(entries)
+
+    def transcript(self, pane: str) -> list[dict[str, Any]]:
+        """The pane's last TRANSCRIPT_LIMIT messages, oldest first."""
+        stored = load_entries(self.conn, self.token, pane) if self.token and self.conn is not None else []
+        return (stored + self._pending.get(pane, []))[-TRANSCRIPT_LIMIT:]
+
+    def clear(self) -> None:
+        """Forget the data and the messages not yet written (the rows written stay with the old token)."""
+        super().clear()
+        self._pending.clear()
 
     def renew(self) -> None:
         """A new token at login, so a token planted before the login is worth nothing after it."""
@@ -43,7 +69,7 @@ class Session(dict[str, Any]):
 
     def changed(self) -> bool:
         """True when the data differs from what is on disk."""
-        return json.dumps(self, sort_keys=True, ensure_ascii=False) != self.snapshot
+        return bool(self._pending) or json.dumps(self, sort_keys=True, ensure_ascii=False) != self.snapshot
 
     def persist(self, conn: sqlite3.Connection, lifetime: timedelta, commit: bool = True) -> None:
         """Write the session (a new token if it has none or must rotate); with commit=False the caller commits."""
@@ -52,6 +78,9 @@ class Session(dict[str, Any]):
         if self.token is None or self.rotate:
             self.token, self.rotate = secrets.token_urlsafe(32), False
             self.fresh = True
+        for pane, entries in self._pending.items():
+            append_entries(conn, self.token, pane, self["panes"][pane] - len(entries), entries, TRANSCRIPT_LIMIT)
+        self._pending.clear()
         save_session(conn, self.token, dict(self), datetime.now(timezone.utc), lifetime, commit=commit)
         self.snapshot = json.dumps(self, sort_keys=True, ensure_ascii=False)
 
@@ -78,7 +107,7 @@ class SessionMiddleware:
             return
         token = HTTPConnection(scope).cookies.get(COOKIE)
         data = load_session(self.conn, token, datetime.now(timezone.utc)) if token else None
-        session = Session(data or {}, token if data is not None else None)
+        session = Session(data or {}, token if data is not None else None, self.conn)
         scope["session"] = session
 
         async def send_with_cookie(message: Message) -> None:

@@ -1,4 +1,4 @@
-"""Turn replies into what the page shows: transcript entries (stored in the session) and the answer forms."""
+"""Turn replies into what the page shows: transcript entries (stored with the session) and the answer forms."""
 
 from __future__ import annotations
 
@@ -9,8 +9,6 @@ from markupsafe import Markup
 
 from bot.chat.dialogue import DialogueState, Reply
 from flows.loader import TEMPLATES_DIR
-
-TRANSCRIPT_LIMIT = 120  # messages kept in the session; the dialogue itself is in the dialogues table
 
 
 def page_environment() -> Environment:
