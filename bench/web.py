@@ -7,13 +7,16 @@ row. Both servers run in their own process, one after the other, in the same run
 
 --profile runs the ungebot server under cProfile and prints the top of its profile (the figures are then slower).
 
-Each answer is one POST as chat.js sends it (the JSON reply); the no-JavaScript path adds a GET per answer.
+One answer is one POST of a form as chat.js sends it (a pressed button or typed text; the reply is JSON with the new
+messages and answer forms), timed from request to response; the bare handler gets the same POSTs. The no-JavaScript
+path adds a GET of the page after each POST (POST-redirect-GET); that is not timed here.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import html
 import json
 import os
 import re
@@ -31,9 +34,14 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
-# The guide's switch example, then "ny" for the next case.
-CASE = ["switch", "fusm", "ja", "12/10-25", "1/2-26", "ny"]
+# One case as a caseworker answers it: the guide's switch example, buttons pressed by their label and dates typed,
+# to the outcome (a decision logged), then "Ny sag". Seven answers; each is one POST.
+SCRIPT: list[tuple[str, str]] = [
+    ("press", "Ungeløftet"), ("press", "Skifter målgruppe"), ("press", "Ungeløftet – Flere unge skal med"),
+    ("press", "Ja"), ("type", "12.10.2025"), ("type", "1/2-26"), ("press", "Ny sag"),
+]
 STEP = re.compile(r'name="step" value="(\d+)"')
+OPTION = re.compile(r'name="option" value="(\d+)"[^>]*>([^<]*)</button>')
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
 
@@ -50,6 +58,8 @@ def bare_server(port: int, database: str) -> None:
     conn.execute("PRAGMA synchronous=FULL")
     conn.execute("CREATE TABLE IF NOT EXISTS dialogues (staff_id TEXT PRIMARY KEY, state TEXT, updated TEXT)")
     state = json.dumps({"v": 1, "step": 3, "segments": [{"flow": "switch", "answers": [["current_marker", "fusm"]]}]})
+    options = "".join(f'<button type="submit" name="option" value="{n}">{label}</button>' for n, (_, label) in
+                      enumerate(SCRIPT))
 
     async def answer(request: Request) -> JSONResponse:
         form = await request.form()
@@ -57,10 +67,10 @@ def bare_server(port: int, database: str) -> None:
             conn.execute("INSERT INTO dialogues VALUES (?, ?, ?) ON CONFLICT(staff_id) DO UPDATE SET "
                          "state = excluded.state, updated = excluded.updated",
                          (request.headers.get("x-bench-user", ""), state + str(form.get("text")), time.time()))
-        return JSONResponse({"messages": "", "controls": f'<input name="step" value="{int(time.time())}">'})
+        return JSONResponse({"messages": "", "controls": f'<input name="step" value="{int(time.time())}">{options}'})
 
     async def page(request: Request) -> HTMLResponse:
-        return HTMLResponse('<input name="csrf" value="x"><input name="step" value="0">')
+        return HTMLResponse(f'<input name="csrf" value="x"><input name="step" value="0">{options}')
 
     app = Starlette(routes=[Route("/", page), Route("/svar", answer, methods=["POST"])])
     uvicorn.run(app, host="127.0.0.1", port=port, proxy_headers=False, access_log=False, log_level="warning")
@@ -94,15 +104,26 @@ async def session(base: str, user: str, cases: int, latencies: list[float]) -> N
             client.headers["Cookie"] = f"ungebot_session={cookie}"
         csrf, step = CSRF.search(page), STEP.search(page)
         assert csrf and step, page[:300]
-        token, current = csrf.group(1), step.group(1)
-        for text in CASE * cases:
+        token, current, controls = csrf.group(1), step.group(1), page
+        for kind, text in SCRIPT * cases:
             began = time.perf_counter()
-            response = await client.post("/svar", data={"csrf": token, "step": current, "text": text},
+            response = await client.post("/svar", data={"csrf": token, "step": current, **field(kind, text, controls)},
                                           headers={"X-Ungebot-Fetch": "1"})
             latencies.append(time.perf_counter() - began)
             response.raise_for_status()
-            found = STEP.search(response.json().get("controls", ""))
+            controls = response.json().get("controls", "")
+            found = STEP.search(controls)
             current = found.group(1) if found else current
+
+
+def field(kind: str, text: str, controls: str) -> dict[str, str]:
+    """The form field a caseworker sends: the pressed button's index (by its label), or the typed text."""
+    if kind == "type":
+        return {"text": text}
+    for index, label in OPTION.findall(controls):
+        if html.unescape(label).startswith(text):
+            return {"option": index}
+    raise SystemExit(f"no button {text!r} in the answer forms: the bench's case no longer fits the dialogue")
 
 
 async def drive(base: str, sessions: int, cases: int) -> tuple[list[float], float]:
