@@ -8,9 +8,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-from dataclasses import dataclass
-from datetime import datetime, timezone
+from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
 
 from bot.chat.conversation import Conversation
 from bot.chat.dialogue import DialogueState, Reply, Turn, current_day
@@ -33,6 +34,8 @@ log = logging.getLogger("ungebot.web")
 # The buttons beside the options: each does what typing its command does.
 ACTIONS = {"back": "/tilbage", "new": "/forfra", "star": "/star", "help": "/hjælp", "today": "i dag"}
 TEXT_LIMIT = 4000  # longer input is cut before it reaches the conversation (a STAR question fits easily)
+STATE_CACHE = 10_000  # dialogues kept in memory between turns (each is also on disk)
+WALKS_KEPT = 32  # walks a cached dialogue remembers (DialogueState.positions) before they are forgotten
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,9 @@ class WebChat:
                                          recipient=self.mail.recipient)
         self.desk = Desk(self.rulebook, self.texts)
         self.labels = {name: to_plain(self.texts.common(f"button_{name}")) for name in ("new", "back", "star", "today")}
+        # The state each turn committed, by user (today's, for the last STATE_CACHE users): the next turn need not
+        # read and replay it. Taken out while a turn works on it, so a turn that fails leaves nothing behind.
+        self._states: OrderedDict[str, tuple[date, DialogueState]] = OrderedDict()
 
     async def _tell_delivery(self, delivery: Delivery) -> None:
         """The web has no push: the caseworker was told "sendes"; a question given up is logged for support."""
@@ -84,31 +90,53 @@ class WebChat:
         stored = load_dialogue(self.db, user.staff())
         return self.conversation.restore(stored, current_day()), stored is not None
 
+    def _take_state(self, user: User) -> DialogueState:
+        """The user's dialogue for a turn: from memory if the last turn of today left it there, else from disk."""
+        cached = self._states.pop(user.id, None)
+        if cached is not None and cached[0] == current_day():
+            return cached[1]
+        return self.load(user)[0]
+
+    def _keep_state(self, user: User, state: DialogueState) -> None:
+        """Remember a committed state for the user's next turn."""
+        if len(state.positions) > WALKS_KEPT:
+            state.positions.clear()
+        self._states[user.id] = (current_day(), state)
+        while len(self._states) > STATE_CACHE:
+            self._states.popitem(last=False)
+
     def opening(self, user: User) -> WebTurn:
         """What a new session shows: the welcome, then (as in the terminal) a stored dialogue's recap and exactly
         its open step: a pending date confirmation with its date, a pending STAR draft in full, or the question."""
-        state, _ = self.load(user)
+        state = self._take_state(user)
+        self._keep_state(user, state)
         replies = [Reply(self.texts.common("welcome"))]
         return WebTurn(state, None, replies + self.conversation.resume(state, current_day()))
 
     def take(self, user: User, form: dict[str, str],
              before_commit: Callable[[WebTurn], None] | None = None) -> WebTurn:
         """Apply one submitted form and commit the turn (with the caller's session, via before_commit) first."""
-        state, _ = self.load(user)
+        state = self._take_state(user)
         today = current_day()
         step = form.get("step", "")
         text = form.get("text", "").strip()[:TEXT_LIMIT]
         if "option" not in form and "action" not in form and not text:
-            return WebTurn(state, None, self.conversation.current_step(state, today, brief=True))
-        if step != str(state.step):  # a form from before the dialogue moved on (another tab, the back button)
-            return WebTurn(state, None, [Reply(self.texts.common("stale_button"))]
+            done = WebTurn(state, None, self.conversation.current_step(state, today, brief=True))
+        elif step != str(state.step):  # a form from before the dialogue moved on (another tab, the back button)
+            done = WebTurn(state, None, [Reply(self.texts.common("stale_button"))]
                            + self.conversation.current_step(state, today))
-        echo, turn = self._act(user, state, form, text)
-        attach_draft(self.star, user.staff(), turn)
-        done = WebTurn(turn.state, echo, list(turn.replies), turn.star_send)
-        if before_commit is not None:
-            before_commit(done)
-        record_turn(self.db, user.staff(), turn.state.to_dict(), self.conversation.decision_record(turn))
+        else:
+            echo, turn = self._act(user, state, form, text)
+            attach_draft(self.star, user.staff(), turn)
+            done = WebTurn(turn.state, echo, list(turn.replies), turn.star_send)
+            if before_commit is not None:
+                before_commit(done)
+            decision_id = record_turn(self.db, user.staff(), turn.state.to_dict(),
+                                      self.conversation.decision_record(turn))
+            if decision_id is not None:  # the state now knows which logged decision is on screen
+                turn.state.decision_id = decision_id
+            turn.state.replaced.clear()  # ... and has marked what it replaced
+        self._keep_state(user, done.state)
         return done
 
     def deliver(self, star_send: int | None) -> list[Reply]:
