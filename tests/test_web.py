@@ -3,12 +3,15 @@ the STAR hand-over and the support team's log, all through plain forms and redir
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import json
+import re
 import sqlite3
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from bot.cli.main import main
@@ -238,3 +241,56 @@ def test_learning_has_its_own_page_with_the_same_forms(rulebook: Any, private_da
         assert browser.client.post("/laer", data={"option": "0"}).status_code == 403
     decisions = sqlite3.connect(private_database).execute("SELECT count(*) FROM decisions").fetchone()[0]
     assert decisions == 0
+
+
+def test_answers_arriving_together_share_a_commit_and_one_users_double_press_applies_once(
+        rulebook: Any, private_database: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("UNGEBOT_TODAY", "2026-01-15")
+    proxy = TrustedHeader("X-Remote-User", None, None, (ipaddress.ip_network("127.0.0.1/32"),))
+    users = [f"sagsbehandler-{index}" for index in range(5)]
+    app = make_app(private_database, rulebook, demo=False, trusted=proxy, allowed_users=frozenset(users))
+    chat = app.state.web.chat
+
+    async def run() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
+        clients = [httpx.AsyncClient(transport=transport, base_url="https://testserver",
+                                     headers={"X-Remote-User": user}) for user in users]
+        forms = []
+        for client in clients:
+            page = (await client.get("/")).text
+            forms.append({**dict(re.findall(r'name="(csrf|step)" value="([^"]*)"', page)), "option": "0"})
+        # Every user presses the first option at once; the first user presses it twice (a double click).
+        posts = [client.post("/svar", data=form, headers={"X-Ungebot-Fetch": "1"})
+                 for client, form in zip(clients, forms)]
+        posts.append(clients[0].post("/svar", data=forms[0], headers={"X-Ungebot-Fetch": "1"}))
+        commits = chat.journal.commits
+        responses = list(await asyncio.gather(*posts))
+        assert chat.journal.commits - commits < len(users)  # answers that came together shared a commit
+        for client in clients:
+            await client.aclose()
+        return responses
+
+    responses = asyncio.run(run())
+    assert [response.status_code for response in responses] == [200] * 6
+    texts = [response.json()["messages"] for response in responses]
+    assert all("Starter et forløb" in text for text in texts[:5])
+    assert "gået videre" in texts[5]  # the second press of the same form is only told that the case moved on
+    db = sqlite3.connect(private_database)
+    for user in users:  # each answer applied once: the dialogue is one step on, in the flow chosen
+        state = json.loads(db.execute("SELECT state FROM dialogues WHERE staff_id = ?", (user,)).fetchone()[0])
+        assert state["step"] == 1 and state["segments"][-1]["flow"] == "start"
+
+
+def test_the_page_keeps_its_last_messages_as_rows_of_their_own(rulebook: Any, private_database: Path) -> None:
+    with Browser(make_app(private_database, rulebook)) as browser:
+        browser.open()
+        for _ in range(70):  # each wrong answer adds the echo, a short error and the question: over 120 messages
+            browser.type("hverken eller")
+        page = browser.page
+        db = sqlite3.connect(private_database)
+        rows = db.execute("SELECT count(*), min(seq), max(seq) FROM web_transcript WHERE pane = 'chat'").fetchone()
+        assert rows[0] == 120 and rows[2] - rows[1] == 119  # the oldest are forgotten as new ones come
+        assert page.count('class="message message-') == 120 and page.count("hverken eller") >= 35
+        assert len(db.execute("SELECT data FROM web_sessions").fetchone()[0]) < 2000  # the session stays small
+        browser.client.post("/logout", data={"csrf": browser.hidden()["csrf"]})
+        assert db.execute("SELECT count(*) FROM web_transcript").fetchone()[0] == 0  # logged out: gone with it

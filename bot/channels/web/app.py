@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sqlite3
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -83,13 +84,13 @@ class WebApp:
         session = request.scope["session"]
         new: list[dict[str, str]] = []
 
-        def with_session(turn: WebTurn) -> None:
-            """The session (its transcript) rides in the turn's own commit: one fsync per answer."""
+        def with_session(conn: sqlite3.Connection, turn: WebTurn) -> None:
+            """The session (its new messages) rides in the turn's own commit: no fsync of its own."""
             if turn.star_send is None:
                 new[:] = self._remember(session, turn, turn.replies, turn.echo)
-                session.persist(self.chat.db, self.lifetime, commit=False)
+                session.persist(conn, self.lifetime, commit=False)
 
-        turn = self.chat.take(user, form, with_session)
+        turn = await self.chat.take(user, form, with_session)
         if turn.star_send is not None or not new:  # sent to STAR, or a form that changed nothing (stale, empty)
             delivered = self.chat.deliver(turn.star_send)
             new = self._remember(session, turn, delivered + turn.replies, turn.echo)
@@ -157,6 +158,7 @@ def _lifespan(chat: WebChat) -> Any:
         try:
             yield
         finally:
+            chat.journal.flush()
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 
+from bot.channels.web.locks import KeyedLocks
 from bot.chat.conversation import Conversation
 from bot.chat.dialogue import DialogueState, Reply, Turn, current_day
 from bot.chat.texts import Texts, to_plain
@@ -26,7 +27,8 @@ from flows.engine import Rulebook
 from flows.privacy import contains_cpr
 from storage import log as decision_log
 from storage.db import open_database
-from storage.records import Staff, load_dialogue, record_turn
+from storage.journal import Journal
+from storage.records import Staff, load_dialogue, write_turn
 from storage.sessions import purge_expired
 
 log = logging.getLogger("ungebot.web")
@@ -79,6 +81,9 @@ class WebChat:
         # The state each turn committed, by user (today's, for the last STATE_CACHE users): the next turn need not
         # read and replay it. Taken out while a turn works on it, so a turn that fails leaves nothing behind.
         self._states: OrderedDict[str, tuple[date, DialogueState]] = OrderedDict()
+        # Answers of many users arriving together share one durable commit; one user's turns go one at a time.
+        self.journal = Journal(self.db)
+        self._turns = KeyedLocks()
 
     async def _tell_delivery(self, delivery: Delivery) -> None:
         """The web has no push: the caseworker was told "sendes"; a question given up is logged for support."""
@@ -108,14 +113,22 @@ class WebChat:
     def opening(self, user: User) -> WebTurn:
         """What a new session shows: the welcome, then (as in the terminal) a stored dialogue's recap and exactly
         its open step: a pending date confirmation with its date, a pending STAR draft in full, or the question."""
-        state = self._take_state(user)
-        self._keep_state(user, state)
+        cached = self._states.get(user.id)
+        state = cached[1] if cached is not None and cached[0] == current_day() else self.load(user)[0]
         replies = [Reply(self.texts.common("welcome"))]
         return WebTurn(state, None, replies + self.conversation.resume(state, current_day()))
 
-    def take(self, user: User, form: dict[str, str],
-             before_commit: Callable[[WebTurn], None] | None = None) -> WebTurn:
-        """Apply one submitted form and commit the turn (with the caller's session, via before_commit) first."""
+    async def take(self, user: User, form: dict[str, str],
+                   with_turn: Callable[[sqlite3.Connection, WebTurn], None] | None = None) -> WebTurn:
+        """Apply one submitted form and commit the turn durably before returning; `with_turn` writes the caller's
+        part (the session) in the same transaction. One turn at a time per user."""
+        async with self._turns.hold(user.id):
+            done = await self._take(user, form, with_turn)
+            self._keep_state(user, done.state)  # only a turn that went through: a failed one is read again
+            return done
+
+    async def _take(self, user: User, form: dict[str, str],
+                    with_turn: Callable[[sqlite3.Connection, WebTurn], None] | None) -> WebTurn:
         state = self._take_state(user)
         today = current_day()
         step = form.get("step", "")
@@ -129,14 +142,17 @@ class WebChat:
             echo, turn = self._act(user, state, form, text)
             attach_draft(self.star, user.staff(), turn)
             done = WebTurn(turn.state, echo, list(turn.replies), turn.star_send)
-            if before_commit is not None:
-                before_commit(done)
-            decision_id = record_turn(self.db, user.staff(), turn.state.to_dict(),
-                                      self.conversation.decision_record(turn))
+            staff, data, decision = user.staff(), turn.state.to_dict(), self.conversation.decision_record(turn)
+
+            def write(conn: sqlite3.Connection) -> int | None:
+                if with_turn is not None:
+                    with_turn(conn, done)
+                return write_turn(conn, staff, data, decision)
+
+            decision_id = await self.journal.durable(write)  # on disk (fsynced) when this returns
             if decision_id is not None:  # the state now knows which logged decision is on screen
                 turn.state.decision_id = decision_id
             turn.state.replaced.clear()  # ... and has marked what it replaced
-        self._keep_state(user, done.state)
         return done
 
     def deliver(self, star_send: int | None) -> list[Reply]:

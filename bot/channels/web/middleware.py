@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from bot.channels.web.locks import KeyedLocks
 from storage.sessions import append_entries, delete_session, load_entries, load_session, save_session
 
 COOKIE = "ungebot_session"
@@ -94,18 +95,27 @@ class Session(dict[str, Any]):
 
 
 class SessionMiddleware:
-    """Loads the session named by the cookie into scope['session'] and writes it back when it changed."""
+    """Loads the session named by the cookie into scope['session'] and writes it back when it changed. Requests of
+    one session are handled one at a time (each sees what the one before it wrote); other sessions' meanwhile."""
 
     def __init__(self, app: ASGIApp, conn: sqlite3.Connection, lifetime: timedelta, secure: bool = True,
                  same_site: str = "lax") -> None:
         self.app, self.conn, self.lifetime = app, conn, lifetime
         self.secure, self.same_site = secure, same_site
+        self._sessions = KeyedLocks()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         token = HTTPConnection(scope).cookies.get(COOKIE)
+        if not token:
+            await self._handle(scope, receive, send, None)
+            return
+        async with self._sessions.hold(token):
+            await self._handle(scope, receive, send, token)
+
+    async def _handle(self, scope: Scope, receive: Receive, send: Send, token: str | None) -> None:
         data = load_session(self.conn, token, datetime.now(timezone.utc)) if token else None
         session = Session(data or {}, token if data is not None else None, self.conn)
         scope["session"] = session
