@@ -1,9 +1,10 @@
 """Crashes under load: concurrent caseworkers talk to `ungebot telegram` (a real process polling the fake Bot API on
-127.0.0.1) while the bot is killed with SIGKILL at random moments and started again. Every caseworker waits for the
-reply to each message or press before the next, works through whole cases again and again until the last kill,
-then finishes the case at hand. Prints what went wrong; every figure should be 0.
+127.0.0.1; each start a new one, forked from a process that has loaded the code) while the bot is killed with SIGKILL
+at random moments and started again. Every caseworker waits for the reply to each message or press before the next,
+works through whole cases again and again until the last kill, then finishes the case at hand. Prints what went wrong;
+every figure should be 0.
 
-    .venv/bin/python bench/crash.py [--dialogues 100] [--kills 5] [--seed N]
+    .venv/bin/python bench/crash.py [--dialogues 100] [--kills 5] [--seed N] [--fresh-processes]
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import asyncio
 import contextlib
 import os
 import random
+import select
 import signal
 import sqlite3
 import subprocess
@@ -34,6 +36,23 @@ TOKEN = "123456:CRASH-BENCH"
 FIRST_USER = 20_000
 REPLY_TIMEOUT = 60.0  # seconds a caseworker waits for a reply (a restart included) before calling it lost
 IN_FLIGHT = 1.0  # a reply recorded this little before a kill may not have reached the bot's "replied" mark
+# The bot's processes come from a fork server: it loads the modules `python -m bot.cli telegram` loads on its way to
+# polling (the command line, the adapter, then lazily httpx's transport and sqlite-utils), and on each line it reads
+# forks a child that runs that command from its beginning, prints the child's pid, then the exit code once it ended.
+# Loading code touches no state, so each child does all a restarted bot does (settings, database, inbox, Telegram);
+# only the second or two of importing and compiling the same libraries again is saved on each restart.
+FORK_SERVER = """
+import os, sys
+import bot.cli.main, bot.cli.web, bot.cli.learn, bot.channels.telegram.app, httpcore, sqlite_utils
+for line in sys.stdin:
+    pid = os.fork()
+    if pid == 0:
+        os.dup2(os.open(os.devnull, os.O_RDWR), 0)
+        os.dup2(os.open(os.devnull, os.O_RDWR), 1)
+        sys.exit(bot.cli.main.main(["telegram"]))
+    print(pid, flush=True)
+    print(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]), flush=True)
+"""
 
 # (type or press, what, a fragment the reply must contain). Two whole cases of the guide, with UNGEBOT_TODAY below.
 SCRIPTS: list[list[tuple[str, str, str]]] = [
@@ -63,6 +82,7 @@ class Result:
     decisions_twice: int = 0
     decisions_missing: int = 0
     seconds: float = 0.0
+    restarts: list[float] = field(default_factory=list)  # seconds from each SIGKILL to polling again
     notes: list[str] = field(default_factory=list)
 
     def failures(self) -> dict[str, int]:
@@ -75,7 +95,7 @@ class Trial:
     """The fake Bot API, the bot process, the caseworkers and the killer."""
 
     def __init__(self, folder: Path, dialogues: int, kills: int, seed: int,
-                 kill_after: tuple[float, float] = (0.05, 1.0)) -> None:
+                 kill_after: tuple[float, float] = (0.05, 1.0), fresh: bool = False) -> None:
         self.fake = FakeTelegram()
         self.server = FakeBotApiServer(self.fake, TOKEN)
         self.db_path = folder / "crash.db"
@@ -83,7 +103,9 @@ class Trial:
         self.random = random.Random(seed)
         self.result = Result()
         self.killing = True
-        self.process: subprocess.Popen[bytes] | None = None
+        self.fresh = fresh  # each start a new interpreter that imports everything itself, as a supervisor starts it
+        self.forks: subprocess.Popen[bytes] | None = None  # the fork server, or with `fresh` the bot itself
+        self.pid = 0  # the running bot's
         self.logs = folder / "bot.log"
         self.cases_done: dict[int, int] = {}
         self.arrived: dict[int, asyncio.Event] = {}
@@ -98,24 +120,59 @@ class Trial:
                 "NO_PROXY": "127.0.0.1,localhost"}
 
     def launch(self) -> None:
-        with open(self.logs, "ab") as log:
-            self.process = subprocess.Popen([sys.executable, "-m", "bot.cli", "telegram"], env=self.env(), cwd=ROOT,
-                                            stdout=subprocess.DEVNULL, stderr=log)
+        """Start the bot: a new process, forked from the fork server (started first), or a fresh interpreter."""
+        if self.forks is None or self.fresh:
+            command = ["-m", "bot.cli", "telegram"] if self.fresh else ["-c", FORK_SERVER]
+            output = subprocess.DEVNULL if self.fresh else subprocess.PIPE
+            with open(self.logs, "ab") as log:
+                self.forks = subprocess.Popen([sys.executable, *command], env=self.env(), cwd=ROOT,
+                                              stdin=subprocess.PIPE, stdout=output, stderr=log)
+            if self.fresh:
+                self.pid = self.forks.pid
+                return
+        assert self.forks.stdin is not None and self.forks.stdout is not None
+        self.forks.stdin.write(b"go\n")
+        self.forks.stdin.flush()
+        pid = self.forks.stdout.readline()
+        if not pid.strip().isdigit():
+            raise RuntimeError(f"the bot's fork server ended; its log: {self.logs.read_text(errors='replace')[-2000:]}")
+        self.pid = int(pid)
+
+    def stop(self, sig: signal.Signals, timeout: float = 30.0) -> None:
+        """Send the bot a signal and wait until its process has ended."""
+        assert self.forks is not None
+        os.kill(self.pid, sig)
+        if self.fresh:
+            self.forks.wait(timeout)
+            return
+        assert self.forks.stdout is not None
+        if not select.select([self.forks.stdout], [], [], timeout)[0]:
+            os.kill(self.pid, signal.SIGKILL)
+            raise TimeoutError(f"the bot did not stop within {timeout:.0f} s of {sig.name}")
+        self.forks.stdout.readline()
 
     async def killer(self) -> None:
         """Kill the bot at a random moment once it is polling; start it again at once."""
         while self.result.kills < self.kills_wanted:
             polls = len(self.fake.called("getUpdates"))
-            while len(self.fake.called("getUpdates")) <= polls + 1:  # it has polled and handled something
-                await asyncio.sleep(0.02)
+            await self.polled(polls)
+            if self.kill_times:
+                self.result.restarts.append(time.monotonic() - self.kill_times[-1])
+            await self.polled(polls + 1)  # it has polled and handled something
             await asyncio.sleep(self.random.uniform(*self.kill_after))
-            assert self.process is not None
-            self.process.send_signal(signal.SIGKILL)
-            self.process.wait()
+            self.stop(signal.SIGKILL)
             self.kill_times.append(time.monotonic())
             self.result.kills += 1
             self.launch()
         self.killing = False
+        if self.kill_times:
+            await self.polled(len(self.fake.called("getUpdates")))
+            self.result.restarts.append(time.monotonic() - self.kill_times[-1])
+
+    async def polled(self, polls: int) -> None:
+        """Until the bot has called getUpdates more than `polls` times."""
+        while len(self.fake.called("getUpdates")) <= polls:
+            await asyncio.sleep(0.01)
 
     async def caseworker(self, index: int) -> None:
         """Whole cases, one after another, until the kills are over; then the case at hand is finished."""
@@ -208,9 +265,14 @@ class Trial:
                 await asyncio.gather(self.killer(), *(self.caseworker(i) for i in range(self.dialogues)))
                 await asyncio.sleep(0.5)  # a late duplicate would arrive now
             finally:
-                assert self.process is not None
-                self.process.terminate()
-                self.process.wait(timeout=30)
+                if self.forks is not None:
+                    with contextlib.suppress(ProcessLookupError):
+                        self.stop(signal.SIGTERM)
+                    assert self.forks.stdin is not None
+                    self.forks.stdin.close()
+                    self.forks.wait(timeout=30)
+                    if self.forks.stdout is not None:
+                        self.forks.stdout.close()
             self.count()
         self.result.seconds = time.monotonic() - started
         tracebacks = self.logs.read_text(errors="replace").count("Traceback")
@@ -219,11 +281,12 @@ class Trial:
         return self.result
 
 
-def run(dialogues: int, kills: int, seed: int = 0, kill_after: tuple[float, float] = (0.05, 1.0)) -> Result:
+def run(dialogues: int, kills: int, seed: int = 0, kill_after: tuple[float, float] = (0.05, 1.0),
+        fresh: bool = False) -> Result:
     """One trial in a temporary folder on the project's disk; each kill comes `kill_after` seconds (at random
     between the two) after the bot has started answering."""
     with tempfile.TemporaryDirectory(dir=ROOT) as folder:
-        return asyncio.run(Trial(Path(folder), dialogues, kills, seed, kill_after).run())
+        return asyncio.run(Trial(Path(folder), dialogues, kills, seed, kill_after, fresh).run())
 
 
 def main() -> int:
@@ -231,10 +294,14 @@ def main() -> int:
     parser.add_argument("--dialogues", type=int, default=100)
     parser.add_argument("--kills", type=int, default=5)
     parser.add_argument("--seed", type=int, default=int(time.time()))
+    parser.add_argument("--fresh-processes", action="store_true",
+                        help="start each bot as a new interpreter that imports everything (slower restarts)")
     args = parser.parse_args()
-    result = run(args.dialogues, args.kills, args.seed)
+    result = run(args.dialogues, args.kills, args.seed, fresh=args.fresh_processes)
     print(f"{args.dialogues} concurrent dialogues, {result.kills} SIGKILLs (seed {args.seed}): {result.updates:,} "
           f"messages and presses, {result.cases:,} cases finished in {result.seconds:.1f} s")
+    if result.restarts:
+        print(f"  restarts, SIGKILL to polling again: {', '.join(f'{s:.2f}' for s in result.restarts)} s")
     for name, count in result.failures().items():
         print(f"  {name:36} {count}")
     print(f"  {'sends in flight at a kill, sent again':36} {result.in_flight_duplicates}"
