@@ -9,6 +9,7 @@ import pytest
 
 from flows.errors import FlowError
 from flows.loader import load_flow_spec, load_programme
+from flows.model import EFFECTS, RESULTS
 from tests.test_loader import _break, programme_copy  # noqa: F401 (programme_copy is a fixture)
 
 
@@ -20,7 +21,7 @@ def _error(path: Path) -> str:
 
 
 # Every error a broken flow file can hold, each with the words its message must show: (flow file, text in it,
-# replacement, the node named or "" for top level, words of the message).
+# replacement, the node named or "" for top level, the message after file and node).
 SWITCH_CARRY = ('carry: {wrong_marker: current_marker, wrong_start_date: current_start_date,\n'
                 '            correct_registration_needed: {value: "yes"}, wrong_person: {value: "no"},\n'
                 '            correct_marker: {other_than: current_marker}, correct_start_date: new_start_date}')
@@ -34,45 +35,49 @@ BROKEN = [
     ("switch", "outcomes:\n", "outcomes:\n  psychiatry_course: {result: no_change, effect: null, source: \"000: Formål\"}\n"
      "  current_marker: {result: no_change, effect: null, source: \"000: Formål\"}\n", "",
      "ids used for both a question and an outcome: current_marker, psychiatry_course"),
-    ("course_ends", "flow: course_ends", "flow: course_end", "", "differs from the file name 'course_ends'"),
+    ("course_ends", "flow: course_ends", "flow: course_end", "",
+     "flow id 'course_end' differs from the file name 'course_ends'"),
     ("course_ends", "flow: course_ends\n", "", "", "flow file lacks flow"),
-    ("course_ends", "start: no_rule_in_guide", "start: no_rule_in_guide\nextra: 1", "", "unknown key(s) extra"),
+    ("course_ends", "start: no_rule_in_guide", "start: no_rule_in_guide\nextra: 1", "",
+     "flow file has unknown key(s) extra"),
     ("course_ends", "start: no_rule_in_guide", "start: nowhere", "", "start 'nowhere' is not a node of this flow"),
-    ("course_ends", 'title: "Forløbet slutter af en anden grund"', 'title: ""', "", "title must be a non-empty string"),
+    ("course_ends", 'title: "Forløbet slutter af en anden grund"', 'title: ""', "",
+     "title must be a non-empty string, not ''"),
     ("course_ends", "outcomes:\n  no_rule_in_guide:", "outcomes: [no_rule_in_guide]\nunused:\n  x:", "",
-     "unknown key(s) unused"),
-    ("switch", "questions:\n", "questions: [1]\nquestionz:\n", "", "unknown key(s) questionz"),
-    ("move_out", "outcomes:\n", "questions_again: 1\noutcomes:\n", "", "unknown key(s) questions_again"),
+     'flow file has unknown key(s) unused'),
+    ("switch", "questions:\n", "questions: [1]\nquestionz:\n", "", 'flow file has unknown key(s) questionz'),
+    ("move_out", "outcomes:\n", "questions_again: 1\noutcomes:\n", "", 'flow file has unknown key(s) questions_again'),
     ("course_ends", 'source: "000: Overblik over registrering i Ungeløftet"\nstart',
-     'source: "Overblik"\nstart', "", "is not '000: <section>[ › <box>]'"),
+     'source: "Overblik"\nstart', "", "source 'Overblik' is not '000: <section>[ › <box>]'"),
     # questions
     ("switch", "    kind: yes_no\n    source: \"000: Målgruppekriterier\"\n    next:\n",
      "    kind: maybe\n    source: \"000: Målgruppekriterier\"\n    next:\n", "psychiatry_course",
      "kind 'maybe' is not yes_no, choice or date"),
     ("switch", "    options: [ips, fusm]\n", "    options: []\n", "current_marker", "a choice needs a list of options"),
     ("switch", "    options: [ips, fusm]\n", "    options: [ips, \"\"]\n", "current_marker",
-     "option must be a non-empty string"),
+     "option must be a non-empty string, not ''"),
     ("error", "  wrong_person:\n    kind: yes_no\n", "  wrong_person:\n    kind: yes_no\n    options: [a, b]\n",
      "wrong_person", "a yes_no question takes no options"),
     ("switch", "  current_start_date:\n    kind: date\n    existing_start: true",
      "  current_start_date:\n    kind: date\n    existing_start: \"yes\"", "current_start_date",
-     "existing_start must be true or false"),
+     'existing_start must be true or false, and only a date question can have it'),
     ("start", "  age_15_29:\n    kind: yes_no\n", "  age_15_29:\n    kind: yes_no\n    optional: true\n", "age_15_29",
-     "only a date question can have it"),
+     'optional must be true or false, and only a date question can have it'),
     ("start", "  age_15_29:\n    kind: yes_no\n", "  age_15_29:\n    kind: yes_no\n    suggest_today: true\n",
      "age_15_29", "suggest_today must be true or false, and only a date question can have it"),
     ("start", 'next: {"yes": meets_criterion, "no": not_eligible_age}', 'next: {"yes": meets_criterion}', "age_15_29",
-     "next by answer must name exactly the answers ['yes', 'no']"),
+     "next by answer must name exactly the answers ['yes', 'no'], not ['yes']"),
     ("start", "    next: registered\n", "    next: {\"yes\": registered, \"no\": registered}\n", "start_date",
      "next by answer must name exactly the answers [], not ['yes', 'no']"),
     ("leave", "      - goto: leave_registered", "      - when: {phase: starts}\n        goto: leave_registered",
-     "leave_start_date", "the last branch of next must have no 'when'"),
+     "leave_start_date", "the last branch of next must have no 'when', so the flow always goes on"),
     ("leave", "    next: leave_start_date", "    next: 7", "current_start_date",
      "next must be a node id, a mapping by answer, or a list of branches"),
     ("leave", "    next: leave_start_date", "    next: []", "current_start_date",
      "next must be a node id, a mapping by answer, or a list of branches"),
     ("leave", "      - goto: leave_registered", "      - go: leave_registered", "leave_start_date", "branch lacks goto"),
-    ("leave", "      - goto: leave_registered", "      - goto: \"\"", "leave_start_date", "goto must be a non-empty string"),
+    ("leave", "      - goto: leave_registered", "      - goto: \"\"", "leave_start_date",
+     "goto must be a non-empty string, not ''"),
     # conditions and reject rules
     ("leave", "      - when: {leave_start_date: {not_after: current_start_date}}", "      - when: [leave_start_date]",
      "leave_start_date", "when must be a mapping of question id to value"),
@@ -81,45 +86,47 @@ BROKEN = [
      "when tests 'leave_end_date', which is not a question of this flow"),
     ("leave", "      - when: {leave_start_date: {not_after: current_start_date}}",
      "      - when: {leave_start_date: [current_start_date]}", "leave_start_date",
-     "expected an answer value or one comparison"),
+     'when leave_start_date: expected an answer value or one comparison like {before: other_date}'),
     ("leave", "      - when: {leave_start_date: {not_after: current_start_date}}",
      "      - when: {leave_start_date: {later_than: current_start_date}}", "leave_start_date",
-     "'later_than' 'current_start_date' is not a comparison with a question of this flow or with today"),
+     "when leave_start_date: 'later_than' 'current_start_date' is not a comparison with a question of this flow "
+     "or with today"),
     ("leave", "      - when: {leave_start_date: {not_after: current_start_date}}",
      "      - when: {leave_start_date: {not_after: start_of_time}}", "leave_start_date",
-     "is not a comparison with a question of this flow"),
+     "when leave_start_date: 'not_after' 'start_of_time' is not a comparison with a question of this flow "
+     "or with today"),
     ("leave", "      - when: {leave_start_date: {not_after: current_start_date}}",
      "      - when: {leave_start_date: {not_after: current_marker}}", "leave_start_date",
-     "not_after compares dates, and both questions must be dates"),
+     'when leave_start_date: not_after compares dates, and both questions must be dates'),
     ("leave", "      - when: {leave_start_date: {not_after: current_start_date}}",
      "      - when: {current_marker: {before: current_start_date}}", "leave_start_date",
-     "before compares dates, and both questions must be dates"),
+     'when current_marker: before compares dates, and both questions must be dates'),
     ("error", "correct_marker: {same_as: wrong_marker}", "correct_marker: {same_as: wrong_start_date}",
-     "correct_start_date", "same_as compares two questions of the same kind and answers"),
+     "correct_start_date", 'when correct_marker: same_as compares two questions of the same kind and answers'),
     ("error", "correct_marker: {same_as: wrong_marker}", "correct_marker: {same_as: wrong_person}",
-     "correct_start_date", "same_as compares two questions of the same kind and answers"),
+     "correct_start_date", 'when correct_marker: same_as compares two questions of the same kind and answers'),
     ("move_out", "{move_date: {closed_after_months: 3}}", "{move_date: {closed_after_months: 0}}", "move_date",
-     "closed_after_months takes a date question and a positive whole number"),
+     'when move_date: closed_after_months takes a date question and a positive whole number'),
     ("move_out", "{move_date: {closed_after_months: 3}}", "{move_date: {closed_after_months: \"3\"}}", "move_date",
-     "closed_after_months takes a date question and a positive whole number"),
+     'when move_date: closed_after_months takes a date question and a positive whole number'),
     ("move_out", "{move_date: {closed_after_months: 3}}", "{move_date: {closed_after_months: true}}", "move_date",
-     "closed_after_months takes a date question and a positive whole number"),
+     'when move_date: closed_after_months takes a date question and a positive whole number'),
     ("move_out", "{move_date: {closed_after_months: 3}}", "{in_job_or_education: {closed_after_months: 3}}",
-     "move_date", "closed_after_months takes a date question and a positive whole number"),
+     "move_date", 'when in_job_or_education: closed_after_months takes a date question and a positive whole number'),
     ("switch", "      - when: {new_start_date: {before: current_start_date}}\n        message: before_current_start",
      "      - when: {new_start_date: {before: current_start_date}}", "new_start_date", "reject rule lacks message"),
     ("switch", "      - when: {new_start_date: {before: current_start_date}}\n        message: before_current_start",
      "      - when: {}\n        message: before_current_start", "new_start_date",
      "a reject rule needs at least one condition"),
     ("switch", "        message: before_current_start", "        message: \"\"", "new_start_date",
-     "message must be a non-empty string"),
+     "message must be a non-empty string, not ''"),
     # outcomes
     ("switch", "    result: no_change\n    effect: unchanged\n    source: \"000: Målgruppekriterier\"\n  still_fusm",
      "    result: nothing\n    effect: unchanged\n    source: \"000: Målgruppekriterier\"\n  still_fusm", "still_ips",
-     "result 'nothing' is not one of"),
+     f"result 'nothing' is not one of {list(RESULTS)}"),
     ("switch", "    result: no_change\n    effect: unchanged\n    source: \"000: Målgruppekriterier\"\n  still_fusm",
      "    result: no_change\n    effect: stays\n    source: \"000: Målgruppekriterier\"\n  still_fusm", "still_ips",
-     "effect 'stays' is not null or one of"),
+     f"effect 'stays' is not null or one of {list(EFFECTS)}"),
     ("switch", "    result: no_change\n    effect: unchanged\n    source: \"000: Målgruppekriterier\"\n  still_fusm",
      "    result: no_change\n    use_flow: error\n    effect: unchanged\n    source: \"000: Målgruppekriterier\"\n"
      "  still_fusm", "still_ips", "use_flow goes with result use_flow, and only there"),
@@ -129,7 +136,7 @@ BROKEN = [
      "an ask_star outcome names the gap in the guide (gap:), and only it does"),
     ("switch", "    result: no_change\n    effect: unchanged\n    source: \"000: Målgruppekriterier\"\n  still_fusm",
      "    result: no_change\n    gap: X-13\n    effect: unchanged\n    source: \"000: Målgruppekriterier\"\n"
-     "  still_fusm", "still_ips", "an ask_star outcome names the gap"),
+     "  still_fusm", "still_ips", 'an ask_star outcome names the gap in the guide (gap:), and only it does'),
     ("switch", "    result: no_change\n    effect: unchanged\n    source: \"000: Målgruppekriterier\"\n  still_fusm",
      "    result: no_change\n    effect: unchanged\n    source: \"000: Målgruppekriterier\"\n    actions:\n"
      "      - {do: create, marker: ips, date: {same_day: new_start_date}}\n  still_fusm", "still_ips",
@@ -140,7 +147,7 @@ BROKEN = [
     ("switch", SWITCH_CARRY, "carry: [current_marker]",
      "wrong_from_start", "carry maps the next flow's question ids to questions of this flow"),
     ("switch", 'wrong_person: {value: "no"}', "wrong_person: {value: 1}", "wrong_from_start",
-     "carry gives 'wrong_person' a value that is not text"),
+     'carry gives \'wrong_person\' a value that is not text (quote yes/no: "yes")'),
     ("switch", "correct_marker: {other_than: current_marker}", "correct_marker: {other_than: new_start_date}",
      "wrong_from_start", "carry gives 'correct_marker' the other option of 'new_start_date', which is not a "
      "two-option choice question of this flow"),
@@ -157,9 +164,10 @@ BROKEN = [
      "'in_job_or_education' is not a date question of this flow"),
     # actions and markers
     ("start", "      - do: create\n", "      - do: open\n", "registered", "action do 'open' is not create or end"),
-    ("start", "date: {same_day: start_date}", "date: {}", "registered", "action date names one rule of"),
+    ("start", "date: {same_day: start_date}", "date: {}", "registered",
+     "action date names one rule of ['day_before', 'same_day', 'own_start']"),
     ("start", "date: {same_day: start_date}", "date: {same_day: start_date, day_before: start_date}", "registered",
-     "action date names one rule of"),
+     "action date names one rule of ['day_before', 'same_day', 'own_start']"),
     ("start", "date: {same_day: start_date}", "date: {next_day: start_date}", "registered",
      "action date has unknown key(s) next_day"),
     ("start", "date: {same_day: start_date}", "date: {same_day: psychiatry_course}", "registered",
@@ -178,21 +186,20 @@ BROKEN = [
      '{answer: psychiatry_course, other_than: psychiatry_course}', "registered",
      "marker is a key, {answer: q}, {answer: q, map: {...}} or {other_than: q}"),
     ("start", '{answer: psychiatry_course, map: {"yes": ips, "no": fusm}}', '{answer: psychiatric_course}',
-     "registered", "which is not a question of this flow"),
+     "registered", "marker refers to {'answer': 'psychiatric_course'}, which is not a question of this flow"),
     ("start", '{answer: psychiatry_course, map: {"yes": ips, "no": fusm}}', '{answer: psychiatry_course}',
      "registered", "marker from psychiatry_course: every answer must map to a marker of ['ips', 'fusm']"),
     ("start", '{answer: psychiatry_course, map: {"yes": ips, "no": fusm}}', '{answer: psychiatry_course, map: {"yes": ips}}',
-     "registered", "every answer must map to a marker"),
+     "registered", "marker from psychiatry_course: every answer must map to a marker of ['ips', 'fusm']"),
 ]
 
 
-@pytest.mark.parametrize("flow, old, new, node, words", BROKEN, ids=[f"{b[0]}-{i}" for i, b in enumerate(BROKEN)])
+@pytest.mark.parametrize("flow, old, new, node, problem", BROKEN, ids=[f"{b[0]}-{i}" for i, b in enumerate(BROKEN)])
 def test_every_loader_error_names_file_node_and_problem(programme_copy: Path, flow: str, old: str, new: str,
-                                                        node: str, words: str) -> None:
+                                                        node: str, problem: str) -> None:
     path = _break(programme_copy, flow, old, new)
     message = _error(path)
-    assert message.startswith(f"{path}: {f'node {node!r}' if node else 'top level'}: "), message
-    assert words in message, message
+    assert message == f"{path}: {f'node {node!r}' if node else 'top level'}: {problem}"
 
 
 def test_a_flow_file_read_alone_keeps_its_facts(programme_copy: Path) -> None:
