@@ -269,3 +269,13 @@ def test_typed_rule_with_only_one_part() -> None:
                                             ("", None), ("3", None), ("maaske", None)])
 def test_parse_yes_no(text: str, expected: bool | None) -> None:
     assert parse_yes_no(text) is expected
+
+
+def test_parse_yes_no_reads_exactly_its_short_words() -> None:
+    """Of every word of one to three letters (a-z, æ, ø, å), only these are read as a yes or a no: a letter more or
+    less around "ja" or "nej" is not an answer the CLI's confirmation may act on."""
+    letters = "abcdefghijklmnopqrstuvwxyzæøå"
+    words = [a + b + c for a in letters for b in ("", *letters) for c in ("", *letters) if b or not c]
+    read = {word: answer for word in words if (answer := parse_yes_no(word)) is not None}
+    assert read == {"ja": True, "j": True, "jo": True, "jep": True, "yes": True, "y": True, "ok": True,
+                    "yep": True, "yup": True, "nej": False, "n": False, "nix": False, "no": False}
