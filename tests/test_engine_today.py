@@ -33,6 +33,9 @@ questions:
   started:
     kind: date
     source: "000: Intro"
+    reject:
+      - when: {started: {after: today}}
+        message: started_later
     next: action_date
   action_date:
     kind: date
@@ -104,6 +107,25 @@ def test_guards_still_run_before_branches(demo: tuple[Path, Path]) -> None:
     flow = Rulebook(*demo).flow("act")
     with pytest.raises(AnswerError):
         flow.step(flow.walk({"started": "2026-01-10"}, TODAY), "2026-01-09", TODAY)
+
+
+def test_a_reject_rule_compares_with_the_dialogues_day(demo: tuple[Path, Path]) -> None:
+    flow = Rulebook(*demo).flow("act")
+    rejected = flow.walk({"started": "2026-01-16"}, TODAY).rejected
+    assert rejected is not None and rejected.params == {"message": "started_later", "question": "started"}
+    assert flow.walk({"started": "2026-01-16"}, date(2026, 1, 16)).question.id == "action_date"
+    with pytest.raises(AnswerError) as caught:
+        flow.step(flow.walk({}, TODAY), "2026-01-16", TODAY)
+    assert (caught.value.code, caught.value.params["message"]) == ("guard", "started_later")
+    assert flow.step(flow.walk({}, TODAY), "2026-01-16", date(2026, 1, 16)).question.id == "action_date"
+    # Without a day (a check of the answers alone) a rule on today never holds.
+    flow.check(flow.spec.questions["started"], "2026-01-16", {})
+
+
+def test_a_finished_flow_takes_no_step(demo: tuple[Path, Path]) -> None:
+    flow = Rulebook(*demo).flow("act")
+    with pytest.raises(ValueError, match="^the flow has already reached an outcome$"):
+        flow.step(_walk(demo, "2026-01-15"), "2026-01-15", TODAY)
 
 
 def test_unknown_warning_and_bad_today_comparison_are_refused(demo: tuple[Path, Path]) -> None:
