@@ -12,7 +12,8 @@ UV_HOME := $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/ungebot/uv-$(UV_VERSION)
 UV := $(UV_HOME)/bin/uv
 LOCK_FLAGS := --universal --python-version 3.11 --generate-hashes --quiet --custom-compile-command 'make lock'
 
-.PHONY: chat telegram learn web browser test bench diagrams graphviz typecheck clean lock lock-upgrade mutation
+.PHONY: chat telegram learn web browser test bench diagrams graphviz typecheck clean lock lock-upgrade mutation \
+	mutation-results
 
 $(UV):
 	mkdir -p $(dir $(UV_HOME))
@@ -89,11 +90,18 @@ graphviz:
 # Survivors: .venv/bin/mutmut results; one of them: .venv/bin/mutmut show NAME. Equivalent ones: tests/MUTATION.md.
 MUTATION_JOBS ?= 2
 mutation: $(STAMP)
+	rm -rf mutants/flows/*/  # mutmut copies a flow file (YAML) only once: copy today's afresh
 	$(BIN)/mutmut run --max-children $(MUTATION_JOBS) $(MUTANTS)
-	$(BIN)/mutmut results --all true | awk -F'[ :]+' '{ split($$2, name, "."); module = name[1] "." name[2]; \
-	  total[module]++; if ($$3 == "killed") killed[module]++ } END { for (m in total) { \
-	  printf "%-20s %4d mutants, %4d killed, %5.1f %%\n", m, total[m], killed[m], 100 * killed[m] / total[m]; \
-	  all += total[m]; k += killed[m] } printf "%-20s %4d mutants, %4d killed, %5.1f %%\n", "all", all, k, 100 * k / all }'
+	$(MAKE) --no-print-directory mutation-results
+
+# Per module: mutants, killed, timeout (a hang: detected, not counted as killed), survived, killed share.
+mutation-results: $(STAMP)
+	$(BIN)/mutmut results --all true | awk -F'[ :]+' '{ split($$2, name, "."); print name[1] "." name[2], $$3 }' \
+	  | sort | awk '!($$1 in total) { order[++n] = $$1 } { total[$$1]++; count[$$1, $$2]++; total["all"]++; \
+	  count["all", $$2]++ } END { order[++n] = "all"; printf "%-18s %7s %7s %7s %8s %7s\n", "module", "mutants", \
+	  "killed", "timeout", "survived", "share"; for (i = 1; i <= n; i++) { m = order[i]; printf \
+	  "%-18s %7d %7d %7d %8d %6.1f%%\n", m, total[m], count[m, "killed"], count[m, "timeout"], count[m, "survived"], \
+	  100 * count[m, "killed"] / total[m] } }'
 
 typecheck: $(STAMP)
 	$(BIN)/python -m mypy
