@@ -277,9 +277,8 @@ def _check_fixed(flow: Flow, node: OutcomeNode, target: Flow) -> None:
     """A settled carry must be an answer the next flow's question can take."""
     for question_id, kind, argument in node.carry_fixed:
         question = target.spec.questions[question_id]
-        allowed = ("yes", "no") if question.kind == "yes_no" else question.options
         given = (argument,) if kind == "value" else flow.spec.questions[argument].options
-        if question.kind == "date" or not set(given) <= set(allowed):
+        if not set(given) <= set(question.options):  # a yes/no question's are yes and no; a date question has none
             raise FlowError(f"{flow.spec.path}: node '{node.id}': carry gives {question_id!r} "
                             f"{list(given)}, which {node.use_flow!r} does not take as answers to it")
 

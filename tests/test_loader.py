@@ -156,7 +156,9 @@ def test_markers_must_be_a_mapping(programme_copy: Path) -> None:
      "carry names 'the_marker', which is not a question of flow 'error'"),
     ("switch", 'wrong_person: {value: "no"}', 'wrong_person: {value: "maybe"}',
      "carry gives 'wrong_person' ['maybe'], which 'error' does not take as answers to it"),
-], ids=["id-clash", "carry", "carry-value"])
+    ("switch", "wrong_start_date: current_start_date", 'wrong_start_date: {value: "2025-10-12"}',
+     "carry gives 'wrong_start_date' ['2025-10-12'], which 'error' does not take as answers to it"),
+], ids=["id-clash", "carry", "carry-value", "carry-value-to-a-date"])
 def test_links_between_nodes_and_flows(programme_copy: Path, flow: str, old: str, new: str, words: str) -> None:
     _break(programme_copy, flow, old, new)
     assert words in _error(programme_copy)
