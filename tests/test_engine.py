@@ -23,6 +23,18 @@ def test_one_machine_per_flow_and_no_models_pile_up(rulebook: Rulebook) -> None:
     assert machine.models == []
 
 
+def test_only_an_answer_moves_a_dialogue_and_an_answer_that_cannot_move_it_is_an_error(rulebook: Rulebook) -> None:
+    from transitions import MachineError
+
+    from flows.engine import _Walker
+
+    for flow in rulebook.flows.values():
+        assert list(flow.machine.events) == (["answer"] if flow.spec.questions else []), flow.id  # no to_<node>
+    flow = rulebook.flow("switch")
+    with pytest.raises(MachineError):  # never silently ignored: an outcome takes no answer
+        flow.machine.events["answer"].trigger(_Walker("still_ips", {}, TODAY))
+
+
 def test_walk_stops_at_the_first_unanswered_question(rulebook: Rulebook) -> None:
     position = rulebook.flow("switch").walk({"current_marker": "ips"}, TODAY)
     assert position.question is not None and position.question.id == "psychiatry_course"
