@@ -9,7 +9,8 @@ import pytest
 
 from flows.errors import FlowError
 from flows.loader import load_flow_spec, load_programme
-from flows.model import EFFECTS, RESULTS
+from flows.model import EFFECTS, RESULTS, Condition
+from flows.nodes import Checker, _marker
 from tests.test_loader import _break, programme_copy  # noqa: F401 (programme_copy is a fixture)
 
 
@@ -105,6 +106,15 @@ BROKEN = [
      "correct_start_date", 'when correct_marker: same_as compares two questions of the same kind and answers'),
     ("error", "correct_marker: {same_as: wrong_marker}", "correct_marker: {same_as: wrong_person}",
      "correct_start_date", 'when correct_marker: same_as compares two questions of the same kind and answers'),
+    ("switch", "{current_marker: ips, psychiatry_course", "{current_marker: ipx, psychiatry_course",
+     "psychiatry_course", "when tests current_marker = 'ipx', which is not one of its answers ['ips', 'fusm']"),
+    ("switch", '{current_marker: fusm, psychiatry_course: "no"}', '{current_marker: fusm, psychiatry_course: "nej"}',
+     "psychiatry_course", "when tests psychiatry_course = 'nej', which is not one of its answers ['yes', 'no']"),
+    ("leave", "      - when: {leave_start_date: {not_after: current_start_date}}",
+     "      - when: {current_marker: {same_as: phase}}", "leave_start_date",
+     "when current_marker: same_as compares two questions of the same kind and answers"),
+    ("error", "correct_marker: {same_as: wrong_marker}", "wrong_start_date: {same_as: wrong_person}",
+     "correct_start_date", "when wrong_start_date: same_as compares two questions of the same kind and answers"),
     ("move_out", "{move_date: {closed_after_months: 3}}", "{move_date: {closed_after_months: 0}}", "move_date",
      'when move_date: closed_after_months takes a date question and a positive whole number'),
     ("move_out", "{move_date: {closed_after_months: 3}}", "{move_date: {closed_after_months: \"3\"}}", "move_date",
@@ -163,6 +173,9 @@ BROKEN = [
      "deadline: {months_after: in_job_or_education, months: 3}\n  leaves_unless", "leaves_group",
      "'in_job_or_education' is not a date question of this flow"),
     # actions and markers
+    ("start", "date: {same_day: start_date}", "at: {same_day: start_date}", "registered", "action lacks date"),
+    ("start", '{answer: psychiatry_course, map: {"yes": ips, "no": fusm}}', "ipx", "registered",
+     "marker 'ipx' is not one of the programme's ['ips', 'fusm']"),
     ("start", "      - do: create\n", "      - do: open\n", "registered", "action do 'open' is not create or end"),
     ("start", "date: {same_day: start_date}", "date: {}", "registered",
      "action date names one rule of ['day_before', 'same_day', 'own_start']"),
@@ -206,3 +219,24 @@ def test_a_flow_file_read_alone_keeps_its_facts(programme_copy: Path) -> None:
     spec = load_flow_spec(programme_copy / "move_out.yaml", load_programme(programme_copy))
     assert (spec.id, spec.edition, spec.start) == ("move_out", "ungeloeftet-2025.2", "in_job_or_education")
     assert spec.title == "Den unge fraflytter kommunen" and spec.source == "000: Den unge fraflytter kommunen"
+
+
+def test_closed_after_months_takes_one_and_the_conditions_after_it(programme_copy: Path) -> None:
+    path = _break(programme_copy, "move_out", "{move_date: {closed_after_months: 3}}",
+                  "{move_date: {closed_after_months: 1}, job_or_education_within_3_months: not_yet}")
+    branch = load_flow_spec(path, load_programme(programme_copy)).questions["move_date"].branches[0]
+    assert branch.conditions == (Condition("move_date", "closed_after_months", "1"),
+                                 Condition("job_or_education_within_3_months", "equals", "not_yet"))
+
+
+def test_the_other_of_two_markers_needs_a_programme_of_two(programme_copy: Path) -> None:
+    _break(programme_copy, "programme", '  fusm: "Ungeløftet – Flere unge skal med"\n',
+           '  fusm: "Ungeløftet – Flere unge skal med"\n  third: "En tredje"\n')
+    path = programme_copy / "switch.yaml"
+    assert _error(path) == f"{path}: node 'switched': other_than needs a programme with exactly two markers"
+
+
+def test_a_checker_without_a_programme_knows_no_markers() -> None:
+    with pytest.raises(FlowError) as caught:
+        _marker(Checker(Path("x.yaml")), "ips", {})
+    assert str(caught.value) == "x.yaml: top level: marker 'ips' is not one of the programme's []"
