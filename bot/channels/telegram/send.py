@@ -1,22 +1,30 @@
 """Sending to Telegram: a reply as data (so it can be stored with the answer it acknowledges and sent again
-exactly after a crash), and sends that log a failure instead of raising it."""
+exactly after a crash), and sends that log a failure instead of raising it.
+
+Replies go out through PTB's `Bot.do_api_request` with the keyboard as the Bot API's own JSON and no return type:
+the bot never reads the Message that Telegram sends back, and having PTB build one (every button of the keyboard
+a frozen object) was the largest part of the time spent per answer (see bench/README.md)."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import logging
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
 from telegram import Bot, CallbackQuery, InlineKeyboardMarkup
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, NetworkError, TelegramError
+from telegram.warnings import PTBUserWarning
 
-from bot.channels.telegram.ui import MESSAGE_LIMIT, split_message
+from bot.channels.telegram.ui import MESSAGE_LIMIT, Markup, split_message
 
 log = logging.getLogger("ungebot.telegram")
 NETWORK_RETRIES = (0.5, 1.0, 2.0, 4.0, 8.0)  # seconds between tries of a send that did not reach Telegram
+# do_api_request suggests the typed method for an endpoint PTB knows; we call it raw on purpose (module docstring).
+warnings.filterwarnings("ignore", message=r"Please use 'Bot\.(sendMessage|editMessageText)'", category=PTBUserWarning)
 
 
 @dataclass(frozen=True)
@@ -25,20 +33,17 @@ class Outgoing:
 
     chat_id: int
     text: str
-    markup: InlineKeyboardMarkup | None = None
+    markup: Markup | None = None
     edit: int | None = None  # the id of the message to edit in place
 
     def to_json(self) -> str:
-        rows = [[{"text": button.text, "callback_data": button.callback_data} for button in row]
-                for row in self.markup.inline_keyboard] if self.markup else None
-        return json.dumps({"chat": self.chat_id, "text": self.text, "edit": self.edit,
-                           "markup": {"inline_keyboard": rows} if rows else None}, ensure_ascii=False)
+        return json.dumps({"chat": self.chat_id, "text": self.text, "edit": self.edit, "markup": self.markup},
+                          ensure_ascii=False)
 
     @classmethod
-    def from_json(cls, data: str, bot: Bot) -> "Outgoing":
+    def from_json(cls, data: str) -> "Outgoing":
         raw: dict[str, Any] = json.loads(data)
-        markup = InlineKeyboardMarkup.de_json(raw["markup"], bot) if raw.get("markup") else None
-        return cls(int(raw["chat"]), raw["text"], markup, raw.get("edit"))
+        return cls(int(raw["chat"]), raw["text"], raw.get("markup") or None, raw.get("edit"))
 
 
 async def deliver(bot: Bot, outgoing: Outgoing) -> bool:
@@ -46,8 +51,9 @@ async def deliver(bot: Bot, outgoing: Outgoing) -> bool:
     otherwise, or if the edit fails, send a new message. True if it was an edit."""
     if outgoing.edit is not None and len(outgoing.text) <= MESSAGE_LIMIT:
         try:
-            await bot.edit_message_text(outgoing.text, chat_id=outgoing.chat_id, message_id=outgoing.edit,
-                                        parse_mode=ParseMode.HTML, reply_markup=outgoing.markup)
+            await bot.do_api_request("editMessageText", {
+                "chat_id": outgoing.chat_id, "message_id": outgoing.edit, "text": outgoing.text,
+                "parse_mode": ParseMode.HTML, "reply_markup": outgoing.markup})
             return True
         except BadRequest as exc:
             if "not modified" in str(exc).lower():
@@ -59,15 +65,16 @@ async def deliver(bot: Bot, outgoing: Outgoing) -> bool:
     return False
 
 
-async def safe_send(bot: Bot, chat_id: int, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
+async def safe_send(bot: Bot, chat_id: int, text: str, markup: InlineKeyboardMarkup | Markup | None = None) -> None:
     """Send (split at Telegram's length limit); a failure is logged, never raised: the state is already on disk
     and the next message shows it."""
     parts = split_message(text)
     for index, part in enumerate(parts):
         for pause in (*NETWORK_RETRIES, None):
             try:
-                await bot.send_message(chat_id, part, parse_mode=ParseMode.HTML,
-                                       reply_markup=markup if index == len(parts) - 1 else None)
+                await bot.do_api_request("sendMessage", {
+                    "chat_id": chat_id, "text": part, "parse_mode": ParseMode.HTML,
+                    "reply_markup": markup if index == len(parts) - 1 else None})
                 break
             except NetworkError as exc:  # Telegram unreachable or slow (TimedOut is one): the reply is still due
                 if pause is None:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import replace
-
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from typing import Any
 
 from bot.chat.dialogue import DialogueState, Reply, Turn
+
+Markup = dict[str, Any]  # an inline keyboard as the Bot API's JSON (sent as it is, stored with the reply)
 
 CALLBACK_VERSION = "1"
 MESSAGE_LIMIT = 4096
@@ -46,26 +47,30 @@ def split_message(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
     return parts + ([current] if current else [])
 
 
-def keyboard(reply: Reply, state: DialogueState, labels: dict[str, str]) -> InlineKeyboardMarkup | None:
+def button(text: str, data: str) -> dict[str, str]:
+    return {"text": text, "callback_data": data}
+
+
+def keyboard(reply: Reply, state: DialogueState, labels: dict[str, str]) -> Markup | None:
     """The buttons for a reply: its options, "I dag" where a date is usually today, and the outcome's choices."""
     step, rows = state.step, []
     if reply.options:
-        buttons = [InlineKeyboardButton(label, callback_data=callback(step, "a", str(index)))
+        buttons = [button(label, callback(step, "a", str(index)))
                    for index, (_, label) in enumerate(reply.options)]
         short = all(len(label) <= 12 for _, label in reply.options) and len(buttons) <= 3
         rows = [buttons] if short else [[button] for button in buttons]
     if reply.today_button:
-        rows.append([InlineKeyboardButton(labels["today"], callback_data=callback(step, "t"))])
+        rows.append([button(labels["today"], callback(step, "t"))])
     if reply.kind in ("outcome", "hint"):
         shown = {label for _, label in reply.options}  # "Ny sag" may already be one of the outcome's options
-        rows.append([InlineKeyboardButton(labels[name], callback_data=callback(step, code))
+        rows.append([button(labels[name], callback(step, code))
                      for name, code in (("new", "n"), ("back", "b"), ("star", "s")) if labels[name] not in shown])
     elif reply.kind == "question" and any(segment.answers for segment in state.segments):
-        rows.append([InlineKeyboardButton(labels["back"], callback_data=callback(step, "b"))])
-    return InlineKeyboardMarkup(rows) if rows else None
+        rows.append([button(labels["back"], callback(step, "b"))])
+    return {"inline_keyboard": rows} if rows else None
 
 
-def compose(turn: Turn, labels: dict[str, str], chosen: str | None = None) -> tuple[str, InlineKeyboardMarkup | None]:
+def compose(turn: Turn, labels: dict[str, str], chosen: str | None = None) -> tuple[str, Markup | None]:
     """A turn's replies as one message (the chosen answer first, if any), with the keyboard of its last reply."""
     kept = [reply for index, reply in enumerate(turn.replies)
             if not (reply.kind == "hint" and index > 0 and turn.replies[index - 1].kind == "outcome")]
