@@ -1,10 +1,11 @@
 """Group commit for an asyncio server: writes queued during one pass of the event loop share one transaction.
 
 An awaited write is durable (synchronous=FULL: fsynced) when the await returns, so a reply sent after it never
-acknowledges what a crash could lose. A write queued with `soon` (bookkeeping such as "this update was answered")
-rides along with the next commit, or gets a cheap one of its own (synchronous=NORMAL: it survives the process being
-killed, not a power cut). Everything runs on the event loop's thread: a commit blocks it for one fsync, and whatever
-the loop handled meanwhile queues up for the next commit.
+acknowledges what a crash could lose. Bookkeeping (such as "this update was answered") rides along with the next
+commit: `soon` asks for that commit now, `ride(within=…)` waits up to that long for another write's commit and only
+then makes a cheap one of its own (synchronous=NORMAL: it survives the process being killed, not a power cut), and
+plain `ride` waits for whatever comes. Everything runs on the event loop's thread: a commit blocks it for one fsync,
+and whatever the loop handled meanwhile queues up for the next commit.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ class Journal:
         self.conn = conn
         self._queued: list[tuple[Write, asyncio.Future[Any] | None]] = []
         self._scheduled = False
+        self._deadline: asyncio.TimerHandle | None = None  # a commit promised to a `ride(within=…)` write
         self._synchronous = "FULL"
         self.commits = 0  # for benchmarks: transactions made
         self.writes = 0  # ... and writes they carried
@@ -37,9 +39,12 @@ class Journal:
         the future is done once it is on disk (await `flushed(future)` to insist)."""
         return self._queue(write, durable=True, schedule=False)
 
-    def ride(self, write: Write) -> None:
-        """Run `write(conn)` with whatever is committed next, however late (a crash may lose it)."""
+    def ride(self, write: Write, within: float | None = None) -> None:
+        """Run `write(conn)` with whatever is committed next; with `within`, in a commit of its own if nothing else
+        is committed for that many seconds, else however late (a crash may lose it)."""
         self._queue(write, durable=False, schedule=False)
+        if within is not None and self._deadline is None:
+            self._deadline = asyncio.get_running_loop().call_later(within, self.flush)
 
     def soon(self, write: Write) -> None:
         """Run `write(conn)` in the next commit without waiting for it (and without an fsync of its own)."""
@@ -67,6 +72,9 @@ class Journal:
     def flush(self) -> None:
         """Commit everything queued now (called by the loop; tests and shutdown may call it directly)."""
         self._scheduled = False
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
         batch, self._queued = self._queued, []
         if not batch:
             return
