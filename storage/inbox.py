@@ -22,8 +22,12 @@ def receive(conn: sqlite3.Connection, updates: Iterable[tuple[int, str]]) -> lis
 
 
 def store_reply(conn: sqlite3.Connection, update_id: int, reply: str | None) -> None:
-    """Keep the reply to an update (JSON) with the answer it acknowledges, so a restart can send exactly it."""
-    conn.execute("UPDATE telegram_inbox SET reply = ? WHERE update_id = ?", (reply, update_id))
+    """Keep the reply to an update (JSON) with the answer it acknowledges, so a restart can send exactly it. The
+    update itself is handled now and is dropped: its row stays small (a few pages less to commit per answer)."""
+    if reply is None:  # a reply composed only after the commit (a question sent to STAR): the update is kept
+        conn.execute("UPDATE telegram_inbox SET reply = NULL WHERE update_id = ?", (update_id,))
+    else:
+        conn.execute("UPDATE telegram_inbox SET reply = ?, body = '' WHERE update_id = ?", (reply, update_id))
 
 
 def mark_replied(conn: sqlite3.Connection, update_ids: Iterable[int]) -> None:

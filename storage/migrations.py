@@ -164,6 +164,13 @@ def m019_web_sessions(db: Database) -> None:
 
 
 @MIGRATIONS()
+def m020_inbox_lean(db: Database) -> None:
+    """The Telegram inbox without its index of unanswered updates: the table is pruned to a few hundred rows, so the
+    restart's one query scans it at once, and the index cost a page in every answer's durable commit."""
+    db.execute("DROP INDEX IF EXISTS telegram_inbox_unreplied")
+
+
+@MIGRATIONS()
 def m021_web_transcript(db: Database) -> None:
     """The web page's messages, one row per message, appended: an answer writes its new messages, never the whole
     transcript again. Keyed like web_sessions (the hash of the cookie's token) and a pane ("chat", "learn")."""
