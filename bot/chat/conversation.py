@@ -21,6 +21,7 @@ from bot.chat.star_steps import StarAnswers, StarSteps, answered_day
 from bot.chat.texts import Texts, to_plain
 from bot.chat.why import WhySteps
 
+POSITIONS_KEPT = 16  # walked positions kept per dialogue (this turn's and the last few)
 _NEW_CASE = {"ny", "ny sag", "ja", "ja tak", "j", "forfra", "start"}
 _BACK = {"/tilbage", "/back", "/fortryd"}
 _RESTART = {"/forfra", "/ny", "/start", "/reset"}
@@ -91,10 +92,17 @@ class Conversation(StarSteps, AmendSteps, ResumeSteps, WhySteps):
         return self.rulebook.flow(state.segments[-1].flow)
 
     def _walk(self, segment: Segment, today: date, state: DialogueState) -> Position:
-        key = (segment.flow, tuple(segment.answers.items()), today)
-        position = state.positions.get(key)
+        position = state.positions.get((segment.flow, tuple(segment.answers.items()), today))
         if position is None:
-            position = state.positions[key] = self.rulebook.flow(segment.flow).walk(segment.answers, today)
+            position = self._remember(segment, today, state, self.rulebook.flow(segment.flow).walk(segment.answers, today))
+        return position
+
+    @staticmethod
+    def _remember(segment: Segment, today: date, state: DialogueState, position: Position) -> Position:
+        """Keep the position of these answers; only the last few, so a long-lived dialogue does not grow."""
+        if len(state.positions) >= POSITIONS_KEPT:
+            state.positions.clear()
+        state.positions[(segment.flow, tuple(segment.answers.items()), today)] = position
         return position
 
     def position(self, state: DialogueState, today: date) -> Position:
@@ -214,13 +222,16 @@ class Conversation(StarSteps, AmendSteps, ResumeSteps, WhySteps):
         flow = self.rulebook.flow(segment.flow)
         position = self.position(state, today)
         try:
-            flow.step(position, value, today)
+            stepped = flow.step(position, value, today)
         except AnswerError as error:
             return self._rejected(state, position, error, today)
         assert position.question is not None
         segment.answers[position.question.id] = value
         state.step += 1
-        # Walked, not stepped: a question further on that a hand-over already answered is not asked again.
+        # A question further on that a hand-over already answered is not asked again: then the answers are walked
+        # from the start. Otherwise the step is where that walk would stop, and is kept as the new position.
+        if stepped.question is None or stepped.question.id not in segment.answers:
+            self._remember(segment, today, state, stepped)
         return self._arrive(state, self.position(state, today), today, [])
 
     def _arrive(self, state: DialogueState, position: Position, today: date, replies: list[Reply]) -> Turn:
