@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, nodes
 from markupsafe import Markup
 
 from flows.dates import format_date
@@ -51,6 +51,7 @@ class Texts:
         self.programme = rulebook.programme.id
         self._labels: dict[tuple[str, str], dict[str, str]] = {}
         self._static: dict[str, str] = {}
+        self._fixed: dict[tuple[str, str], str | None] = {}  # a flow template's block that reads no answers: its text
 
     # -- building blocks -------------------------------------------------------------------------------------------
     def _node_template(self, flow: Flow, node: str) -> Template:
@@ -130,10 +131,27 @@ class Texts:
         return tuple((value, to_plain(self._block(defaults, f"option_{value}", {}) or value)) for value in ("yes", "no"))
 
     def _required(self, flow: Flow, node: str, block: str, answers: Mapping[str, str], **extra: Any) -> str:
-        text = self._block(self._node_template(flow, node), block, self._context(flow, answers, **extra))
-        if not text:
-            raise KeyError(f"template {flow.programme.id}/{flow.id}/{node}.j2 has no block {block!r}")
+        template = self._node_template(flow, node)
+        key = (str(template.name), block)
+        text = self._fixed.get(key)
+        if text is None:
+            text = self._block(template, block, self._context(flow, answers, **extra))
+            if not text:
+                raise KeyError(f"template {flow.programme.id}/{flow.id}/{node}.j2 has no block {block!r}")
+            if key not in self._fixed:  # rendered once per block; kept only if it cannot depend on the answers
+                self._fixed[key] = text if self._reads_only_the_flow(template, block) else None
         return text
+
+    def _reads_only_the_flow(self, template: Template, block: str) -> bool:
+        """Whether a block's text is the same for every dialogue: it names nothing but the flow and its programme
+        (most questions). Read from the template's syntax tree, so a new variable in a template is never cached."""
+        assert self.env.loader is not None and template.name is not None
+        source = self.env.loader.get_source(self.env, template.name)[0]
+        found = [node for node in self.env.parse(source).find_all(nodes.Block) if node.name == block]
+        if len(found) != 1:
+            return False
+        names = {name.name for name in found[0].find_all(nodes.Name)}
+        return names <= {"flow", "marker_name", "programme"} and not any(found[0].find_all(nodes.Include))
 
     # -- outcomes -------------------------------------------------------------------------------------------------
     def headline(self, flow: Flow, outcome: Outcome, answers: Mapping[str, str]) -> str:
