@@ -6,8 +6,13 @@ from datetime import date
 
 import pytest
 
-from flows.engine import Rulebook, far_date_warning
+from bot.chat.texts import Texts
+from flows.answers import parse_answer
+from flows.catalogue import Catalogue
+from flows.engine import Rulebook, _Walker, far_date_warning
 from flows.errors import AnswerError
+
+from tests.scenarios import SCENARIO_DIR, load_scenarios
 
 TODAY = date(2026, 1, 15)
 SWITCH = {"current_marker": "fusm", "psychiatry_course": "yes", "current_start_date": "2025-10-12",
@@ -243,3 +248,27 @@ def test_a_finished_flow_takes_no_more_answers_and_a_bad_date_is_named(rulebook:
     with pytest.raises(AnswerError) as caught:
         flow.step(flow.walk({k: v for k, v in SWITCH.items() if k != "new_start_date"}, TODAY), "2026-02-30", TODAY)
     assert caught.value.params == {"text": "2026-02-30"}
+
+
+
+def test_each_step_goes_where_the_machines_own_trigger_would(catalogue: Catalogue, catalogue_texts: Texts) -> None:
+    """Flow._fire reads the machine's transitions itself (for speed); at every step of every scenario of both
+    programmes and the router it must agree with transitions' `answer` trigger, node for node."""
+    compared = 0
+    scenarios = [*load_scenarios(), *load_scenarios(SCENARIO_DIR / "flere_skal_med_2017"),
+                 *load_scenarios(SCENARIO_DIR / "router")]
+    for scenario in scenarios:
+        flow, today = catalogue.flow(scenario["flow"]), scenario["today"]
+        position = flow.walk({}, today)
+        for question_id, text in scenario["answers"]:
+            assert position.question is not None and position.question.id == question_id
+            question = position.question
+            labels = catalogue_texts.option_labels(flow, question) if question.kind != "date" else {}
+            value = parse_answer(question, text, today, labels)
+            answers = {**position.answers, question_id: value}
+            ours, theirs = _Walker(question_id, dict(answers), today), _Walker(question_id, dict(answers), today)
+            flow._fire(ours)
+            assert flow.machine.events["answer"].trigger(theirs) and theirs.state == ours.state, scenario["id"]
+            position = flow.step(position, value, today)
+            compared += 1
+    assert compared > 200
