@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from datetime import date
+from functools import lru_cache
 
 from flows.dates import parse_date
 from flows.errors import AnswerError
@@ -31,6 +32,12 @@ def normalise(text: str) -> str:
     return " ".join(_PUNCTUATION.sub(" ", text).split())
 
 
+@lru_cache(maxsize=2048)
+def _known(text: str) -> str:
+    """`normalise` for the options' own values and labels: a bounded set, read on every answer, so kept."""
+    return normalise(text)
+
+
 def read_choice(text: str, options: Sequence[tuple[str, str]], yes_no: tuple[str, str] | None = None) -> str:
     """The option value that typed text picks from (value, label) pairs; AnswerError if none or several fit.
 
@@ -46,7 +53,7 @@ def read_choice(text: str, options: Sequence[tuple[str, str]], yes_no: tuple[str
             return values[index - 1]
         raise AnswerError("choice_number", count=len(options))
     for value, label in options:  # the value or the label itself
-        if typed in (normalise(value), normalise(value.replace("_", " ")), normalise(label)):
+        if typed in (_known(value), _known(value.replace("_", " ")), _known(label)):
             return value
     if yes_no is None and {"yes", "no"} <= set(values):
         yes_no = ("yes", "no")
@@ -56,11 +63,11 @@ def read_choice(text: str, options: Sequence[tuple[str, str]], yes_no: tuple[str
     if yes_no and typed in _NO:
         candidates.add(yes_no[1])
     for value, label in options:  # the label's first word, or its beginning
-        words = normalise(label).split()
-        if words and (typed == words[0] or (len(typed) >= 3 and normalise(label).startswith(typed))):
+        words = _known(label).split()
+        if words and (typed == words[0] or (len(typed) >= 3 and _known(label).startswith(typed))):
             candidates.add(value)
     if not candidates and len(typed) >= 3:  # a word from inside one label
-        candidates = {value for value, label in options if f" {typed} " in f" {normalise(label)} "}
+        candidates = {value for value, label in options if f" {typed} " in f" {_known(label)} "}
     if len(candidates) == 1:
         return candidates.pop()
     labels = [label for value, label in options if value in candidates] or [label for _, label in options]
