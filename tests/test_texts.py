@@ -28,3 +28,16 @@ def test_a_question_that_names_no_answer_is_rendered_once(rulebook: Rulebook) ->
     named = flow.spec.questions["current_start_date"]
     texts.question(flow, named, {"current_marker": "ips"})
     assert texts._fixed[("ungeloeftet/switch/current_start_date.j2", "question")] is None  # never cached
+
+
+def test_a_kept_message_is_kept_apart_from_the_same_text_as_markup(rulebook: Rulebook) -> None:
+    from markupsafe import Markup
+
+    texts = Texts(rulebook)
+    plain = texts.common("chosen", label="<b>Ja</b>")
+    assert "&lt;b&gt;" in plain  # escaped: what a caseworker typed is never markup
+    assert texts.common("chosen", label=Markup("<b>Ja</b>")) != plain
+    assert texts.common("chosen", label="<b>Ja</b>") == plain
+    long = "x" * 300
+    texts.common("chosen", label=long)
+    assert not any(long in key for key in texts._static)  # long text is rendered each time, never kept

@@ -21,6 +21,7 @@ _TAG = re.compile(r"<[^>]+>")
 _BLANK_LINES = re.compile(r"\n{3,}")
 
 
+STATIC_KEPT = 4096  # common messages kept in memory, by name and short plain parameters (see Texts.common)
 _LINK = re.compile(r'<a href="([^"]*)">(.*?)</a>', re.DOTALL)
 
 
@@ -50,7 +51,7 @@ class Texts:
         self.env.globals["programme"] = rulebook.programme
         self.programme = rulebook.programme.id
         self._labels: dict[tuple[str, str], dict[str, str]] = {}
-        self._static: dict[str, str] = {}
+        self._static: dict[tuple[Any, ...], str] = {}  # common messages by name and plain parameters
         self._fixed: dict[tuple[str, str], str | None] = {}  # a flow template's block that reads no answers: its text
 
     # -- building blocks -------------------------------------------------------------------------------------------
@@ -77,15 +78,23 @@ class Texts:
         return {"marker_name": flow.programme.markers.__getitem__, "programme": flow.programme}
 
     def common(self, name: str, **context: Any) -> str:
-        """A shared message from templates/common/messages.j2 (HTML); one without parameters is rendered once."""
-        if not context and name in self._static:
-            return self._static[name]
+        """A shared message from templates/common/messages.j2 (HTML). Its text depends only on its parameters, so
+        one with short plain parameters (a label, a day, a number: at most 200 characters in all) is kept, up to
+        STATIC_KEPT of them; long text, such as a draft for STAR, is rendered each time."""
+        # Exactly str or int: Markup is a str too, and equal to the plain text it would be escaped as.
+        plain = (all(type(value) in (str, int) for value in context.values())
+                 and sum(len(str(value)) for value in context.values()) <= 200)
+        key = (name, *sorted(context.items())) if plain else None
+        if key is not None and key in self._static:
+            return self._static[key]
         template = self.env.get_template("common/messages.j2")
         text = self._block(template, name, context)
         if text is None:
             raise KeyError(f"no message block {name!r} in common/messages.j2")
-        if not context:
-            self._static[name] = text
+        if key is not None:
+            if len(self._static) >= STATIC_KEPT:
+                self._static.clear()
+            self._static[key] = text
         return text
 
     # -- questions ------------------------------------------------------------------------------------------------
