@@ -36,6 +36,9 @@ class Trainer:
         self.lessons = course(rulebook)
         self.practice = Practice(rulebook, texts)
         self.labels = Labels(texts, rulebook)
+        # Staff whose stored session is known not to be active: a channel asks about every message and button,
+        # and most of them are real cases. Only this trainer writes their sessions (see _commit), so it stays true.
+        self._inactive: set[tuple[str, str]] = set()
 
     def picture(self, flow_id: str, nodes: tuple[str, ...] = (), fmt: str = "png") -> Path | None:
         """A flow's picture: the committed one, or with a path highlighted (None when Graphviz is missing)."""
@@ -78,15 +81,22 @@ class Trainer:
 
     def awaits_text(self, staff: Staff) -> bool:
         """True while the trainee is in a case (a channel then sends typed text here, not to the dialogue)."""
+        if (staff.channel, staff.staff_id) in self._inactive:
+            return False
         state = self.state(staff)
+        if not state.get("active"):
+            self._inactive.add((staff.channel, staff.staff_id))
         return bool(state.get("active")) and state["mode"] == "case" and state["case"]["part"] != "done"
 
     def pause(self, staff: Staff) -> None:
         """The trainee went back to real cases: typed text is no longer taken as a training answer."""
+        if (staff.channel, staff.staff_id) in self._inactive:
+            return
         state = store.load_session(self.db, staff)
         if state and state.get("active"):
             state["active"] = False
             store.save_turn(self.db, staff, state)
+        self._inactive.add((staff.channel, staff.staff_id))
 
     def state(self, staff: Staff) -> dict[str, Any]:
         """The trainee's session as stored (a fresh one at the menu if none, or from an older version)."""
@@ -263,4 +273,8 @@ class Trainer:
         last = turn.screens[-1] if turn.screens else None
         turn.state["options"] = [list(pair) for pair in last.options] if last else []
         store.save_turn(self.db, staff, turn.state, turn.parts, turn.cards, turn.lesson, turn.test)
+        if turn.state.get("active"):
+            self._inactive.discard((staff.channel, staff.staff_id))
+        else:
+            self._inactive.add((staff.channel, staff.staff_id))
         return turn.screens
