@@ -32,7 +32,8 @@ def store_reply(conn: sqlite3.Connection, update_id: int, reply: str | None) -> 
 
 def mark_replied(conn: sqlite3.Connection, update_ids: Iterable[int]) -> None:
     """These updates have been answered; a restart must not handle them again."""
-    conn.executemany("UPDATE telegram_inbox SET replied = 1 WHERE update_id = ?", [(i,) for i in update_ids])
+    for update_id in update_ids:  # mostly one: a plain statement is quicker than executemany's setup
+        conn.execute("UPDATE telegram_inbox SET replied = 1 WHERE update_id = ?", (update_id,))
 
 
 def prune(conn: sqlite3.Connection) -> None:

@@ -167,12 +167,11 @@ class TelegramBot:
     def _staff(self, user: User) -> Staff:
         return Staff(channel="telegram", staff_id=str(user.id), name=user.full_name)
 
-    def _load(self, staff: Staff) -> tuple[DialogueState, dict[str, Any] | None]:
+    def _load(self, staff: Staff, today: date) -> tuple[DialogueState, dict[str, Any] | None]:
         """The staff member's dialogue, replayed through today's flows, and its state as it was loaded.
 
         The state each turn committed is kept in memory (today's, for the last STATE_CACHE users) and taken out
         while a turn works on it: a turn that fails leaves nothing behind, and the next one reads the database."""
-        today = current_day()
         cached = self._states.pop(staff.staff_id, None)
         if cached is not None and cached[0] == today:
             return cached[1], cached[2]
@@ -183,9 +182,8 @@ class TelegramBot:
     async def _on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message, user = update.message, update.effective_user
         assert message is not None and user is not None and message.text is not None
-        staff = self._staff(user)
-        state, loaded = self._load(staff)
-        today = current_day()
+        staff, today = self._staff(user), current_day()
+        state, loaded = self._load(staff, today)
         command, _, argument = message.text.partition(" ")
         command = command.split("@")[0].lower()
         # The support team's look into the decision log; the dialogue is left as it is. Text with a CPR number goes
@@ -225,9 +223,8 @@ class TelegramBot:
     async def _on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query, user = update.callback_query, update.effective_user
         assert query is not None and user is not None
-        staff = self._staff(user)
-        state, loaded = self._load(staff)
-        today = current_day()
+        staff, today = self._staff(user), current_day()
+        state, loaded = self._load(staff, today)
         parsed = parse_callback(query.data)
         if update.update_id <= state.last_update:  # handled before a restart, maybe not answered: show where we are
             await safe_answer(query)
@@ -273,11 +270,11 @@ class TelegramBot:
         """An edited message is not read again (its answer may be long acted on): say so, and how to change one."""
         user = update.effective_user
         assert user is not None
-        staff = self._staff(user)
-        state, loaded = self._load(staff)
+        staff, today = self._staff(user), current_day()
+        state, loaded = self._load(staff, today)
         replies = [Reply(self.texts.common("edited_ignored"))]
         await self._answer(update, staff, Turn(state, replies + self.conversation.current_step(
-            state, current_day(), brief=True)), loaded)
+            state, today, brief=True)), loaded)
 
     async def _on_other(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if update.effective_chat is not None:
@@ -353,9 +350,10 @@ class TelegramBot:
         try:
             staff = self._staff(user)
             self._states.pop(staff.staff_id, None)  # the turn that failed may have changed it in memory
-            state, _ = self._load(staff)
+            today = current_day()
+            state, _ = self._load(staff, today)
             text, markup = compose(Turn(state, [Reply(self.texts.common("internal_error"))]
-                                        + self.conversation.current_step(state, current_day(), brief=True)),
+                                        + self.conversation.current_step(state, today, brief=True)),
                                    self._labels)
         except Exception as exc:  # the apology alone, then
             log.error("update %s: cannot show the open step: %s", update_id, type(exc).__name__)
