@@ -1,11 +1,16 @@
-# The README's commands. Each creates .venv on first use (and syncs it again when requirements.lock changes).
+# The README's commands. Each creates .venv on first use (and installs into it again when its lock changes).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# Two stamps, two locks with the same pins. The commands (chat, telegram, learn, web) need only what the bot runs on:
+# requirements-runtime.lock (compiled within requirements.lock, so every version and hash is the same). Tests, benches,
+# diagrams and mutation testing need every extra too: requirements.lock, synced exactly.
 STAMP := $(VENV)/.installed
+RUNTIME := $(VENV)/.runtime
 
-# uv installs the venv from the committed lock (hashes checked). It is bootstrapped once per machine and version
-# with pip, from requirements-uv.lock (hashes too), into the user's cache, so a fresh clone needs no pip at all.
+# uv installs the venv from the committed locks (hashes checked). It is bootstrapped once per machine and version,
+# from requirements-uv.lock (hashes too), into the user's cache: by the Python's own pip straight into that folder
+# when it has one, else by pip in a throwaway venv (Debian's python3 without python3-pip; a venv costs seconds).
 # The project builds with uv's own backend (pyproject.toml's uv_build range must admit UV_VERSION), in milliseconds.
 UV_VERSION := 0.13.9
 UV_HOME := $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/ungebot/uv-$(UV_VERSION)
@@ -13,24 +18,39 @@ UV := $(UV_HOME)/bin/uv
 LOCK_FLAGS := --universal --python-version 3.11 --generate-hashes --quiet --custom-compile-command 'make lock'
 
 .PHONY: chat telegram learn web browser test bench diagrams graphviz typecheck clean lock lock-upgrade mutation \
-	mutation-results
+	mutation-results uv
 
 $(UV):
 	mkdir -p $(dir $(UV_HOME))
-	tmp=$$(mktemp -d $(UV_HOME).XXXXXX) && $(PYTHON) -m venv $$tmp \
-	  && $$tmp/bin/python -m pip install --quiet --require-hashes --no-deps -r requirements-uv.lock \
-	  && { mv -T $$tmp $(UV_HOME) 2>/dev/null || rm -rf $$tmp; }
+	tmp=$$(mktemp -d $(UV_HOME).XXXXXX) && pip=$(PYTHON) \
+	  && { $(PYTHON) -c 'import pip' 2>/dev/null || { $(PYTHON) -m venv $$tmp/venv && pip=$$tmp/venv/bin/python; }; } \
+	  && $$pip -m pip install --quiet --disable-pip-version-check --no-input --require-hashes --no-deps \
+	     --target $$tmp -r requirements-uv.lock \
+	  && rm -rf $$tmp/venv && { mv -T $$tmp $(UV_HOME) 2>/dev/null || rm -rf $$tmp; }
 	test -x $(UV)
 
+uv: $(UV)
+
+# The full lock, exactly: packages it does not pin are removed.
 $(STAMP): requirements.lock pyproject.toml | $(UV)
 	test -x $(BIN)/python || $(UV) venv --quiet --python $(PYTHON) $(VENV)
 	$(UV) pip sync --quiet --python $(BIN)/python --require-hashes requirements.lock
 	$(UV) pip install --quiet --python $(BIN)/python --no-deps -e .
 	touch $(STAMP)
 
-# After changing dependencies in pyproject.toml: pins what is new, keeps every other pin.
+# The runtime lock, added to what is there: after `make test` it changes nothing, and it never removes the extras
+# (a `make test` after it syncs the full lock, as its own stamp is missing or older than requirements.lock).
+$(RUNTIME): requirements-runtime.lock pyproject.toml | $(UV)
+	test -x $(BIN)/python || $(UV) venv --quiet --python $(PYTHON) $(VENV)
+	$(UV) pip install --quiet --python $(BIN)/python --require-hashes --no-deps -r requirements-runtime.lock
+	$(UV) pip install --quiet --python $(BIN)/python --no-deps -e .
+	touch $(RUNTIME)
+
+# After changing dependencies in pyproject.toml: pins what is new, keeps every other pin. The runtime lock is the
+# dependencies without extras, constrained by the full lock: the same versions and hashes (tests/test_lock.py).
 lock: $(UV)
 	$(UV) pip compile $(LOCK_FLAGS) $(UPGRADE) pyproject.toml --all-extras -o requirements.lock
+	$(UV) pip compile $(LOCK_FLAGS) pyproject.toml -c requirements.lock -o requirements-runtime.lock
 	echo 'uv==$(UV_VERSION)' | $(UV) pip compile $(LOCK_FLAGS) $(UPGRADE) - -o requirements-uv.lock
 
 # The same, moving every pin to the newest release the ranges allow.
@@ -51,16 +71,16 @@ browser:
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium chromium-driver; \
 	fi
 
-chat: $(STAMP)
+chat: $(RUNTIME)
 	$(BIN)/ungebot chat
 
-telegram: $(STAMP)
+telegram: $(RUNTIME)
 	$(BIN)/ungebot telegram
 
-learn: $(STAMP)
+learn: $(RUNTIME)
 	$(BIN)/ungebot learn
 
-web: $(STAMP) $(NODE_STAMP)
+web: $(RUNTIME) $(NODE_STAMP)
 	$(BIN)/ungebot web --demo
 
 test: $(STAMP) graphviz $(NODE_STAMP) browser

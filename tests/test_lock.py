@@ -1,4 +1,5 @@
-"""The committed lock covers pyproject.toml: a dependency added without `make lock` fails here, offline."""
+"""The committed locks cover pyproject.toml: a dependency added without `make lock` fails here, offline; the runtime
+lock (`make chat`) pins exactly what the full lock (`make test`) pins."""
 
 import re
 import tomllib
@@ -13,14 +14,20 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def _pins(lock: Path) -> dict[str, str]:
     """Package name -> pinned version; every pin must carry at least one hash."""
+    return {name: version for name, (version, _) in _entries(lock).items()}
+
+
+def _entries(lock: Path) -> dict[str, tuple[str, frozenset[str]]]:
+    """Package name -> (pinned version, its hashes)."""
     text = lock.read_text(encoding="utf-8")
-    pins: dict[str, str] = {}
+    entries: dict[str, tuple[str, frozenset[str]]] = {}
     for block in re.split(r"\n(?=[A-Za-z0-9])", text):
         match = re.match(r"([A-Za-z0-9._-]+)==([^ ;\\\n]+)", block)
         if match:
-            assert "--hash=sha256:" in block, f"{match.group(1)} has no hash in {lock.name}"
-            pins[canonicalize_name(match.group(1))] = match.group(2)
-    return pins
+            hashes = frozenset(re.findall(r"--hash=sha256:([0-9a-f]{64})", block))
+            assert hashes, f"{match.group(1)} has no hash in {lock.name}"
+            entries[canonicalize_name(match.group(1))] = (match.group(2), hashes)
+    return entries
 
 
 def _project() -> dict:  # type: ignore[type-arg]
@@ -49,3 +56,14 @@ def test_uv_bootstrap_pin_matches_the_makefile_and_the_build_backend() -> None:
     backend = Requirement(_project()["build-system"]["requires"][0])
     assert backend.name == "uv_build"
     assert SpecifierSet(str(backend.specifier)).contains(version.group(1))
+
+
+def test_the_runtime_lock_pins_the_dependencies_with_the_full_locks_versions_and_hashes() -> None:
+    runtime, full = _entries(ROOT / "requirements-runtime.lock"), _entries(ROOT / "requirements.lock")
+    for line in _project()["project"]["dependencies"]:
+        name = canonicalize_name(Requirement(line).name)
+        assert name in runtime, f"{name} is not in requirements-runtime.lock: run `make lock`"
+    for name, entry in runtime.items():
+        assert full.get(name) == entry, (f"requirements-runtime.lock pins {name}=={entry[0]} (or its hashes) unlike "
+                                         "requirements.lock: run `make lock`")
+    assert "pytest" not in runtime and "datasette" not in runtime  # the extras stay out of `make chat`
