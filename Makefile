@@ -10,7 +10,8 @@ RUNTIME := $(VENV)/.runtime
 
 # uv installs the venv from the committed locks (hashes checked). It is bootstrapped once per machine and version,
 # from requirements-uv.lock (hashes too), into the user's cache: by the Python's own pip straight into that folder
-# when it has one, else by pip in a throwaway venv (Debian's python3 without python3-pip; a venv costs seconds).
+# (--target: no venv; PEP 668 and PIP_REQUIRE_VIRTUALENV concern environments, not a folder), else, when the Python
+# has no pip or that fails, by pip in a throwaway venv (creating one, with ensurepip, costs seconds).
 # The project builds with uv's own backend (pyproject.toml's uv_build range must admit UV_VERSION), in milliseconds.
 UV_VERSION := 0.13.9
 UV_HOME := $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/ungebot/uv-$(UV_VERSION)
@@ -20,12 +21,13 @@ LOCK_FLAGS := --universal --python-version 3.11 --generate-hashes --quiet --cust
 .PHONY: chat telegram learn web browser test bench diagrams graphviz typecheck clean lock lock-upgrade mutation \
 	mutation-results uv
 
+PIP_UV = PIP_REQUIRE_VIRTUALENV=0 PIP_ROOT_USER_ACTION=ignore $(1) -m pip install --quiet --no-input \
+	--disable-pip-version-check --require-hashes --no-deps --target $$tmp -r requirements-uv.lock
 $(UV):
 	mkdir -p $(dir $(UV_HOME))
-	tmp=$$(mktemp -d $(UV_HOME).XXXXXX) && pip=$(PYTHON) \
-	  && { $(PYTHON) -c 'import pip' 2>/dev/null || { $(PYTHON) -m venv $$tmp/venv && pip=$$tmp/venv/bin/python; }; } \
-	  && $$pip -m pip install --quiet --disable-pip-version-check --no-input --require-hashes --no-deps \
-	     --target $$tmp -r requirements-uv.lock \
+	tmp=$$(mktemp -d $(UV_HOME).XXXXXX) \
+	  && { { $(PYTHON) -c 'import pip' 2>/dev/null && $(call PIP_UV,$(PYTHON)); } \
+	       || { rm -rf $$tmp/* && $(PYTHON) -m venv $$tmp/venv && $(call PIP_UV,$$tmp/venv/bin/python); }; } \
 	  && rm -rf $$tmp/venv && { mv -T $$tmp $(UV_HOME) 2>/dev/null || rm -rf $$tmp; }
 	test -x $(UV)
 
