@@ -17,13 +17,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import html
-import json
 import os
 import re
 import shutil
 import signal
 import socket
-import sqlite3
 import statistics
 import subprocess
 import sys
@@ -32,6 +30,9 @@ import time
 from pathlib import Path
 
 import httpx
+
+import web_asgi
+from web_asgi import bare_app
 
 ROOT = Path(__file__).resolve().parent.parent
 # One case as a caseworker answers it: the guide's switch example, buttons pressed by their label and dates typed,
@@ -45,34 +46,11 @@ OPTION = re.compile(r'name="option" value="(\d+)"[^>]*>([^<]*)</button>')
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
 
-def bare_server(port: int, database: str) -> None:
-    """The floor: a Starlette handler that parses the form and commits one row durably, then answers."""
+def bare_server(port: int, database: str, grouped: bool) -> None:
+    """The floor on uvicorn (see web_asgi.bare_app)."""
     import uvicorn
-    from starlette.applications import Starlette
-    from starlette.requests import Request
-    from starlette.responses import HTMLResponse, JSONResponse
-    from starlette.routing import Route
 
-    conn = sqlite3.connect(database, check_same_thread=False)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=FULL")
-    conn.execute("CREATE TABLE IF NOT EXISTS dialogues (staff_id TEXT PRIMARY KEY, state TEXT, updated TEXT)")
-    state = json.dumps({"v": 1, "step": 3, "segments": [{"flow": "switch", "answers": [["current_marker", "fusm"]]}]})
-    options = "".join(f'<button type="submit" name="option" value="{n}">{label}</button>' for n, (_, label) in
-                      enumerate(SCRIPT))
-
-    async def answer(request: Request) -> JSONResponse:
-        form = await request.form()
-        with conn:
-            conn.execute("INSERT INTO dialogues VALUES (?, ?, ?) ON CONFLICT(staff_id) DO UPDATE SET "
-                         "state = excluded.state, updated = excluded.updated",
-                         (request.headers.get("x-bench-user", ""), state + str(form.get("text")), time.time()))
-        return JSONResponse({"messages": "", "controls": f'<input name="step" value="{int(time.time())}">{options}'})
-
-    async def page(request: Request) -> HTMLResponse:
-        return HTMLResponse(f'<input name="csrf" value="x"><input name="step" value="0">{options}')
-
-    app = Starlette(routes=[Route("/", page), Route("/svar", answer, methods=["POST"])])
+    app = bare_app(database, SCRIPT, grouped)
     uvicorn.run(app, host="127.0.0.1", port=port, proxy_headers=False, access_log=False, log_level="warning")
 
 
@@ -133,28 +111,52 @@ async def drive(base: str, sessions: int, cases: int) -> tuple[list[float], floa
     return latencies, time.perf_counter() - began
 
 
-def figures(name: str, latencies: list[float], seconds: float) -> tuple[float, float]:
+def figures(name: str, latencies: list[float], seconds: float, cpu: list[float] | None = None) -> tuple[float, float]:
     ordered = sorted(latencies)
     p50, p99 = statistics.median(ordered), ordered[int(len(ordered) * 0.99) - 1]
-    print(f"{name:<34} {len(ordered):>6} answers  {len(ordered) / seconds:>8.0f} answers/s  "
-          f"p50 {p50 * 1e6:>8.0f} µs  p99 {p99 * 1e6:>8.0f} µs")
+    line = (f"{name:<46} {len(ordered):>5} answers {len(ordered) / seconds:>6.0f} answers/s  "
+            f"p50 {p50 * 1e6:>8.0f} µs  p99 {p99 * 1e6:>8.0f} µs")
+    print(line + (f"  CPU p50 {statistics.median(cpu) * 1e6:>5.0f} µs" if cpu else ""))
     return p50, p99
 
 
-def run(sessions: int, cases: int, where: str | None, profile: str | None = None) -> None:
-    folder = Path(tempfile.mkdtemp(prefix="ungebot-bench-web-", dir=where))
+BARE, GROUPED, OURS = "bare Starlette + one durable commit", "bare Starlette + group commit", "ungebot web"
+
+
+def floors(concurrency: int) -> tuple[str, ...]:
+    """The floors to compare with: with several sessions at once also a bare handler that shares commits as ours."""
+    return (BARE, GROUPED) if concurrency > 1 else (BARE,)
+
+
+def overheads(results: dict[str, tuple[float, float]], concurrency: int) -> None:
+    ours = results[OURS]
+    for floor in floors(concurrency):
+        bare = results[floor]
+        print(f"  overhead beyond {floor!r} at {concurrency} at once: p50 {(ours[0] - bare[0]) * 1e6:.0f} µs, "
+              f"p99 {(ours[1] - bare[1]) * 1e6:.0f} µs")
+    print()
+
+
+def environment(folder: Path, sessions: int) -> dict[str, str]:
     users = ",".join(f"bench-{n}" for n in range(max(sessions, 1)))
-    env = {**os.environ, "UNGEBOT_DB": str(folder / "ungebot.db"), "UNGEBOT_TODAY": "2026-01-15",
-           "UNGEBOT_WEB_TRUSTED_HEADER": "X-Bench-User", "UNGEBOT_WEB_TRUSTED_PROXIES": "127.0.0.1",
-           "UNGEBOT_WEB_ALLOWED_USERS": users, "UNGEBOT_WEB_RATE_ANSWERS": "99999", "PYTHONPATH": str(ROOT)}
-    results = {}
+    return {"UNGEBOT_DB": str(folder / "ungebot.db"), "UNGEBOT_TODAY": "2026-01-15",
+            "UNGEBOT_WEB_TRUSTED_HEADER": "X-Bench-User", "UNGEBOT_WEB_TRUSTED_PROXIES": "127.0.0.1",
+            "UNGEBOT_WEB_ALLOWED_USERS": users, "UNGEBOT_WEB_RATE_ANSWERS": "99999", "PYTHONPATH": str(ROOT)}
+
+
+def loopback(sessions: int, cases: int, folder: Path, profile: str | None) -> None:
+    """Each server in its own process on uvicorn, driven over loopback HTTP by httpx."""
+    env = {**os.environ, **environment(folder, sessions)}
+    print("Over loopback HTTP (httpx client, uvicorn server; the client's own cost is in every figure):")
     for concurrency in sorted({1, sessions}):
-        for name in ("bare Starlette + one durable commit", "ungebot web"):
+        results = {}
+        for name in (*floors(concurrency), OURS):
             port = _port()
-            database = str(folder / f"bare-{concurrency}.db")
-            command = ([sys.executable, __file__, "--bare-server", str(port), database] if name.startswith("bare")
-                       else [sys.executable, *(["-m", "cProfile", "-o", f"{profile}.{concurrency}"] if profile else []),
-                             "-m", "bot.cli", "web", "--port", str(port)])
+            database = str(folder / f"bare-{concurrency}-{len(results)}.db")
+            command = ([sys.executable, __file__, "--bare-server", str(port), database, str(name == GROUPED)]
+                       if name != OURS else
+                       [sys.executable, *(["-m", "cProfile", "-o", f"{profile}.{concurrency}"] if profile else []),
+                        "-m", "bot.cli", "web", "--port", str(port)])
             process = start(command, env, port)
             try:
                 rounds = cases if concurrency > 1 else cases * 10  # one session alone: enough answers for a median
@@ -162,14 +164,44 @@ def run(sessions: int, cases: int, where: str | None, profile: str | None = None
             finally:
                 process.send_signal(signal.SIGINT)  # uvicorn re-raises it after shutdown: cProfile still writes
                 process.wait(30)
-            results[(concurrency, name)] = figures(f"{name} ({concurrency} at once)", latencies, seconds)
-        bare = results[(concurrency, "bare Starlette + one durable commit")]
-        ours = results[(concurrency, "ungebot web")]
-        print(f"  overhead beyond the floor at {concurrency} at once: p50 {(ours[0] - bare[0]) * 1e6:.0f} µs, "
-              f"p99 {(ours[1] - bare[1]) * 1e6:.0f} µs\n")
-    shutil.rmtree(folder, ignore_errors=True)
+            results[name] = figures(f"{name} ({concurrency} at once)", latencies, seconds)
+        overheads(results, concurrency)
     for concurrency in sorted({1, sessions}) if profile else ():
         print_profile(f"{profile}.{concurrency}", concurrency)
+
+
+def in_process(sessions: int, cases: int, folder: Path) -> None:
+    """Both apps in this process, called through ASGI without sockets: the server's own cost per answer."""
+    os.environ.update(environment(folder, sessions))
+    sys.path.insert(0, str(ROOT))
+    from bot.channels.web.app import build_app
+    from bot.channels.web.settings import read_web_settings
+
+    apps = {BARE: bare_app(str(folder / "asgi-bare.db"), SCRIPT),
+            GROUPED: bare_app(str(folder / "asgi-grouped.db"), SCRIPT, grouped=True),
+            OURS: build_app(read_web_settings())}
+    print("In this process through ASGI (no sockets, no client cost; CPU is this process's, per answer):")
+    for app in apps.values():
+        web_asgi.drive(app, 1, SCRIPT, field, (STEP, CSRF))  # warm up: imports, templates, first pages
+    for concurrency in sorted({1, sessions}):
+        results = {}
+        for name in (*floors(concurrency), OURS):
+            rounds = SCRIPT * (cases if concurrency > 1 else cases * 30)
+            timings, seconds = web_asgi.drive(apps[name], concurrency, rounds, field, (STEP, CSRF))
+            results[name] = figures(f"{name} ({concurrency} at once)", [wall for wall, _ in timings], seconds,
+                                    [cpu for _, cpu in timings] if concurrency == 1 else None)
+        overheads(results, concurrency)
+
+
+def run(sessions: int, cases: int, where: str | None, profile: str | None, only: str | None) -> None:
+    folder = Path(tempfile.mkdtemp(prefix="ungebot-bench-web-", dir=where))
+    try:
+        if only in (None, "loopback"):
+            loopback(sessions, cases, folder, profile)
+        if only in (None, "asgi"):
+            in_process(sessions, cases, folder)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def print_profile(path: str, concurrency: int) -> None:
@@ -186,13 +218,14 @@ def main() -> None:
     parser.add_argument("--sessions", type=int, default=100)
     parser.add_argument("--cases", type=int, default=1)
     parser.add_argument("--dir", help="where the databases go (e.g. /dev/shm to take the disk out of the figures)")
+    parser.add_argument("--only", choices=("loopback", "asgi"), help="only over loopback HTTP, or only through ASGI")
     parser.add_argument("--profile", metavar="FILE", help="profile the ungebot server (cProfile) into FILE.<n>")
-    parser.add_argument("--bare-server", nargs=2, metavar=("PORT", "DB"), help=argparse.SUPPRESS)
+    parser.add_argument("--bare-server", nargs=3, metavar=("PORT", "DB", "GROUPED"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.bare_server:
-        bare_server(int(args.bare_server[0]), args.bare_server[1])
+        bare_server(int(args.bare_server[0]), args.bare_server[1], args.bare_server[2] == "True")
         return
-    run(args.sessions, args.cases, args.dir, args.profile)
+    run(args.sessions, args.cases, args.dir, args.profile, args.only)
 
 
 if __name__ == "__main__":

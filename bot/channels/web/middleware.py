@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import secrets
 import sqlite3
 import time
@@ -16,7 +15,7 @@ from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.channels.web.locks import KeyedLocks
-from storage.sessions import append_entries, delete_session, load_entries, load_session, save_session
+from storage.sessions import append_entries, delete_session, encode, load_entries, load_session, save_session
 
 COOKIE = "ungebot_session"
 # Microsoft Teams shows a pinned web page as a tab in a frame from these origins.
@@ -33,10 +32,11 @@ class Session(dict[str, Any]):
     The page's messages (a pane: "chat", "learn") are rows of their own, appended as they come (see `add`): an
     answer writes its new messages, not the whole transcript again. The data keeps each pane's next row number."""
 
-    def __init__(self, data: dict[str, Any], token: str | None, conn: sqlite3.Connection | None = None) -> None:
+    def __init__(self, data: dict[str, Any], token: str | None, conn: sqlite3.Connection | None = None,
+                 stored: str | None = None) -> None:
         super().__init__(data)
         self.token, self.conn = token, conn
-        self.snapshot = json.dumps(data, sort_keys=True, ensure_ascii=False)
+        self.snapshot = stored if stored is not None else encode(data)  # the text on disk
         self.rotate = False
         self._pending: dict[str, list[dict[str, Any]]] = {}  # messages added, not yet written
 
@@ -51,7 +51,7 @@ class Session(dict[str, Any]):
 
     def transcript(self, pane: str) -> list[dict[str, Any]]:
         """The pane's last TRANSCRIPT_LIMIT messages, oldest first."""
-        stored = load_entries(self.conn, self.token, pane) if self.token and self.conn is not None else []
+        stored = load_entries(self.conn, self.token, pane, TRANSCRIPT_LIMIT) if self.token and self.conn is not None else []
         return (stored + self._pending.get(pane, []))[-TRANSCRIPT_LIMIT:]
 
     def clear(self) -> None:
@@ -70,7 +70,7 @@ class Session(dict[str, Any]):
 
     def changed(self) -> bool:
         """True when the data differs from what is on disk."""
-        return bool(self._pending) or json.dumps(self, sort_keys=True, ensure_ascii=False) != self.snapshot
+        return bool(self._pending) or encode(self) != self.snapshot
 
     def persist(self, conn: sqlite3.Connection, lifetime: timedelta, commit: bool = True) -> None:
         """Write the session (a new token if it has none or must rotate); with commit=False the caller commits."""
@@ -82,8 +82,9 @@ class Session(dict[str, Any]):
         for pane, entries in self._pending.items():
             append_entries(conn, self.token, pane, self["panes"][pane] - len(entries), entries, TRANSCRIPT_LIMIT)
         self._pending.clear()
-        save_session(conn, self.token, dict(self), datetime.now(timezone.utc), lifetime, commit=commit)
-        self.snapshot = json.dumps(self, sort_keys=True, ensure_ascii=False)
+        text = encode(self)
+        save_session(conn, self.token, text, datetime.now(timezone.utc), lifetime, commit=commit)
+        self.snapshot = text
 
     fresh = False  # a token was made in this request: the cookie must be set
     ended = False  # logged out: delete the row, clear the cookie
@@ -116,8 +117,10 @@ class SessionMiddleware:
             await self._handle(scope, receive, send, token)
 
     async def _handle(self, scope: Scope, receive: Receive, send: Send, token: str | None) -> None:
-        data = load_session(self.conn, token, datetime.now(timezone.utc)) if token else None
-        session = Session(data or {}, token if data is not None else None, self.conn)
+        found = load_session(self.conn, token, datetime.now(timezone.utc)) if token else None
+        data = found[0] if found is not None else None
+        session = Session(data or {}, token if data is not None else None, self.conn,
+                          found[1] if found is not None else None)
         scope["session"] = session
 
         async def send_with_cookie(message: Message) -> None:

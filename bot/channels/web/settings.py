@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,11 +43,17 @@ class TrustedHeader:
 
     def trusts(self, address: str | None) -> bool:
         """True when the request comes straight from one of the configured proxies."""
-        try:
-            peer = ipaddress.ip_address(address or "")
-        except ValueError:
-            return False
-        return any(peer in network for network in self.proxies)
+        return _within(self.proxies, address or "")
+
+
+@functools.lru_cache(maxsize=1024)
+def _within(networks: tuple[Network, ...], address: str) -> bool:
+    """Whether the address is in one of the networks (remembered: the same few proxies ask on every request)."""
+    try:
+        peer = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(peer in network for network in networks)
 
 
 @dataclass(frozen=True)
