@@ -296,3 +296,20 @@ def test_the_page_keeps_its_last_messages_as_rows_of_their_own(rulebook: Any, pr
         assert len(db.execute("SELECT data FROM web_sessions").fetchone()[0]) < 2000  # the session stays small
         browser.client.post("/logout", data={"csrf": browser.hidden()["csrf"]})
         assert db.execute("SELECT count(*) FROM web_transcript").fetchone()[0] == 0  # logged out: gone with it
+
+
+def test_answer_forms_rendered_once_per_set_of_buttons_are_the_templates_own() -> None:
+    from bot.channels.web.render import ControlsCache, page_environment
+
+    environment = page_environment()
+    cache = ControlsCache(environment, size=2)
+    forms = [{"options": ["Ja", "Nej <b>"], "actions": [["back", "Tilbage"]], "step": 3, "date": False,
+              "kind": "question"},
+             {"options": [], "actions": [], "step": 4, "date": True, "kind": "question"},
+             {"options": [], "actions": [["new", "Ny sag"]], "step": 5, "date": False, "kind": "outcome",
+              "action": "/laer", "hint": "Svar med knapperne."}]
+    for controls in forms * 2 + [{**forms[0], "step": 12}]:
+        for csrf, focus in (("abc", True), ('"><script>', False)):
+            direct = environment.get_template("controls.j2").render(controls=controls, csrf=csrf, focus=focus)
+            assert cache.render(controls, csrf, focus) == direct
+    assert "&lt;script&gt;" in cache.render(forms[0], "<script>", True) and len(cache._rendered) == 2

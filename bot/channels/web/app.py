@@ -25,7 +25,7 @@ from bot.channels.web import auth
 from bot.channels.web.chat import User, WebChat, WebTurn
 from bot.channels.web.learn import WebLearn
 from bot.channels.web.middleware import RateLimiter, SecurityHeaders, SessionMiddleware, csrf_token
-from bot.channels.web.render import controls, entries, for_page, page_environment
+from bot.channels.web.render import ControlsCache, controls, entries, for_page, page_environment
 from bot.channels.web.settings import WebSettings
 from bot.chat.dialogue import Reply
 
@@ -40,6 +40,7 @@ class WebApp:
     def __init__(self, settings: WebSettings, chat: WebChat) -> None:
         self.settings, self.chat = settings, chat
         self.pages = page_environment()
+        self.forms = ControlsCache(self.pages)
         self.limits = {name: RateLimiter(*limit) for name, limit in settings.limits.items()}
         self.lifetime = timedelta(hours=settings.session_hours)
         self.login = auth.Login(settings, self)
@@ -97,8 +98,7 @@ class WebApp:
         if request.headers.get("x-ungebot-fetch") == "1":
             return JSONResponse({
                 "messages": self.pages.get_template("messages.j2").render(messages=for_page(new)),
-                "controls": self.pages.get_template("controls.j2").render(
-                    controls=session["controls"], csrf=csrf_token(request), focus=True),
+                "controls": self.forms.render(session["controls"], csrf_token(request), focus=True),
             })
         return RedirectResponse("/#seneste", status_code=303)
 

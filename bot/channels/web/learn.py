@@ -85,8 +85,7 @@ class WebLearn:
         if request.headers.get("x-ungebot-fetch") == "1":
             return JSONResponse({
                 "messages": self.web.pages.get_template("messages.j2").render(messages=for_page(new)),
-                "controls": self.web.pages.get_template("controls.j2").render(
-                    controls=session["learn_controls"], csrf=csrf_token(request), focus=True)})
+                "controls": self.web.forms.render(session["learn_controls"], csrf_token(request), focus=True)})
         return RedirectResponse("/laer#seneste", status_code=303)
 
     def _remember(self, session: Any, user: User, echo: str | None, screens: list[Screen]) -> list[dict[str, str]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from bot.chat.dialogue import DialogueState, Reply
 from flows.loader import TEMPLATES_DIR
@@ -54,3 +54,26 @@ def controls(replies: list[Reply], state: DialogueState, labels: dict[str, str],
     actions = [(name, label) for name, label in actions if label not in options]
     return {"options": options, "actions": actions, "step": state.step,
             "date": last.kind == "question" and not last.options, "kind": last.kind}
+
+
+class ControlsCache:
+    """controls.j2 rendered once per set of forms (a question's options and buttons, the same for every caseworker
+    there); each answer fills in its step and CSRF token. What it fills in is escaped; the rest is the template's."""
+
+    _STEP, _CSRF = "\x00step\x00", "\x00csrf\x00"  # never in a template's output: it cannot hold a NUL
+
+    def __init__(self, environment: Environment, size: int = 512) -> None:
+        self.template = environment.get_template("controls.j2")
+        self.size = size
+        self._rendered: dict[tuple[Any, ...], str] = {}
+
+    def render(self, controls: dict[str, Any], csrf: str, focus: bool) -> str:
+        """The answer forms for these controls, this CSRF token and this step."""
+        key = (focus, *((name, repr(value)) for name, value in sorted(controls.items()) if name != "step"))
+        html = self._rendered.get(key)
+        if html is None:
+            html = self.template.render(controls={**controls, "step": self._STEP}, csrf=self._CSRF, focus=focus)
+            if len(self._rendered) >= self.size:
+                self._rendered.pop(next(iter(self._rendered)))
+            self._rendered[key] = html
+        return html.replace(self._STEP, str(escape(str(controls["step"])))).replace(self._CSRF, str(escape(csrf)))
