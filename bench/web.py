@@ -1,15 +1,21 @@
-"""Web chat speed: sessions answering whole cases over loopback HTTP (httpx) against `ungebot web` on uvicorn (each
-answer and the page's transcript committed durably, SQLite WAL synchronous=FULL, before the reply), and the same
-load against a bare Starlette handler on uvicorn that parses the form and does one durable commit of a dialogue-sized
-row. Both servers run in their own process, one after the other, in the same run. Prints figures; asserts nothing.
+"""Web chat speed: sessions answering whole cases against `ungebot web` (each answer, its decision and the page's new
+messages committed durably, SQLite WAL synchronous=FULL, before the reply) and against bare Starlette handlers that
+parse the same form and commit one dialogue-sized row durably: one commit per answer, and (with several sessions at
+once) the same group commit as ours (storage/journal.py). Baseline and ours in the same run. Prints; asserts nothing.
 
-    .venv/bin/python bench/web.py [--sessions 100] [--cases 1] [--dir /dev/shm] [--profile web.prof]
+    .venv/bin/python bench/web.py [--sessions 100] [--cases 1] [--dir /dev/shm] [--only loopback|asgi]
+                                  [--profile web.prof]
 
---profile runs the ungebot server under cProfile and prints the top of its profile (the figures are then slower).
+Two ways, both by default:
+- loopback: each server in its own process on uvicorn, driven over 127.0.0.1 by httpx (the issue's figure; the
+  client's own cost, several ms per request on this machine, is in every latency);
+- asgi: both apps in this process, called through ASGI without sockets: the server's own wall and CPU per answer.
+--profile runs the ungebot server of the loopback run under cProfile and prints the top of its profile.
 
 One answer is one POST of a form as chat.js sends it (a pressed button or typed text; the reply is JSON with the new
-messages and answer forms), timed from request to response; the bare handler gets the same POSTs. The no-JavaScript
-path adds a GET of the page after each POST (POST-redirect-GET); that is not timed here.
+messages and the answer forms), timed from request to response; the bare handlers get the same POSTs. A case is
+seven answers (SCRIPT). Without JavaScript each POST is answered by a redirect and the browser GETs the page
+(POST-redirect-GET); that GET is not timed here.
 """
 
 from __future__ import annotations
@@ -123,14 +129,18 @@ def figures(name: str, latencies: list[float], seconds: float, cpu: list[float] 
 BARE, GROUPED, OURS = "bare Starlette + one durable commit", "bare Starlette + group commit", "ungebot web"
 
 
-def floors(concurrency: int) -> tuple[str, ...]:
-    """The floors to compare with: with several sessions at once also a bare handler that shares commits as ours."""
-    return (BARE, GROUPED) if concurrency > 1 else (BARE,)
+def floors(concurrency: int, asgi: bool = False) -> tuple[str, ...]:
+    """The floors to compare with: with several sessions at once also a bare handler that shares commits as ours.
+    Through ASGI a handler that never awaits runs its session's answers back to back (the others wait outside the
+    timing), so there only the group-commit floor is comparable with several sessions."""
+    if concurrency == 1:
+        return (BARE,)
+    return (GROUPED,) if asgi else (BARE, GROUPED)
 
 
-def overheads(results: dict[str, tuple[float, float]], concurrency: int) -> None:
+def overheads(results: dict[str, tuple[float, float]], concurrency: int, asgi: bool = False) -> None:
     ours = results[OURS]
-    for floor in floors(concurrency):
+    for floor in floors(concurrency, asgi):
         bare = results[floor]
         print(f"  overhead beyond {floor!r} at {concurrency} at once: p50 {(ours[0] - bare[0]) * 1e6:.0f} µs, "
               f"p99 {(ours[1] - bare[1]) * 1e6:.0f} µs")
@@ -180,17 +190,18 @@ def in_process(sessions: int, cases: int, folder: Path) -> None:
     apps = {BARE: bare_app(str(folder / "asgi-bare.db"), SCRIPT),
             GROUPED: bare_app(str(folder / "asgi-grouped.db"), SCRIPT, grouped=True),
             OURS: build_app(read_web_settings())}
-    print("In this process through ASGI (no sockets, no client cost; CPU is this process's, per answer):")
+    print("In this process through ASGI (no sockets, no client cost; CPU is this process's, per answer; with several "
+          "sessions an answer waits for the others' work in its group, so p50 is about sessions x CPU per answer):")
     for app in apps.values():
         web_asgi.drive(app, 1, SCRIPT, field, (STEP, CSRF))  # warm up: imports, templates, first pages
     for concurrency in sorted({1, sessions}):
         results = {}
-        for name in (*floors(concurrency), OURS):
+        for name in (*floors(concurrency, asgi=True), OURS):
             rounds = SCRIPT * (cases if concurrency > 1 else cases * 30)
             timings, seconds = web_asgi.drive(apps[name], concurrency, rounds, field, (STEP, CSRF))
             results[name] = figures(f"{name} ({concurrency} at once)", [wall for wall, _ in timings], seconds,
                                     [cpu for _, cpu in timings] if concurrency == 1 else None)
-        overheads(results, concurrency)
+        overheads(results, concurrency, asgi=True)
 
 
 def run(sessions: int, cases: int, where: str | None, profile: str | None, only: str | None) -> None:
