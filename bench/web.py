@@ -10,7 +10,8 @@ Two ways, both by default:
 - loopback: each server in its own process on uvicorn, driven over 127.0.0.1 by httpx (the issue's figure; the
   client's own cost, several ms per request on this machine, is in every latency);
 - asgi: both apps in this process, called through ASGI without sockets: the server's own wall and CPU per answer.
---profile runs the ungebot server of the loopback run under cProfile and prints the top of its profile.
+--profile FILE: after the timed runs, one session's cases through ASGI once more under cProfile (only the answers,
+not the start-up), saved to FILE, and the top of that profile printed (the figures are not affected).
 
 One answer is one POST of a form as chat.js sends it (a pressed button or typed text; the reply is JSON with the new
 messages and the answer forms), timed from request to response; the bare handlers get the same POSTs. A case is
@@ -26,7 +27,6 @@ import html
 import os
 import re
 import shutil
-import signal
 import socket
 import statistics
 import subprocess
@@ -154,7 +154,7 @@ def environment(folder: Path, sessions: int) -> dict[str, str]:
             "UNGEBOT_WEB_ALLOWED_USERS": users, "UNGEBOT_WEB_RATE_ANSWERS": "99999", "PYTHONPATH": str(ROOT)}
 
 
-def loopback(sessions: int, cases: int, folder: Path, profile: str | None) -> None:
+def loopback(sessions: int, cases: int, folder: Path) -> None:
     """Each server in its own process on uvicorn, driven over loopback HTTP by httpx."""
     env = {**os.environ, **environment(folder, sessions)}
     print("Over loopback HTTP (httpx client, uvicorn server; the client's own cost is in every figure):")
@@ -165,22 +165,19 @@ def loopback(sessions: int, cases: int, folder: Path, profile: str | None) -> No
             database = str(folder / f"bare-{concurrency}-{len(results)}.db")
             command = ([sys.executable, __file__, "--bare-server", str(port), database, str(name == GROUPED)]
                        if name != OURS else
-                       [sys.executable, *(["-m", "cProfile", "-o", f"{profile}.{concurrency}"] if profile else []),
-                        "-m", "bot.cli", "web", "--port", str(port)])
+                       [sys.executable, "-m", "bot.cli", "web", "--port", str(port)])
             process = start(command, env, port)
             try:
                 rounds = cases if concurrency > 1 else cases * 10  # one session alone: enough answers for a median
                 latencies, seconds = asyncio.run(drive(f"http://127.0.0.1:{port}", concurrency, rounds))
             finally:
-                process.send_signal(signal.SIGINT)  # uvicorn re-raises it after shutdown: cProfile still writes
+                process.terminate()
                 process.wait(30)
             results[name] = figures(f"{name} ({concurrency} at once)", latencies, seconds)
         overheads(results, concurrency)
-    for concurrency in sorted({1, sessions}) if profile else ():
-        print_profile(f"{profile}.{concurrency}", concurrency)
 
 
-def in_process(sessions: int, cases: int, folder: Path) -> None:
+def in_process(sessions: int, cases: int, folder: Path, profile: str | None) -> None:
     """Both apps in this process, called through ASGI without sockets: the server's own cost per answer."""
     os.environ.update(environment(folder, sessions))
     sys.path.insert(0, str(ROOT))
@@ -202,26 +199,33 @@ def in_process(sessions: int, cases: int, folder: Path) -> None:
             results[name] = figures(f"{name} ({concurrency} at once)", [wall for wall, _ in timings], seconds,
                                     [cpu for _, cpu in timings] if concurrency == 1 else None)
         overheads(results, concurrency, asgi=True)
+    if profile:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        web_asgi.drive(apps[OURS], 1, SCRIPT * cases * 30, field, (STEP, CSRF), profiler)
+        profiler.dump_stats(profile)
+        print_profile(profile)
 
 
 def run(sessions: int, cases: int, where: str | None, profile: str | None, only: str | None) -> None:
     folder = Path(tempfile.mkdtemp(prefix="ungebot-bench-web-", dir=where))
     try:
         if only in (None, "loopback"):
-            loopback(sessions, cases, folder, profile)
+            loopback(sessions, cases, folder)
         if only in (None, "asgi"):
-            in_process(sessions, cases, folder)
+            in_process(sessions, cases, folder, profile)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def print_profile(path: str, concurrency: int) -> None:
-    """The top of the server's profile: by own time, then by cumulative time (the answer path's callers)."""
+def print_profile(path: str) -> None:
+    """The top of the answers' profile: by own time, then by cumulative time (the answer path's callers)."""
     import pstats
 
     for order in ("tottime", "cumulative"):
-        print(f"--- ungebot web server, {concurrency} at once, by {order} ({path}) ---")
-        pstats.Stats(path).strip_dirs().sort_stats(order).print_stats(25)
+        print(f"--- ungebot web, one session's answers through ASGI, by {order} ({path}) ---")
+        pstats.Stats(path).sort_stats(order).print_stats(30)
 
 
 def main() -> None:
@@ -230,7 +234,7 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=1)
     parser.add_argument("--dir", help="where the databases go (e.g. /dev/shm to take the disk out of the figures)")
     parser.add_argument("--only", choices=("loopback", "asgi"), help="only over loopback HTTP, or only through ASGI")
-    parser.add_argument("--profile", metavar="FILE", help="profile the ungebot server (cProfile) into FILE.<n>")
+    parser.add_argument("--profile", metavar="FILE", help="profile ungebot's answers (cProfile, through ASGI) into FILE")
     parser.add_argument("--bare-server", nargs=3, metavar=("PORT", "DB", "GROUPED"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.bare_server:

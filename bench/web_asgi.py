@@ -82,7 +82,7 @@ async def call(app: Any, method: str, path: str, headers: dict[str, str], body: 
 
 
 async def session(app: Any, user: str, rounds: list[tuple[str, str]], field: Field, patterns: Any,
-                  timings: list[tuple[float, float]]) -> None:
+                  timings: list[tuple[float, float]], profiler: Any = None) -> None:
     """One caseworker against the app: open the page, then answer; (wall, CPU) of each answer."""
     step_pattern, csrf_pattern = patterns
     headers = {"x-bench-user": user, "host": "bench"}
@@ -95,8 +95,12 @@ async def session(app: Any, user: str, rounds: list[tuple[str, str]], field: Fie
     for kind, text in rounds:
         body = urlencode({"csrf": token, "step": current, **field(kind, text, controls)}).encode()
         began, cpu = time.perf_counter(), time.process_time()
+        if profiler is not None:
+            profiler.enable()
         answered = await call(app, "POST", "/svar", {**headers, "x-ungebot-fetch": "1", "content-length": str(
             len(body)), "content-type": "application/x-www-form-urlencoded"}, body)
+        if profiler is not None:
+            profiler.disable()
         timings.append((time.perf_counter() - began, time.process_time() - cpu))
         if answered["status"] != 200:
             raise SystemExit(f"the answer got {answered['status']}: {answered['body'][:200]!r}")
@@ -105,13 +109,13 @@ async def session(app: Any, user: str, rounds: list[tuple[str, str]], field: Fie
         current = found.group(1) if found else current
 
 
-def drive(app: Any, sessions: int, rounds: list[tuple[str, str]], field: Field,
-          patterns: Any) -> tuple[list[tuple[float, float]], float]:
+def drive(app: Any, sessions: int, rounds: list[tuple[str, str]], field: Field, patterns: Any,
+          profiler: Any = None) -> tuple[list[tuple[float, float]], float]:
     """`sessions` caseworkers at once against the app in this process; the timings and the seconds it took."""
     timings: list[tuple[float, float]] = []
 
     async def everyone() -> None:
-        runs: list[Awaitable[None]] = [session(app, f"bench-{n}", rounds, field, patterns, timings)
+        runs: list[Awaitable[None]] = [session(app, f"bench-{n}", rounds, field, patterns, timings, profiler)
                                        for n in range(sessions)]
         await asyncio.gather(*runs)
 
