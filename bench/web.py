@@ -195,9 +195,14 @@ def in_process(sessions: int, cases: int, folder: Path, profile: str | None) -> 
         results = {}
         for name in (*floors(concurrency, asgi=True), OURS):
             rounds = SCRIPT * (cases if concurrency > 1 else cases * 30)
+            journal = apps[OURS].state.web.chat.journal
+            commits, writes = journal.commits, journal.writes
             timings, seconds = web_asgi.drive(apps[name], concurrency, rounds, field, (STEP, CSRF))
             results[name] = figures(f"{name} ({concurrency} at once)", [wall for wall, _ in timings], seconds,
                                     [cpu for _, cpu in timings] if concurrency == 1 else None)
+            if name == OURS:
+                print(f"  ungebot's durable commits: {journal.commits - commits} for "
+                      f"{journal.writes - writes} answers")
         overheads(results, concurrency, asgi=True)
     if profile:
         import cProfile
