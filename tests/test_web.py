@@ -313,3 +313,24 @@ def test_answer_forms_rendered_once_per_set_of_buttons_are_the_templates_own() -
             direct = environment.get_template("controls.j2").render(controls=controls, csrf=csrf, focus=focus)
             assert cache.render(controls, csrf, focus) == direct
     assert "&lt;script&gt;" in cache.render(forms[0], "<script>", True) and len(cache._rendered) == 2
+
+
+@pytest.mark.parametrize("index", range(len(SCENARIOS)), ids=[s["id"] for s in SCENARIOS])
+def test_the_buttons_a_reply_shows_are_those_a_press_is_read_against(index: int, rulebook: Any) -> None:
+    """The web reads a pressed button against the options its last reply showed (kept in memory with the state);
+    they must be the conversation's current options, on every step of every scenario and after the outcome."""
+    from bot.chat.conversation import Conversation
+    from bot.chat.dialogue import DialogueState, Segment
+    from bot.chat.texts import Texts
+
+    scenario = SCENARIOS[index]
+    conversation, today = Conversation(rulebook, Texts(rulebook), "Testkommune"), scenario["today"]
+    state = DialogueState([Segment(scenario["flow"])])
+    typed = [text for _, text in scenario["answers"]] + ["/ret", "1", "/tilbage", "/hjælp", "/forfra", "nej"]
+    for text in typed:
+        turn = conversation.handle(state, text, today)
+        if turn.replies and turn.replies[-1].options:
+            assert turn.replies[-1].options == conversation.current_options(turn.state, today), text
+        state = turn.state
+        if state.pending and state.pending.get("kind") == "confirm_date":
+            state = conversation.handle(state, "ja", today).state

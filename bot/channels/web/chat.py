@@ -36,6 +36,7 @@ log = logging.getLogger("ungebot.web")
 # The buttons beside the options: each does what typing its command does.
 ACTIONS = {"back": "/tilbage", "new": "/forfra", "star": "/star", "help": "/hjælp", "today": "i dag"}
 TEXT_LIMIT = 4000  # longer input is cut before it reaches the conversation (a STAR question fits easily)
+Options = tuple[tuple[str, str], ...]  # (value, label) of the buttons a reply shows
 STATE_CACHE = 10_000  # dialogues kept in memory between turns (each is also on disk)
 WALKS_KEPT = 32  # walks a cached dialogue remembers (DialogueState.positions) before they are forgotten
 
@@ -80,7 +81,9 @@ class WebChat:
         self.labels = {name: to_plain(self.texts.common(f"button_{name}")) for name in ("new", "back", "star", "today")}
         # The state each turn committed, by user (today's, for the last STATE_CACHE users): the next turn need not
         # read and replay it. Taken out while a turn works on it, so a turn that fails leaves nothing behind.
-        self._states: OrderedDict[str, tuple[date, DialogueState]] = OrderedDict()
+        # With it, the options its reply showed: a pressed button is read against what was on screen, and the
+        # question's text need not be made again just to find them.
+        self._states: OrderedDict[str, tuple[date, DialogueState, Options]] = OrderedDict()
         # Answers of many users arriving together share one durable commit; one user's turns go one at a time.
         self.journal = Journal(self.db)
         self._turns = KeyedLocks()
@@ -95,18 +98,19 @@ class WebChat:
         stored = load_dialogue(self.db, user.staff())
         return self.conversation.restore(stored, current_day()), stored is not None
 
-    def _take_state(self, user: User) -> DialogueState:
-        """The user's dialogue for a turn: from memory if the last turn of today left it there, else from disk."""
+    def _take_state(self, user: User) -> tuple[DialogueState, Options]:
+        """The user's dialogue for a turn and the options on screen: from memory if the last turn of today left them
+        there, else from disk (the options then empty: the conversation finds them)."""
         cached = self._states.pop(user.id, None)
         if cached is not None and cached[0] == current_day():
-            return cached[1]
-        return self.load(user)[0]
+            return cached[1], cached[2]
+        return self.load(user)[0], ()
 
-    def _keep_state(self, user: User, state: DialogueState) -> None:
-        """Remember a committed state for the user's next turn."""
+    def _keep_state(self, user: User, state: DialogueState, replies: list[Reply]) -> None:
+        """Remember a committed state for the user's next turn, with the options of its last reply."""
         if len(state.positions) > WALKS_KEPT:
             state.positions.clear()
-        self._states[user.id] = (current_day(), state)
+        self._states[user.id] = (current_day(), state, replies[-1].options if replies else ())
         while len(self._states) > STATE_CACHE:
             self._states.popitem(last=False)
 
@@ -124,12 +128,12 @@ class WebChat:
         part (the session) in the same transaction. One turn at a time per user."""
         async with self._turns.hold(user.id):
             done = await self._take(user, form, with_turn)
-            self._keep_state(user, done.state)  # only a turn that went through: a failed one is read again
+            self._keep_state(user, done.state, done.replies)  # only a turn that went through
             return done
 
     async def _take(self, user: User, form: dict[str, str],
                     with_turn: Callable[[sqlite3.Connection, WebTurn], None] | None) -> WebTurn:
-        state = self._take_state(user)
+        state, shown = self._take_state(user)
         today = current_day()
         step = form.get("step", "")
         text = form.get("text", "").strip()[:TEXT_LIMIT]
@@ -139,7 +143,7 @@ class WebChat:
             done = WebTurn(state, None, [Reply(self.texts.common("stale_button"))]
                            + self.conversation.current_step(state, today))
         else:
-            echo, turn = self._act(user, state, form, text)
+            echo, turn = self._act(user, state, form, text, shown)
             attach_draft(self.star, user.staff(), turn)
             done = WebTurn(turn.state, echo, list(turn.replies), turn.star_send)
             staff, data, decision = user.staff(), turn.state.to_dict(), self.conversation.decision_record(turn)
@@ -182,10 +186,11 @@ class WebChat:
             purge_expired(self.db, datetime.now(timezone.utc))
             await asyncio.sleep(3600)
 
-    def _act(self, user: User, state: DialogueState, form: dict[str, str], text: str) -> tuple[str | None, Turn]:
+    def _act(self, user: User, state: DialogueState, form: dict[str, str], text: str,
+             shown: Options = ()) -> tuple[str | None, Turn]:
         today = current_day()
         if "option" in form:
-            options = self.conversation.current_options(state, today)
+            options = shown or self.conversation.current_options(state, today)
             index = form["option"]
             if not index.isdigit() or int(index) >= len(options):
                 return None, Turn(state, self.conversation.current_step(state, today, brief=True))
