@@ -195,12 +195,12 @@ def in_process(sessions: int, cases: int, folder: Path, profile: str | None) -> 
         results = {}
         for name in (*floors(concurrency, asgi=True), OURS):
             rounds = SCRIPT * (cases if concurrency > 1 else cases * 30)
-            journal = apps[OURS].state.web.chat.journal
-            commits, writes = journal.commits, journal.writes
+            journal = getattr(apps[OURS].state.web.chat, "journal", None)  # None: ungebot before its group commit
+            commits, writes = (journal.commits, journal.writes) if journal else (0, 0)
             timings, seconds = web_asgi.drive(apps[name], concurrency, rounds, field, (STEP, CSRF))
             results[name] = figures(f"{name} ({concurrency} at once)", [wall for wall, _ in timings], seconds,
                                     [cpu for _, cpu in timings] if concurrency == 1 else None)
-            if name == OURS:
+            if name == OURS and journal:
                 print(f"  ungebot's durable commits: {journal.commits - commits} for "
                       f"{journal.writes - writes} answers")
         overheads(results, concurrency, asgi=True)
