@@ -2,7 +2,11 @@
 object, each answer durably committed (SQLite WAL, synchronous=FULL, on disk), against the same load through a bare
 PTB ConversationHandler bot that only replies (no engine, no storage). Prints figures; asserts nothing.
 
-    .venv/bin/python bench/telegram.py [--updates 20000] [--users 1000]
+    .venv/bin/python bench/telegram.py [--updates 20000] [--users 1000] [--profile 20]
+
+--profile N runs cProfile around ours' timed updates only (not the load's own making of updates) and prints the
+Python calls per update of ours and of the bare bot with keyboards, then ours' top N functions by own time (the
+timings of a profiled run are the profiler's, not the bots').
 
 Neither bot has a rate limiter here: AIORateLimiter holds sends to Telegram's 30 messages a second, which would
 measure the limiter, not the bots.
@@ -12,8 +16,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import json
 import os
+import pstats
 import statistics
 import sys
 import tempfile
@@ -57,6 +63,7 @@ class Load:
         self.progress = dict.fromkeys(range(users), 0)
         self.turn = 0
         self.timings: list[float] = []
+        self.profile: cProfile.Profile | None = None  # when set, runs around each timed update only
 
     async def handle(self, update: Update, raw: str) -> None:
         """As the Application does with a polled update; ours also takes it into the inbox, as InboxBot does."""
@@ -87,9 +94,13 @@ class Load:
         for _ in range(count):
             update, raw = self.next_update(self.turn % self.users)
             self.turn += 1
+            if self.profile is not None:
+                self.profile.enable()
             started = time.perf_counter_ns()
             await self.handle(update, raw)
             self.timings.append((time.perf_counter_ns() - started) / 1000)
+            if self.profile is not None:
+                self.profile.disable()
             self.trim()
 
     async def concurrently(self, per_user: int) -> float:
@@ -182,6 +193,8 @@ async def main() -> None:
     parser.add_argument("--updates", type=int, default=20_000)
     parser.add_argument("--users", type=int, default=1_000)
     parser.add_argument("--chunk", type=int, default=500, help="updates per bot per turn (the bots alternate)")
+    parser.add_argument("--profile", type=int, metavar="N", default=0,
+                        help="profile the timed updates; print ours' top N functions by own time")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(dir=ROOT) as folder:  # on the project's disk, so every commit is a real fsync
@@ -197,6 +210,9 @@ async def main() -> None:
         await loads["ours"].run(len(SCRIPT) - 2)  # a dialogue in mid-flow: the row the floor commits
         state = bot.db.execute("SELECT state FROM dialogues ORDER BY length(state) DESC LIMIT 1").fetchone()[0]
         loads["ours"].timings.clear()
+        if args.profile:
+            for name in ("ours", "bare+keyboard"):
+                loads[name].profile = cProfile.Profile()
         loads["commit"] = CommitFloor(Path(folder) / "floor.db", state)
         # The bots take turns, a chunk each, so that drift in the machine (disk, other load) hits all alike.
         while len(loads["ours"].timings) < args.updates:
@@ -222,6 +238,12 @@ async def main() -> None:
           f"{decisions:,} decisions logged; ratio to the bare bot with keyboards {ours[0] / keyed[0]:.2f}x)")
     for users, (rate, shared) in throughput.items():
         print(f"ungebot, {users:3} concurrent users: {rate:7,.0f} answers/s ({shared:.1f} writes per durable commit)")
+    if args.profile:
+        profiles = {name: pstats.Stats(loads[name].profile) for name in ("ours", "bare+keyboard")}
+        print("Python calls per update: " + ", ".join(
+            f"{name} {stats.total_calls / len(loads[name].timings):,.0f}"  # type: ignore[attr-defined]
+            for name, stats in profiles.items()))
+        profiles["ours"].sort_stats("tottime").print_stats(args.profile)
 
 
 if __name__ == "__main__":
