@@ -238,9 +238,10 @@ class Trial:
         for user_id, count in sent.items():
             replies = self.fake.by_chat.get(user_id, [])
             excess = max(0, len(replies) - count)
-            # A send in flight when the process died: Telegram has it, the bot never heard back, and a restart
-            # sends it again (the Bot API has no idempotent send; silence would be worse). Its first copy was
-            # recorded just before a kill. Anything else is a bug.
+            # A reply sent just before the process died, whose "replied" mark was not yet on disk (a send in
+            # flight, or a mark still waiting up to MARK_WITHIN for the next commit): Telegram has it, and a restart
+            # sends the stored reply again (the Bot API has no idempotent send; silence would be worse). Its first
+            # copy was recorded just before a kill. Anything else is a bug.
             repeated = [a for a, b in zip(replies, replies[1:]) if a["text"] == b["text"]]
             in_flight = sum(1 for a in repeated if any(
                 0 <= kill - self.fake.recorded_at[id(a)] <= IN_FLIGHT for kill in self.kill_times))
@@ -303,8 +304,8 @@ def main() -> int:
     if result.restarts:
         print(f"  restarts, SIGKILL to polling again: {', '.join(f'{s:.2f}' for s in result.restarts)} s")
     for name, count in result.failures().items():
-        print(f"  {name:36} {count}")
-    print(f"  {'sends in flight at a kill, sent again':36} {result.in_flight_duplicates}"
+        print(f"  {name:44} {count}")
+    print(f"  {'replies sent just before a kill, sent again':44} {result.in_flight_duplicates}"
           " (the Bot API has no idempotent send: at-least-once)")
     for note in result.notes[:20]:
         print(f"  note: {note}")

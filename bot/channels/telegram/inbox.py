@@ -32,7 +32,7 @@ PRUNE_EVERY = 500  # replied updates between two clean-ups of the inbox
 # seconds later: a commit per reply cost as much as the rest of the answer. A kill inside that window makes the
 # restart send the stored reply again, as it would a send in flight at the kill (the Bot API has no idempotent
 # send); a crash bench counts both as "sent again at a kill".
-MARK_WITHIN = 0.05
+MARK_WITHIN = 0.005
 
 
 class RawUpdates(BaseRequest):
