@@ -66,7 +66,7 @@ def main() -> None:
     from bot.channels.web.settings import read_web_settings
 
     for owner, name, label in [
-        (chat.WebChat, "_act", "conversation (WebChat._act)"), (engine.Flow, "_fire", "  flow steps (transitions)"),
+        (chat.WebChat, "_act", "conversation (WebChat._act)"), (engine.Flow, "_fire", "  flow steps (Flow._fire)"),
         (engine.Flow, "walk", "  flow walks"), (texts.Texts, "question", "  question texts (Jinja)"),
         (texts.Texts, "outcome", "  outcome texts (Jinja)"), (chat.Journal, "flush", "commit with its writes (flush)"),
         (middleware.Session, "persist", "  session and new messages"), (chat, "write_turn", "  dialogue and decision"),
