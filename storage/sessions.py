@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import sqlite3
@@ -12,8 +13,10 @@ from typing import Any
 PRUNE_EVERY = 20  # rows appended to a pane between deletions of its oldest
 
 
+@functools.lru_cache(maxsize=4096)
 def session_key(token: str) -> str:
-    """The key a cookie's token is stored under: a leaked database holds no usable cookie."""
+    """The key a cookie's token is stored under: a leaked database holds no usable cookie. (Remembered for recent
+    tokens: a request asks for it up to three times.)"""
     return hashlib.sha256(token.encode()).hexdigest()
 
 

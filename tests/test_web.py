@@ -334,3 +334,19 @@ def test_the_buttons_a_reply_shows_are_those_a_press_is_read_against(index: int,
         state = turn.state
         if state.pending and state.pending.get("kind") == "confirm_date":
             state = conversation.handle(state, "ja", today).state
+
+
+def test_a_session_from_before_the_message_rows_loses_its_old_transcript(rulebook: Any, private_database: Path) -> None:
+    with Browser(make_app(private_database, rulebook)) as browser:
+        browser.open()
+        db = sqlite3.connect(private_database)
+        key, data = db.execute("SELECT key, data FROM web_sessions").fetchone()
+        old = {**{k: v for k, v in json.loads(data).items() if k != "panes"},
+               "transcript": [{"who": "bot", "kind": "info", "html": "gammel besked"}] * 120}
+        with db:
+            db.execute("UPDATE web_sessions SET data = ? WHERE key = ?", (json.dumps(old), key))
+            db.execute("DELETE FROM web_transcript")
+        page = browser.open()
+        assert "gammel besked" not in page and 'name="step"' in page
+        stored = json.loads(db.execute("SELECT data FROM web_sessions WHERE key = ?", (key,)).fetchone()[0])
+        assert "transcript" not in stored and "chat" in stored["panes"]

@@ -23,6 +23,7 @@ TEAMS_ORIGINS = ("https://teams.microsoft.com", "https://*.teams.microsoft.com",
                  "https://*.office.com", "https://*.skype.com")
 
 
+LEGACY_KEYS = ("transcript", "learn")  # the messages, kept in the session's data before web_transcript
 TRANSCRIPT_LIMIT = 120  # messages kept per pane; the dialogue itself is in the dialogues table
 
 
@@ -119,6 +120,8 @@ class SessionMiddleware:
     async def _handle(self, scope: Scope, receive: Receive, send: Send, token: str | None) -> None:
         found = load_session(self.conn, token, datetime.now(timezone.utc)) if token else None
         data = found[0] if found is not None else None
+        if data is not None and ("transcript" in data or "learn" in data):  # kept in the session before m021
+            data = {key: value for key, value in data.items() if key not in LEGACY_KEYS}
         session = Session(data or {}, token if data is not None else None, self.conn,
                           found[1] if found is not None else None)
         scope["session"] = session
