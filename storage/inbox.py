@@ -5,6 +5,7 @@ The functions write without committing: the caller (the bot's group commit) wrap
 from __future__ import annotations
 
 import sqlite3
+import zlib
 from collections.abc import Iterable
 
 from storage.records import utc_now
@@ -23,11 +24,20 @@ def receive(conn: sqlite3.Connection, updates: Iterable[tuple[int, str]]) -> lis
 
 def store_reply(conn: sqlite3.Connection, update_id: int, reply: str | None) -> None:
     """Keep the reply to an update (JSON) with the answer it acknowledges, so a restart can send exactly it. The
-    update itself is handled now and is dropped: its row stays small (a few pages less to commit per answer)."""
+    update itself is handled now and is dropped, and the reply is stored compressed: rows a third of the size fill a
+    page a third as often, and a full page costs every answer's commit two or three pages more."""
     if reply is None:  # a reply composed only after the commit (a question sent to STAR): the update is kept
         conn.execute("UPDATE telegram_inbox SET reply = NULL WHERE update_id = ?", (update_id,))
     else:
-        conn.execute("UPDATE telegram_inbox SET reply = ?, body = '' WHERE update_id = ?", (reply, update_id))
+        conn.execute("UPDATE telegram_inbox SET reply = ?, body = '' WHERE update_id = ?",
+                     (zlib.compress(reply.encode("utf-8"), 1), update_id))
+
+
+def _reply(stored: str | bytes | None) -> str | None:
+    """A stored reply as JSON text: compressed (bytes), or as text (rows written before replies were compressed)."""
+    if isinstance(stored, bytes):
+        return zlib.decompress(stored).decode("utf-8")
+    return stored
 
 
 def mark_replied(conn: sqlite3.Connection, update_ids: Iterable[int]) -> None:
@@ -45,7 +55,7 @@ def prune(conn: sqlite3.Connection) -> None:
 def unreplied(conn: sqlite3.Connection) -> list[tuple[int, str, str | None]]:
     """(update_id, JSON body, stored reply or None) of every update received and not yet answered, oldest first."""
     rows = conn.execute("SELECT update_id, body, reply FROM telegram_inbox WHERE replied = 0 ORDER BY update_id")
-    return [(int(row[0]), str(row[1]), None if row[2] is None else str(row[2])) for row in rows]
+    return [(int(row[0]), str(row[1]), _reply(row[2])) for row in rows]
 
 
 def newest(conn: sqlite3.Connection) -> int:

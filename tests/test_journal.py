@@ -36,3 +36,15 @@ async def test_a_stored_reply_replaces_the_update_it_answers(private_database: P
     # 5 is answered (its reply is what a restart sends); 6 waits for a reply composed after the commit, so a
     # restart must still be able to handle it.
     assert inbox.unreplied(journal.conn) == [(5, "", '{"text": "svar"}'), (6, '{"update_id": 6}', None)]
+
+
+async def test_a_reply_stored_before_compression_is_still_sent_as_it_was(private_database: Path) -> None:
+    journal = Journal(open_database(private_database))
+    await journal.durable(lambda conn: (inbox.receive(conn, [(7, "{}"), (8, "{}")]),
+                                        conn.execute("UPDATE telegram_inbox SET reply = ? WHERE update_id = 7",
+                                                     ('{"text": "gammelt svar"}',)),
+                                        inbox.store_reply(conn, 8, '{"text": "nyt svar æøå"}')))
+    stored = journal.conn.execute("SELECT typeof(reply) FROM telegram_inbox WHERE update_id = 8").fetchone()[0]
+    assert stored == "blob"
+    assert [reply for _, _, reply in inbox.unreplied(journal.conn)] == ['{"text": "gammelt svar"}',
+                                                                        '{"text": "nyt svar æøå"}']
