@@ -45,6 +45,7 @@ class Server:
         self.env = {**os.environ, "UNGEBOT_DB": str(folder / "ungebot.db"), "UNGEBOT_TODAY": "2026-01-15",
                     "UNGEBOT_MUNICIPALITY": "Testkommune", "UNGEBOT_WEB_TRUSTED_HEADER": "X-Trial-User",
                     "UNGEBOT_WEB_TRUSTED_PROXIES": "127.0.0.1", "UNGEBOT_WEB_RATE_ANSWERS": "99999",
+                    "UNGEBOT_PROGRAMMES": "ungeloeftet",  # CASE is an Ungeløftet case (no programme question)
                     "UNGEBOT_WEB_ALLOWED_USERS": ",".join(f"trial-{n}" for n in range(users)), "PYTHONPATH": str(ROOT)}
         self.process: subprocess.Popen[bytes] | None = None
         self.up = asyncio.Event()
