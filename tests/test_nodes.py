@@ -79,6 +79,18 @@ BROKEN = [
     ("leave", "      - goto: leave_registered", "      - go: leave_registered", "leave_start_date", "branch lacks goto"),
     ("leave", "      - goto: leave_registered", "      - goto: \"\"", "leave_start_date",
      "goto must be a non-empty string, not ''"),
+    ("switch", "    options: [ips, fusm]\n", "    options: [ips, fusm]\n    typed: {answer: ips}\n",
+     "current_marker", "typed is a list of rules, and only a choice question has it"),
+    ("switch", "    kind: yes_no\n    source: \"000: Målgruppekriterier\"\n    next:\n",
+     "    kind: yes_no\n    typed: [{answer: \"yes\", starts: ja}]\n"
+     "    source: \"000: Målgruppekriterier\"\n    next:\n",
+     "psychiatry_course", "typed is a list of rules, and only a choice question has it"),
+    ("switch", "  current_start_date:\n    kind: date\n",
+     "  current_start_date:\n    kind: date\n    typed: [{answer: x}]\n", "current_start_date",
+     "typed is a list of rules, and only a choice question has it"),
+    ("switch", "    options: [ips, fusm]\n",
+     "    options: [ips, fusm]\n    typed: [{answer: ips, starts: ips, at: 1}]\n", "current_marker",
+     "typed rule has unknown key(s) at"),
     # conditions and reject rules
     ("leave", "      - when: {leave_start_date: {not_after: current_start_date}}", "      - when: [leave_start_date]",
      "leave_start_date", "when must be a mapping of question id to value"),
