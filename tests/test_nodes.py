@@ -9,7 +9,7 @@ import pytest
 
 from flows.errors import FlowError
 from flows.loader import load_flow_spec, load_programme
-from flows.model import EFFECTS, RESULTS, Condition
+from flows.model import EFFECTS, RESULTS, Branch, Condition
 from flows.nodes import Checker, _marker
 from tests.test_loader import _break, programme_copy  # noqa: F401 (programme_copy is a fixture)
 
@@ -91,6 +91,8 @@ BROKEN = [
     ("switch", "    options: [ips, fusm]\n",
      "    options: [ips, fusm]\n    typed: [{answer: ips, starts: ips, at: 1}]\n", "current_marker",
      "typed rule has unknown key(s) at"),
+    ("switch", "    kind: yes_no\n    source: \"000: Målgruppekriterier\"\n    next:\n",
+     "    kind: yes_no\n    next:\n", "psychiatry_course", "question lacks source"),
     # conditions and reject rules
     ("leave", "      - when: {leave_start_date: {not_after: current_start_date}}", "      - when: [leave_start_date]",
      "leave_start_date", "when must be a mapping of question id to value"),
@@ -231,6 +233,8 @@ def test_a_flow_file_read_alone_keeps_its_facts(programme_copy: Path) -> None:
     spec = load_flow_spec(programme_copy / "move_out.yaml", load_programme(programme_copy))
     assert (spec.id, spec.edition, spec.start) == ("move_out", "ungeloeftet-2025.2", "in_job_or_education")
     assert spec.title == "Den unge fraflytter kommunen" and spec.source == "000: Den unge fraflytter kommunen"
+    switch = load_flow_spec(programme_copy / "switch.yaml", load_programme(programme_copy))
+    assert switch.questions["current_marker"].branches == (Branch((), "psychiatry_course"),)  # a plain next
 
 
 def test_closed_after_months_takes_one_and_the_conditions_after_it(programme_copy: Path) -> None:
