@@ -9,7 +9,7 @@ import pytest
 
 from flows.errors import FlowError
 from flows.loader import load_flow_spec, load_programme
-from flows.model import EFFECTS, RESULTS, Branch, Condition
+from flows.model import EFFECTS, RESULTS, WARNINGS, Branch, Condition, WarningRule
 from flows.nodes import Checker, _marker
 from tests.test_loader import _break, programme_copy  # noqa: F401 (programme_copy is a fixture)
 
@@ -23,6 +23,7 @@ def _error(path: Path) -> str:
 
 # Every error a broken flow file can hold, each with the words its message must show: (flow file, text in it,
 # replacement, the node named or "" for top level, the message after file and node).
+STILL_IPS = "  still_ips:\n    result: no_change\n"
 SWITCH_CARRY = ('carry: {wrong_marker: current_marker, wrong_start_date: current_start_date,\n'
                 '            correct_registration_needed: {value: "yes"}, wrong_person: {value: "no"},\n'
                 '            correct_marker: {other_than: current_marker}, correct_start_date: new_start_date}')
@@ -186,6 +187,23 @@ BROKEN = [
     ("move_out", "deadline: {months_after: move_date, months: 3}\n  leaves_unless",
      "deadline: {months_after: in_job_or_education, months: 3}\n  leaves_unless", "leaves_group",
      "'in_job_or_education' is not a date question of this flow"),
+    ("switch", "    effect: unchanged\n    source: \"000: Målgruppekriterier\"\n  still_fusm",
+     "    effect: unchanged\n  still_fusm", "still_ips", "outcome lacks source"),
+    ("switch", STILL_IPS, STILL_IPS + "    warnings: far_past\n", "still_ips", "warnings must be a list"),
+    ("switch", STILL_IPS, STILL_IPS + "    warnings: [x]\n", "still_ips",
+     f"warning 'x' is not one of {list(WARNINGS)}"),
+    ("switch", STILL_IPS, STILL_IPS + "    warnings: [{far_past: {nowhere: ips}}]\n", "still_ips",
+     "when tests 'nowhere', which is not a question of this flow"),
+    ("switch", "correct_marker: {other_than: current_marker}",
+     "correct_marker: {other_than: current_marker, value: ips}", "wrong_from_start",
+     "carry maps the next flow's question ids to questions of this flow, {value: answer} or "
+     "{other_than: question}"),
+    ("switch", "correct_marker: {other_than: current_marker}", "correct_marker: other_than_current_marker",
+     "wrong_from_start", "carry maps the next flow's question ids to questions of this flow, {value: answer} or "
+     "{other_than: question}"),
+    ("switch", "correct_marker: {other_than: current_marker}", "correct_marker: {other_than: psychiatry_course}",
+     "wrong_from_start", "carry gives 'correct_marker' the other option of 'psychiatry_course', which is not a "
+     "two-option choice question of this flow"),
     # actions and markers
     ("start", "date: {same_day: start_date}", "at: {same_day: start_date}", "registered", "action lacks date"),
     ("start", '{answer: psychiatry_course, map: {"yes": ips, "no": fusm}}', "ipx", "registered",
@@ -235,6 +253,19 @@ def test_a_flow_file_read_alone_keeps_its_facts(programme_copy: Path) -> None:
     assert spec.title == "Den unge fraflytter kommunen" and spec.source == "000: Den unge fraflytter kommunen"
     switch = load_flow_spec(programme_copy / "switch.yaml", load_programme(programme_copy))
     assert switch.questions["current_marker"].branches == (Branch((), "psychiatry_course"),)  # a plain next
+    assert switch.outcomes["wrong_from_start"].carry_fixed == (
+        ("correct_registration_needed", "value", "yes"), ("wrong_person", "value", "no"),
+        ("correct_marker", "other_than", "current_marker"))
+    leaves, stays = spec.outcomes["leaves_group"], spec.outcomes["counts_while_in_job_or_education"]
+    assert (leaves.deadline_from, leaves.deadline_months, stays.deadline_from, stays.deadline_months) == (
+        "move_date", 3, None, 0)
+
+
+def test_a_warning_may_hold_when_an_answer_is_a_choice(programme_copy: Path) -> None:
+    path = _break(programme_copy, "switch", STILL_IPS,
+                  STILL_IPS + "    warnings: [{far_past: {current_marker: ips}}]\n")
+    outcome = load_flow_spec(path, load_programme(programme_copy)).outcomes["still_ips"]
+    assert outcome.warnings == (WarningRule("far_past", (Condition("current_marker", "equals", "ips"),)),)
 
 
 def test_closed_after_months_takes_one_and_the_conditions_after_it(programme_copy: Path) -> None:
