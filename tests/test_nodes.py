@@ -51,6 +51,10 @@ BROKEN = [
     ("move_out", "outcomes:\n", "questions_again: 1\noutcomes:\n", "", 'flow file has unknown key(s) questions_again'),
     ("course_ends", 'source: "000: Overblik over registrering i Ungeløftet"\nstart',
      'source: "Overblik"\nstart', "", "source 'Overblik' is not '000: <section>[ › <box>]'"),
+    ("course_ends", 'source: "000: Overblik over registrering i Ungeløftet"\nstart', 'source: ""\nstart', "",
+     "source must be a non-empty string, not ''"),
+    ("course_ends", 'source: "000: Overblik over registrering i Ungeløftet"\nstart', 'source: "000: Andet"\nstart', "",
+     "source '000: Andet' names a section the programme does not list"),
     # questions
     ("switch", "    kind: yes_no\n    source: \"000: Målgruppekriterier\"\n    next:\n",
      "    kind: maybe\n    source: \"000: Målgruppekriterier\"\n    next:\n", "psychiatry_course",
@@ -259,6 +263,11 @@ def test_a_flow_file_read_alone_keeps_its_facts(programme_copy: Path) -> None:
     leaves, stays = spec.outcomes["leaves_group"], spec.outcomes["counts_while_in_job_or_education"]
     assert (leaves.deadline_from, leaves.deadline_months, stays.deadline_from, stays.deadline_months) == (
         "move_date", 3, None, 0)
+    assert leaves.source == "000: Den unge fraflytter kommunen"
+    _break(programme_copy, "move_out", "deadline: {months_after: move_date, months: 3}",
+           "deadline: {months_after: move_date, months: 1}")
+    spec = load_flow_spec(programme_copy / "move_out.yaml", load_programme(programme_copy))
+    assert spec.outcomes["leaves_group"].deadline_months == 1  # one month is a deadline too
 
 
 def test_a_warning_may_hold_when_an_answer_is_a_choice(programme_copy: Path) -> None:
