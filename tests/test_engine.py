@@ -10,7 +10,7 @@ from bot.chat.texts import Texts
 from flows.answers import parse_answer
 from flows.catalogue import Catalogue
 from flows.engine import Flow, Rulebook, _Walker, far_date_warning
-from flows.errors import AnswerError
+from flows.errors import AnswerError, FlowError
 
 from tests.scenarios import SCENARIO_DIR, load_scenarios
 
@@ -37,6 +37,14 @@ def test_only_an_answer_moves_a_dialogue_and_an_answer_that_cannot_move_it_is_an
     flow = next(flow for flow in flows if flow.id == "switch")
     with pytest.raises(MachineError):  # never silently ignored: an outcome takes no answer
         flow.machine.events["answer"].trigger(_Walker("still_ips", {}, TODAY))
+
+
+def test_a_node_the_machine_cannot_leave_is_a_flow_error(rulebook: Rulebook) -> None:
+    """The engine's guard against a machine without a way on (a loaded flow has one from every question)."""
+    flow = rulebook.flow("switch")
+    with pytest.raises(FlowError) as caught:
+        flow._fire(_Walker("still_ips", {}, TODAY))
+    assert str(caught.value) == f"{flow.spec.path}: node 'still_ips': no transition took the answer"
 
 
 def test_walk_stops_at_the_first_unanswered_question(rulebook: Rulebook) -> None:
