@@ -4,6 +4,9 @@ PTB ConversationHandler bot that only replies (no engine, no storage). Prints fi
 
     .venv/bin/python bench/telegram.py [--updates 20000] [--users 1000] [--profile 20]
 
+--split times ours' durable commits in two parts, the writes (SQL statements) and the COMMIT itself, against the
+floor's one statement and COMMIT.
+
 --profile N runs cProfile around ours' timed updates only (not the load's own making of updates) and prints the
 Python calls per update of ours and of the bare bot with keyboards, then ours' top N functions by own time (the
 timings of a profiled run are the profiler's, not the bots').
@@ -20,6 +23,7 @@ import cProfile
 import json
 import os
 import pstats
+import sqlite3
 import statistics
 import sys
 import tempfile
@@ -123,6 +127,30 @@ class Load:
             self.fake.calls.clear()
 
 
+class TimedConnection:
+    """The journal's connection, timing each transaction in two parts: its writes, then its COMMIT (µs)."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn, self.writes, self.commits = conn, [], []  # type: list[float], list[float]
+        self.began = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.conn, name)
+
+    def __enter__(self) -> "TimedConnection":
+        self.began = time.perf_counter_ns()
+        self.conn.__enter__()
+        return self
+
+    def __exit__(self, *exc: Any) -> Any:
+        wrote = time.perf_counter_ns()
+        try:
+            return self.conn.__exit__(*exc)
+        finally:
+            self.writes.append((wrote - self.began) / 1000)
+            self.commits.append((time.perf_counter_ns() - wrote) / 1000)
+
+
 class CommitFloor:
     """The durable commit alone: the same dialogue row, upserted as ours does, on the same disk and pragmas."""
 
@@ -131,6 +159,7 @@ class CommitFloor:
         self.state = state
         self.count = 0
         self.timings: list[float] = []
+        self.split: list[tuple[float, float]] = []  # (the statement, the COMMIT), µs
 
     async def run(self, count: int) -> None:
         for _ in range(count):
@@ -139,7 +168,9 @@ class CommitFloor:
             started = time.perf_counter_ns()
             with self.conn:
                 self.conn.execute(UPSERT, ("telegram", str(10_000 + self.count % 1000), self.state, str(self.count)))
+                wrote = time.perf_counter_ns()
             self.timings.append((time.perf_counter_ns() - started) / 1000)
+            self.split.append(((wrote - started) / 1000, (time.perf_counter_ns() - wrote) / 1000))
 
 
 UPSERT = ("INSERT INTO dialogues (channel, staff_id, state, updated) VALUES (?, ?, ?, ?) "
@@ -193,6 +224,7 @@ async def main() -> None:
     parser.add_argument("--updates", type=int, default=20_000)
     parser.add_argument("--users", type=int, default=1_000)
     parser.add_argument("--chunk", type=int, default=500, help="updates per bot per turn (the bots alternate)")
+    parser.add_argument("--split", action="store_true", help="time ours' commits as writes + COMMIT")
     parser.add_argument("--profile", type=int, metavar="N", default=0,
                         help="profile the timed updates; print ours' top N functions by own time")
     args = parser.parse_args()
@@ -210,6 +242,9 @@ async def main() -> None:
         await loads["ours"].run(len(SCRIPT) - 2)  # a dialogue in mid-flow: the row the floor commits
         state = bot.db.execute("SELECT state FROM dialogues ORDER BY length(state) DESC LIMIT 1").fetchone()[0]
         loads["ours"].timings.clear()
+        timed = TimedConnection(bot.journal.conn) if args.split else None
+        if timed is not None:
+            bot.journal.conn = timed  # type: ignore[assignment]
         if args.profile:
             for name in ("ours", "bare+keyboard"):
                 loads[name].profile = cProfile.Profile()
@@ -219,6 +254,8 @@ async def main() -> None:
             for load in loads.values():
                 await load.run(min(args.chunk, args.updates - len(load.timings)))
         decisions = bot.db.execute("select count(*) from decisions").fetchone()[0]
+        if timed is not None:
+            bot.journal.conn = timed.conn
         throughput = {}
         for users in (1, 10, 100):
             commits, writes = bot.journal.commits, bot.journal.writes
@@ -238,6 +275,11 @@ async def main() -> None:
           f"{decisions:,} decisions logged; ratio to the bare bot with keyboards {ours[0] / keyed[0]:.2f}x)")
     for users, (rate, shared) in throughput.items():
         print(f"ungebot, {users:3} concurrent users: {rate:7,.0f} answers/s ({shared:.1f} writes per durable commit)")
+    if timed is not None:
+        floor = loads["commit"].split
+        print(f"durable commits, p50: ours' writes {statistics.median(timed.writes):.0f} µs + COMMIT "
+              f"{statistics.median(timed.commits):.0f} µs ({len(timed.commits):,} commits); the floor's statement "
+              f"{statistics.median(w for w, _ in floor):.0f} µs + COMMIT {statistics.median(c for _, c in floor):.0f} µs")
     if args.profile:
         profiles = {name: pstats.Stats(loads[name].profile) for name in ("ours", "bare+keyboard")}
         print("Python calls per update: " + ", ".join(
