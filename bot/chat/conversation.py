@@ -91,19 +91,25 @@ class Conversation(StarSteps, AmendSteps, ResumeSteps, WhySteps):
         """The flow the dialogue is in now."""
         return self.rulebook.flow(state.segments[-1].flow)
 
+    @staticmethod
+    def _key(segment: Segment, today: date) -> tuple[Any, ...]:
+        """What a walked position depends on: the flow, its answers in order, and the day."""
+        return (segment.flow, tuple(segment.answers.items()), today)
+
     def _walk(self, segment: Segment, today: date, state: DialogueState) -> Position:
-        position = state.positions.get((segment.flow, tuple(segment.answers.items()), today))
+        key = self._key(segment, today)
+        position = state.positions.get(key)
         if position is None:
-            position = self._remember(segment, today, state, self.rulebook.flow(segment.flow).walk(segment.answers, today))
+            position = self.rulebook.flow(segment.flow).walk(segment.answers, today)
+            self._remember(state, key, position)
         return position
 
     @staticmethod
-    def _remember(segment: Segment, today: date, state: DialogueState, position: Position) -> Position:
+    def _remember(state: DialogueState, key: tuple[Any, ...], position: Position) -> None:
         """Keep the position of these answers; only the last few, so a long-lived dialogue does not grow."""
         if len(state.positions) >= POSITIONS_KEPT:
             state.positions.clear()
-        state.positions[(segment.flow, tuple(segment.answers.items()), today)] = position
-        return position
+        state.positions[key] = position
 
     def position(self, state: DialogueState, today: date) -> Position:
         """Where the current flow stands after its answers (walked once per turn for the same answers)."""
@@ -231,7 +237,7 @@ class Conversation(StarSteps, AmendSteps, ResumeSteps, WhySteps):
         # A question further on that a hand-over already answered is not asked again: then the answers are walked
         # from the start. Otherwise the step is where that walk would stop, and is kept as the new position.
         if stepped.question is None or stepped.question.id not in segment.answers:
-            self._remember(segment, today, state, stepped)
+            self._remember(state, self._key(segment, today), stepped)
         return self._arrive(state, self.position(state, today), today, [])
 
     def _arrive(self, state: DialogueState, position: Position, today: date, replies: list[Reply]) -> Turn:

@@ -14,7 +14,7 @@ import warnings
 from dataclasses import dataclass
 from typing import Any
 
-from telegram import Bot, CallbackQuery, InlineKeyboardMarkup
+from telegram import Bot, CallbackQuery
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, NetworkError, TelegramError
 from telegram.warnings import PTBUserWarning
@@ -65,7 +65,7 @@ async def deliver(bot: Bot, outgoing: Outgoing) -> bool:
     return False
 
 
-async def safe_send(bot: Bot, chat_id: int, text: str, markup: InlineKeyboardMarkup | Markup | None = None) -> None:
+async def safe_send(bot: Bot, chat_id: int, text: str, markup: Markup | None = None) -> None:
     """Send (split at Telegram's length limit); a failure is logged, never raised: the state is already on disk
     and the next message shows it."""
     parts = split_message(text)

@@ -58,7 +58,7 @@ def keyboard(reply: Reply, state: DialogueState, labels: dict[str, str]) -> Mark
         buttons = [button(label, callback(step, "a", str(index)))
                    for index, (_, label) in enumerate(reply.options)]
         short = all(len(label) <= 12 for _, label in reply.options) and len(buttons) <= 3
-        rows = [buttons] if short else [[button] for button in buttons]
+        rows = [buttons] if short else [[one] for one in buttons]
     if reply.today_button:
         rows.append([button(labels["today"], callback(step, "t"))])
     if reply.kind in ("outcome", "hint"):
