@@ -131,7 +131,9 @@ class TimedConnection:
     """The journal's connection, timing each transaction in two parts: its writes, then its COMMIT (µs)."""
 
     def __init__(self, conn: sqlite3.Connection) -> None:
-        self.conn, self.writes, self.commits = conn, [], []  # type: list[float], list[float]
+        self.conn = conn
+        self.writes: list[float] = []
+        self.commits: list[float] = []
         self.began = 0
 
     def __getattr__(self, name: str) -> Any:
