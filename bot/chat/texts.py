@@ -53,14 +53,19 @@ class Texts:
         self._labels: dict[tuple[str, str], dict[str, str]] = {}
         self._static: dict[tuple[Any, ...], str] = {}  # common messages by name and plain parameters
         self._fixed: dict[tuple[str, str], str | None] = {}  # a flow template's block that reads no answers: its text
+        self._shared_found: dict[tuple[str, str], Template] = {}  # a shared template by name and programme
 
     # -- building blocks -------------------------------------------------------------------------------------------
     def _node_template(self, flow: Flow, node: str) -> Template:
         return self.env.get_template(f"{flow.programme.id}/{flow.id}/{node}.j2")
 
     def _shared(self, name: str, programme: str | None) -> Template:
-        """A shared template (outcome, warnings, STAR e-mail): the programme's own if it has one, else common/."""
-        return self.env.select_template([f"{programme or self.programme}/{name}", f"common/{name}"])
+        """A shared template (outcome, warnings, STAR e-mail): the programme's own if it has one, else common/.
+        (Remembered: Jinja caches only templates it found, so a programme without its own looked on disk each time.)"""
+        key = (name, programme or self.programme)
+        if key not in self._shared_found:
+            self._shared_found[key] = self.env.select_template([f"{key[1]}/{name}", f"common/{name}"])
+        return self._shared_found[key]
 
     def _block(self, template: Template, name: str, context: Mapping[str, Any]) -> str | None:
         block = template.blocks.get(name)
