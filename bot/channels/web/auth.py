@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("ungebot.web")
 USER_KEY = "ungebot.user"
+USERS_KEPT = 4096  # people the login proxy named, remembered (settings do not change under a running server)
 
 
 def current_user(connection: HTTPConnection) -> User | None:
@@ -54,6 +55,7 @@ class IdentityMiddleware:
 
     def __init__(self, app: ASGIApp, settings: WebSettings) -> None:
         self.app, self.settings = app, settings
+        self._proxied: dict[tuple[str, str, str], User | None] = {}  # the login proxy's headers -> who that is
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
@@ -84,9 +86,18 @@ class IdentityMiddleware:
         if not trusted.trusts(address):
             log.warning("ignored the login header %s from %s, which is not a configured proxy", trusted.user, address)
             return None
-        user_id = connection.headers[trusted.user].strip()
-        name = connection.headers.get(trusted.name, "") if trusted.name else ""
-        groups = _groups(connection.headers.get(trusted.groups, "")) if trusted.groups else frozenset()
+        headers = connection.headers
+        sent = (headers[trusted.user], headers.get(trusted.name, "") if trusted.name else "",
+                headers.get(trusted.groups, "") if trusted.groups else "")
+        if sent not in self._proxied:  # the same few people ask on every request: their User is remembered
+            if len(self._proxied) >= USERS_KEPT:
+                self._proxied.clear()
+            self._proxied[sent] = self._proxied_user(*sent)
+        return self._proxied[sent]
+
+    def _proxied_user(self, user_header: str, name: str, groups_header: str) -> User | None:
+        user_id = user_header.strip()
+        groups = _groups(groups_header)
         role = self.settings.role(user_id, groups)
         return User(user_id, name.strip() or user_id, role) if role and user_id else None
 
