@@ -176,3 +176,15 @@ def m021_web_transcript(db: Database) -> None:
     transcript again. Keyed like web_sessions (the hash of the cookie's token) and a pane ("chat", "learn")."""
     db.table("web_transcript").create({"key": str, "pane": str, "seq": int, "entry": str}, pk=("key", "pane", "seq"),
                                       not_null={"entry"})
+
+
+@MIGRATIONS()
+def m024_web_turns(db: Database) -> None:
+    """The web page's messages as one row per turn (its messages as HTML and the answer forms after it): an answer
+    appends one row at the table's end (the same page as the other answers of its commit) and one index entry, and
+    the session's row is left alone. The message rows of m021 go: they were the page's history only (the dialogue
+    is in dialogues)."""
+    db.table("web_turns").create({"id": int, "key": str, "pane": str, "seq": int, "messages": str, "controls": str},
+                                 pk="id", not_null={"key", "pane", "seq", "messages", "controls"})
+    db.table("web_turns").create_index(["key", "pane", "seq"], unique=True)
+    db.execute("DROP TABLE IF EXISTS web_transcript")

@@ -8,11 +8,13 @@ import ipaddress
 import json
 import re
 import sqlite3
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from markupsafe import Markup
 
 from bot.cli.main import main
 from bot.config import ConfigError
@@ -20,6 +22,7 @@ from bot.channels.web.settings import TrustedHeader, read_web_settings
 from storage import log as decision_log
 from storage.db import open_database
 from storage.records import Staff, load_dialogue
+from bot.channels.web.middleware import TURNS_KEPT
 from storage.sessions import PRUNE_EVERY
 from tests.scenarios import load_scenarios
 from tests.web_client import Browser, make_app
@@ -167,7 +170,7 @@ def test_an_old_form_is_harmless_and_a_cpr_number_is_never_echoed(rulebook: Any,
         assert "CPR" in browser.page
         db = sqlite3.connect(private_database)
         stored = db.execute("SELECT group_concat(data) FROM web_sessions").fetchone()[0]
-        messages = db.execute("SELECT group_concat(entry) FROM web_transcript").fetchone()[0]
+        messages = db.execute("SELECT group_concat(messages) FROM web_turns").fetchone()[0]
         assert "010203" not in stored and "010203" not in messages and "CPR" in messages
 
 
@@ -282,20 +285,22 @@ def test_answers_arriving_together_share_a_commit_and_one_users_double_press_app
         assert state["step"] == 1 and state["segments"][-1]["flow"] == "start"
 
 
-def test_the_page_keeps_its_last_messages_as_rows_of_their_own(rulebook: Any, private_database: Path) -> None:
-    with Browser(make_app(private_database, rulebook)) as browser:
+def test_the_page_keeps_its_last_messages_as_a_row_per_turn(rulebook: Any, private_database: Path) -> None:
+    limits = {"login": (10, 60.0), "answer": (1000, 60.0)}
+    with Browser(make_app(private_database, rulebook, limits=limits)) as browser:
         browser.open()
-        for _ in range(70):  # each wrong answer adds the echo, a short error and the question: over 120 messages
+        for _ in range(130):  # each wrong answer is a turn: the echo, a short error and the question
             browser.type("hverken eller")
         page = browser.page
         db = sqlite3.connect(private_database)
-        rows = db.execute("SELECT count(*), min(seq), max(seq) FROM web_transcript WHERE pane = 'chat'").fetchone()
-        # The oldest are forgotten as new ones come (every PRUNE_EVERY rows), the rest kept in order.
-        assert 120 <= rows[0] < 120 + PRUNE_EVERY and rows[2] - rows[1] == rows[0] - 1
+        rows = db.execute("SELECT count(*), min(seq), max(seq) FROM web_turns WHERE pane = 'chat'").fetchone()
+        # The oldest turns are forgotten as new ones come (every PRUNE_EVERY turns), the rest kept in order.
+        assert TURNS_KEPT <= rows[0] < TURNS_KEPT + PRUNE_EVERY and rows[2] - rows[1] == rows[0] - 1
         assert page.count('class="message message-') == 120 and page.count("hverken eller") >= 35
-        assert len(db.execute("SELECT data FROM web_sessions").fetchone()[0]) < 2000  # the session stays small
+        assert page.count('id="seneste"') == 1 and 'id="seneste" class="message message-bot' in page
+        assert len(db.execute("SELECT data FROM web_sessions").fetchone()[0]) < 500  # the session stays small
         browser.client.post("/logout", data={"csrf": browser.hidden()["csrf"]})
-        assert db.execute("SELECT count(*) FROM web_transcript").fetchone()[0] == 0  # logged out: gone with it
+        assert db.execute("SELECT count(*) FROM web_turns").fetchone()[0] == 0  # logged out: gone with it
 
 
 def test_answer_forms_rendered_once_per_set_of_buttons_are_the_templates_own() -> None:
@@ -336,17 +341,77 @@ def test_the_buttons_a_reply_shows_are_those_a_press_is_read_against(index: int,
             state = conversation.handle(state, "ja", today).state
 
 
-def test_a_session_from_before_the_message_rows_loses_its_old_transcript(rulebook: Any, private_database: Path) -> None:
-    with Browser(make_app(private_database, rulebook)) as browser:
+def test_a_session_from_before_the_turn_rows_starts_its_page_again(rulebook: Any, private_database: Path) -> None:
+    app = make_app(private_database, rulebook)
+    with Browser(app) as browser:
         browser.open()
+        browser.press("Skifter målgruppe (IPS ↔ Flere unge skal med)")
         db = sqlite3.connect(private_database)
         key, data = db.execute("SELECT key, data FROM web_sessions").fetchone()
-        old = {**{k: v for k, v in json.loads(data).items() if k != "panes"},
+        old = {**json.loads(data), "panes": {"chat": 5}, "controls": {"options": ["gammel"]},
                "transcript": [{"who": "bot", "kind": "info", "html": "gammel besked"}] * 120}
         with db:
             db.execute("UPDATE web_sessions SET data = ? WHERE key = ?", (json.dumps(old), key))
-            db.execute("DELETE FROM web_transcript")
+            db.execute("DELETE FROM web_turns")
+        app.state.web.sessions.clear()  # a restarted server: nothing in memory
         page = browser.open()
-        assert "gammel besked" not in page and 'name="step"' in page
+        assert "gammel" not in page and 'name="step"' in page and "Du fortsætter sagen fra sidst" in page
         stored = json.loads(db.execute("SELECT data FROM web_sessions WHERE key = ?", (key,)).fetchone()[0])
-        assert "transcript" not in stored and "chat" in stored["panes"]
+        assert set(stored) == {"user", "csrf"}
+
+
+def test_an_answer_writes_its_turn_and_dialogue_only_and_a_failed_request_leaves_no_session_in_memory(
+        rulebook: Any, private_database: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    app = make_app(private_database, rulebook)
+    chat = app.state.web.chat
+    with Browser(app) as browser:
+        browser.open()
+        statements: list[str] = []
+        chat.db.set_trace_callback(statements.append)
+        browser.press("Skifter målgruppe (IPS ↔ Flere unge skal med)")
+        chat.db.set_trace_callback(None)
+        # The session came from memory, and its row was left alone: one turn row and the dialogue, one commit.
+        assert not any("web_sessions" in statement for statement in statements), statements
+        assert sum("INSERT OR REPLACE INTO web_turns" in statement for statement in statements) == 1
+        assert sum(statement == "COMMIT" for statement in statements) == 1
+        token = browser.client.cookies["ungebot_session"]
+        assert token in app.state.web.sessions
+
+        def broken(*args: Any, **kwargs: Any) -> Any:
+            raise RuntimeError("the disk went away")
+
+        with monkeypatch.context() as patch, pytest.raises(RuntimeError):  # the client sees the error page
+            patch.setattr(chat, "take", broken)
+            browser.client.post("/svar", data={**browser.hidden(), "option": "0"})
+        assert token not in app.state.web.sessions  # the next request reads the disk
+        page = browser.open()
+        assert "Hvilken markør har den unge nu?" in page and token in app.state.web.sessions
+        db = sqlite3.connect(private_database)
+        with db:  # the session expires (an idle day): memory and disk agree that it is gone
+            db.execute("UPDATE web_sessions SET expires = '2000-01-01T00:00:00+00:00'")
+        app.state.web.sessions[token].expires = datetime(2000, 1, 1, tzinfo=timezone.utc)
+        page = browser.open()
+        assert "Hvilken markør har den unge nu?" not in page.split("Du fortsætter sagen fra sidst")[0]
+        assert browser.client.cookies["ungebot_session"] != token
+
+
+def test_messages_are_the_templates_own_made_once_and_what_was_typed_is_escaped() -> None:
+    from bot.channels.web.render import Messages, for_page, page_environment
+
+    environment = page_environment()
+    messages = Messages(environment, size=2)
+    entries = [{"who": "me", "kind": "answer", "text": "<script>alert(1)</script> & {{ 7 * 7 }}"},
+               {"who": "bot", "kind": "question", "html": "Hvad er der <b>sket</b>?"},
+               {"who": "bot", "kind": "picture", "html": "", "src": "/laer/billede?flow=a&node=b", "alt": "Flow <a>"}]
+    made = messages.render(entries)
+    assert made == messages.render(entries)  # from memory the second time, the same
+    for entry, html in zip(entries, made):
+        direct = environment.get_template("message.j2").render(
+            message={**entry, "html": Markup(entry["html"])} if entry["who"] == "bot" else entry).strip()
+        assert html == direct
+    assert "&lt;script&gt;" in made[0] and "<script>" not in made[0] and "<b>sket</b>" in made[1]
+    assert "Flow &lt;a&gt;" in made[2] and "flow=a&amp;node=b" in made[2]
+    page = environment.get_template("messages.j2").render(messages=for_page(made))
+    assert page.count('id="seneste"') == 1 and page.count('class="message ') == 3
+    assert for_page(made)[-1].startswith('<div id="seneste" class="message message-bot message-picture">')
+    assert len(messages._made) == 2

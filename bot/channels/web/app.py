@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import logging
 import sqlite3
+from collections import OrderedDict
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -24,8 +25,8 @@ from starlette.staticfiles import StaticFiles
 from bot.channels.web import auth
 from bot.channels.web.chat import User, WebChat, WebTurn
 from bot.channels.web.learn import WebLearn
-from bot.channels.web.middleware import RateLimiter, SecurityHeaders, SessionMiddleware, csrf_token
-from bot.channels.web.render import ControlsCache, controls, entries, for_page, page_environment
+from bot.channels.web.middleware import RateLimiter, SecurityHeaders, Session, SessionMiddleware, csrf_token
+from bot.channels.web.render import ControlsCache, Messages, controls, entries, for_page, page_environment
 from bot.channels.web.settings import WebSettings
 from bot.chat.dialogue import Reply
 
@@ -41,10 +42,12 @@ class WebApp:
         self.settings, self.chat = settings, chat
         self.pages = page_environment()
         self.forms = ControlsCache(self.pages)
+        self.messages = Messages(self.pages)
         self.limits = {name: RateLimiter(*limit) for name, limit in settings.limits.items()}
         self.lifetime = timedelta(hours=settings.session_hours)
         self.login = auth.Login(settings, self)
         self.learn = WebLearn(self)
+        self.sessions: OrderedDict[str, Session] = OrderedDict()  # kept in memory by SessionMiddleware
 
     # -- pages ----------------------------------------------------------------------------------------------------
     def page(self, name: str, request: Request, status: int = 200, **context: Any) -> HTMLResponse:
@@ -69,10 +72,9 @@ class WebApp:
         session = request.scope["session"]
         if not session.started("chat"):
             opening = self.chat.opening(user)
-            session.add("chat", entries(None, opening.replies))
-            session["controls"] = self._controls(opening)
+            session.add("chat", self.messages.render(entries(None, opening.replies)), self._controls(opening))
         transcript = session.transcript("chat")
-        return self.page("chat.j2", request, messages=for_page(transcript), controls=session["controls"],
+        return self.page("chat.j2", request, messages=for_page(transcript), controls=session.controls("chat"),
                          focus=len(transcript) > 3, skip_to="svar", skip_label="Gå til svarfeltet")
 
     async def answer(self, request: Request) -> Response:
@@ -83,29 +85,31 @@ class WebApp:
                 return JSONResponse({"location": "/laer"})
             return RedirectResponse("/laer", status_code=303)
         session = request.scope["session"]
-        new: list[dict[str, str]] = []
+        new: list[str] = []
 
         def with_session(conn: sqlite3.Connection, turn: WebTurn) -> None:
-            """The session (its new messages) rides in the turn's own commit: no fsync of its own."""
+            """The session's new turn rides in the answer's own commit: no fsync of its own. (Run again, alone, if
+            another write of its group commit failed: the turn is added once, and written the same again.)"""
             if turn.star_send is None:
-                new[:] = self._remember(session, turn, turn.replies, turn.echo)
+                if not new:
+                    new[:] = self._remember(session, turn, turn.replies, turn.echo)
                 session.persist(conn, self.lifetime, commit=False)
 
         turn = await self.chat.take(user, form, with_session)
+        session.settled()
         if turn.star_send is not None or not new:  # sent to STAR, or a form that changed nothing (stale, empty)
             delivered = self.chat.deliver(turn.star_send)
             new = self._remember(session, turn, delivered + turn.replies, turn.echo)
         if request.headers.get("x-ungebot-fetch") == "1":
             return JSONResponse({
-                "messages": self.pages.get_template("messages.j2").render(messages=for_page(new)),
-                "controls": self.forms.render(session["controls"], csrf_token(request), focus=True),
+                "messages": "\n".join(for_page(new)),
+                "controls": self.forms.render(session.controls("chat"), csrf_token(request), focus=True),
             })
         return RedirectResponse("/#seneste", status_code=303)
 
-    def _remember(self, session: Any, turn: WebTurn, replies: list[Reply], echo: str | None) -> list[dict[str, str]]:
-        new = entries(echo, replies)
-        session.add("chat", new)
-        session["controls"] = self._controls(WebTurn(turn.state, None, replies))
+    def _remember(self, session: Any, turn: WebTurn, replies: list[Reply], echo: str | None) -> list[str]:
+        new = self.messages.render(entries(echo, replies))
+        session.add("chat", new, self._controls(WebTurn(turn.state, None, replies)))
         return new
 
     def _controls(self, turn: WebTurn) -> dict[str, Any]:
@@ -187,7 +191,7 @@ def build_app(settings: WebSettings, chat: WebChat | None = None) -> Starlette:
     middleware = [
         Middleware(SecurityHeaders, teams=settings.teams, https=not settings.demo),
         Middleware(SessionMiddleware, conn=chat.db, lifetime=web.lifetime, secure=settings.secure_cookies,
-                   same_site=same_site),
+                   same_site=same_site, kept=web.sessions),
         Middleware(auth.IdentityMiddleware, settings=settings),
     ]
     app = Starlette(routes=routes, middleware=middleware, lifespan=_lifespan(chat),

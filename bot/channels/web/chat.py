@@ -93,24 +93,24 @@ class WebChat:
         if delivery.status == "failed":
             log.warning("question %s to STAR failed after %s attempts", delivery.question_id, delivery.attempts)
 
-    def load(self, user: User) -> tuple[DialogueState, bool]:
+    def load(self, user: User, today: date | None = None) -> tuple[DialogueState, bool]:
         """The user's dialogue replayed through today's flows, and whether one was stored."""
         stored = load_dialogue(self.db, user.staff())
-        return self.conversation.restore(stored, current_day()), stored is not None
+        return self.conversation.restore(stored, today or current_day()), stored is not None
 
-    def _take_state(self, user: User) -> tuple[DialogueState, Options]:
+    def _take_state(self, user: User, today: date) -> tuple[DialogueState, Options]:
         """The user's dialogue for a turn and the options on screen: from memory if the last turn of today left them
         there, else from disk (the options then empty: the conversation finds them)."""
         cached = self._states.pop(user.id, None)
-        if cached is not None and cached[0] == current_day():
+        if cached is not None and cached[0] == today:
             return cached[1], cached[2]
-        return self.load(user)[0], ()
+        return self.load(user, today)[0], ()
 
-    def _keep_state(self, user: User, state: DialogueState, replies: list[Reply]) -> None:
+    def _keep_state(self, user: User, state: DialogueState, replies: list[Reply], today: date) -> None:
         """Remember a committed state for the user's next turn, with the options of its last reply."""
         if len(state.positions) > WALKS_KEPT:
             state.positions.clear()
-        self._states[user.id] = (current_day(), state, replies[-1].options if replies else ())
+        self._states[user.id] = (today, state, replies[-1].options if replies else ())
         while len(self._states) > STATE_CACHE:
             self._states.popitem(last=False)
 
@@ -127,14 +127,14 @@ class WebChat:
         """Apply one submitted form and commit the turn durably before returning; `with_turn` writes the caller's
         part (the session) in the same transaction. One turn at a time per user."""
         async with self._turns.hold(user.id):
-            done = await self._take(user, form, with_turn)
-            self._keep_state(user, done.state, done.replies)  # only a turn that went through
+            today = current_day()
+            done = await self._take(user, form, with_turn, today)
+            self._keep_state(user, done.state, done.replies, today)  # only a turn that went through
             return done
 
     async def _take(self, user: User, form: dict[str, str],
-                    with_turn: Callable[[sqlite3.Connection, WebTurn], None] | None) -> WebTurn:
-        state, shown = self._take_state(user)
-        today = current_day()
+                    with_turn: Callable[[sqlite3.Connection, WebTurn], None] | None, today: date) -> WebTurn:
+        state, shown = self._take_state(user, today)
         step = form.get("step", "")
         text = form.get("text", "").strip()[:TEXT_LIMIT]
         if "option" not in form and "action" not in form and not text:
@@ -143,7 +143,7 @@ class WebChat:
             done = WebTurn(state, None, [Reply(self.texts.common("stale_button"))]
                            + self.conversation.current_step(state, today))
         else:
-            echo, turn = self._act(user, state, form, text, shown)
+            echo, turn = self._act(user, state, form, text, today, shown)
             attach_draft(self.star, user.staff(), turn)
             done = WebTurn(turn.state, echo, list(turn.replies), turn.star_send)
             staff, data, decision = user.staff(), turn.state.to_dict(), self.conversation.decision_record(turn)
@@ -186,9 +186,8 @@ class WebChat:
             purge_expired(self.db, datetime.now(timezone.utc))
             await asyncio.sleep(3600)
 
-    def _act(self, user: User, state: DialogueState, form: dict[str, str], text: str,
+    def _act(self, user: User, state: DialogueState, form: dict[str, str], text: str, today: date,
              shown: Options = ()) -> tuple[str | None, Turn]:
-        today = current_day()
         if "option" in form:
             options = shown or self.conversation.current_options(state, today)
             index = form["option"]

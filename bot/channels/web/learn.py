@@ -58,7 +58,8 @@ class WebLearn:
         session = request.scope["session"]
         if not session.started("learn"):
             self._remember(session, user, None, self.trainer.open(self._staff(user)))
-        return self.web.page("learn.j2", request, messages=for_page(session.transcript("learn")), controls=session["learn_controls"],
+        return self.web.page("learn.j2", request, messages=for_page(session.transcript("learn")),
+                             controls=session.controls("learn"),
                              focus=True, skip_to="svar", skip_label="Gå til svarfeltet", title="Lær registreringerne")
 
     async def answer(self, request: Request) -> Response:
@@ -84,11 +85,11 @@ class WebLearn:
         new = self._remember(session, user, echo, screens)
         if request.headers.get("x-ungebot-fetch") == "1":
             return JSONResponse({
-                "messages": self.web.pages.get_template("messages.j2").render(messages=for_page(new)),
-                "controls": self.web.forms.render(session["learn_controls"], csrf_token(request), focus=True)})
+                "messages": "\n".join(for_page(new)),
+                "controls": self.web.forms.render(session.controls("learn"), csrf_token(request), focus=True)})
         return RedirectResponse("/laer#seneste", status_code=303)
 
-    def _remember(self, session: Any, user: User, echo: str | None, screens: list[Screen]) -> list[dict[str, str]]:
+    def _remember(self, session: Any, user: User, echo: str | None, screens: list[Screen]) -> list[str]:
         new = [{"who": "me", "kind": "answer", "text": echo}] if echo else []
         for screen in screens:
             new.append({"who": "bot", "kind": "info", "html": screen.text})
@@ -98,13 +99,13 @@ class WebLearn:
                 query = f"flow={flow}" + "".join(f"&node={node}" for node in nodes)
                 new.append({"who": "bot", "kind": "picture", "src": f"/laer/billede?{query}",
                             "alt": f"Flowdiagram: {title}" + (" med sagens vej fremhævet" if nodes else "")})
-        session.add("learn", new)
         last = screens[-1] if screens else Screen("")
         state = self.trainer.state(self._staff(user))
-        session["learn_controls"] = {"options": [label for _, label in last.options], "actions": [],
-                                     "step": state.get("step", 0), "date": last.expects_text, "kind": "question",
-                                     "action": "/laer", "hint": HINT}
-        return new
+        messages = self.web.messages.render(new)
+        session.add("learn", messages, {"options": [label for _, label in last.options], "actions": [],
+                                        "step": state.get("step", 0), "date": last.expects_text, "kind": "question",
+                                        "action": "/laer", "hint": HINT})
+        return messages
 
     async def picture(self, request: Request) -> Response:
         """A flow's picture (with a case's path), only for flows and nodes of the rulebook."""

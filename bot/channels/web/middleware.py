@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import secrets
 import sqlite3
 import time
@@ -15,7 +16,7 @@ from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.channels.web.locks import KeyedLocks
-from storage.sessions import append_entries, delete_session, encode, load_entries, load_session, save_session
+from storage.sessions import append_turn, delete_session, last_turn, load_messages, load_session, save_session
 
 COOKIE = "ungebot_session"
 # Microsoft Teams shows a pinned web page as a tab in a frame from these origins.
@@ -23,42 +24,68 @@ TEAMS_ORIGINS = ("https://teams.microsoft.com", "https://*.teams.microsoft.com",
                  "https://*.office.com", "https://*.skype.com")
 
 
-LEGACY_KEYS = ("transcript", "learn")  # the messages, kept in the session's data before web_transcript
-TRANSCRIPT_LIMIT = 120  # messages kept per pane; the dialogue itself is in the dialogues table
+LEGACY_KEYS = ("transcript", "learn", "panes", "controls", "learn_controls")  # kept in the data before m024
+TRANSCRIPT_LIMIT = 120  # messages shown per pane; the dialogue itself is in the dialogues table
+TURNS_KEPT = TRANSCRIPT_LIMIT  # turns kept per pane (each has at least one message)
+SESSIONS_KEPT = 10_000  # sessions kept in memory between requests (each is also on disk)
+EXPIRY_SLACK = timedelta(minutes=5)  # the stored expiry is moved on when it is this much behind the idle lifetime
+Pane = tuple[int, dict[str, Any]]  # a pane's last turn: its number and the answer forms after it
 
 
 class Session(dict[str, Any]):
-    """The session's data; `token` is the cookie's value (None until first saved), `snapshot` what was loaded.
+    """The session's data (the user, the CSRF token); `token` is the cookie's value (None until first saved).
 
-    The page's messages (a pane: "chat", "learn") are rows of their own, appended as they come (see `add`): an
-    answer writes its new messages, not the whole transcript again. The data keeps each pane's next row number."""
+    The page's messages (a pane: "chat", "learn") are rows of their own, one per turn with the answer forms after
+    it (see `add`): an answer writes its turn, and the session's row only when its data changed or its expiry is
+    due to be moved on."""
 
     def __init__(self, data: dict[str, Any], token: str | None, conn: sqlite3.Connection | None = None,
-                 stored: str | None = None) -> None:
+                 expires: datetime | None = None) -> None:
         super().__init__(data)
-        self.token, self.conn = token, conn
-        self.snapshot = stored if stored is not None else encode(data)  # the text on disk
+        self.token, self.conn, self.expires = token, conn, expires
+        self._saved = copy.deepcopy(data) if token else None  # the data as on disk
         self.rotate = False
-        self._pending: dict[str, list[dict[str, Any]]] = {}  # messages added, not yet written
+        self._panes: dict[str, Pane | None] = {}  # each pane's last turn, read from disk on first use
+        self._empty = token is None  # no turns on disk to read
+        self._pending: list[tuple[str, int, list[str], dict[str, Any]]] = []  # turns added, not yet written
+
+    def _pane(self, pane: str) -> Pane | None:
+        if pane not in self._panes:
+            self._panes[pane] = (None if self._empty or self.token is None or self.conn is None
+                                 else last_turn(self.conn, self.token, pane))
+        return self._panes[pane]
 
     def started(self, pane: str) -> bool:
         """True once the pane has had its first messages."""
-        return pane in self.get("panes", {})
+        return self._pane(pane) is not None
 
-    def add(self, pane: str, entries: list[dict[str, Any]]) -> None:
-        """Add messages to a pane; they are written with the session (in the same transaction)."""
-        self["panes"] = {**self.get("panes", {}), pane: self.get("panes", {}).get(pane, 0) + len(entries)}
-        self._pending.setdefault(pane, []).extend(entries)
+    def controls(self, pane: str) -> dict[str, Any]:
+        """The answer forms after the pane's last turn."""
+        last = self._pane(pane)
+        assert last is not None, f"the {pane} pane has no turn yet"
+        return last[1]
 
-    def transcript(self, pane: str) -> list[dict[str, Any]]:
-        """The pane's last TRANSCRIPT_LIMIT messages, oldest first."""
-        stored = load_entries(self.conn, self.token, pane, TRANSCRIPT_LIMIT) if self.token and self.conn is not None else []
-        return (stored + self._pending.get(pane, []))[-TRANSCRIPT_LIMIT:]
+    def add(self, pane: str, messages: list[str], controls: dict[str, Any]) -> None:
+        """Add a turn to a pane: its messages (HTML) and the answer forms after it; written with the session (in the
+        same transaction as the turn's answer)."""
+        last = self._pane(pane)
+        seq = last[0] + 1 if last is not None else 0
+        self._panes[pane] = (seq, controls)
+        self._pending.append((pane, seq, messages, controls))
+
+    def transcript(self, pane: str) -> list[str]:
+        """The pane's last TRANSCRIPT_LIMIT messages (HTML), oldest first."""
+        stored = (load_messages(self.conn, self.token, pane, TRANSCRIPT_LIMIT)
+                  if self.token and self.conn is not None and not self._empty else [])
+        return (stored + [html for name, _, messages, _ in self._pending if name == pane for html in messages])[
+            -TRANSCRIPT_LIMIT:]
 
     def clear(self) -> None:
-        """Forget the data and the messages not yet written (the rows written stay with the old token)."""
+        """Forget the data and the turns (the rows written stay with the old token)."""
         super().clear()
         self._pending.clear()
+        self._panes.clear()
+        self._empty = True
 
     def renew(self) -> None:
         """A new token at login, so a token planted before the login is worth nothing after it."""
@@ -67,26 +94,45 @@ class Session(dict[str, Any]):
     def detach(self) -> None:
         """Start a new, empty session under a new token and leave the stored one alone (it is someone else's)."""
         self.clear()
-        self.token, self.rotate = None, False
+        self.token, self.rotate, self._saved, self.expires = None, False, None, None
 
-    def changed(self) -> bool:
-        """True when the data differs from what is on disk."""
-        return bool(self._pending) or encode(self) != self.snapshot
+    def changed(self, now: datetime, lifetime: timedelta) -> bool:
+        """True when something must be written: new turns, new data, a new token, or the expiry is due to move on."""
+        if self._pending or self.rotate:
+            return True
+        if self.token is None:  # a new session is written once it holds something
+            return bool(self)
+        return dict(self) != self._saved or self.expires is None or self.expires - now < lifetime - EXPIRY_SLACK
 
     def persist(self, conn: sqlite3.Connection, lifetime: timedelta, commit: bool = True) -> None:
-        """Write the session (a new token if it has none or must rotate); with commit=False the caller commits."""
+        """Write what changed (a new token if it has none or must rotate); with commit=False the caller commits and
+        then calls `settled`. Writing twice before settling writes the same rows again."""
         if self.rotate and self.token:
             delete_session(conn, self.token)
         if self.token is None or self.rotate:
             self.token, self.rotate = secrets.token_urlsafe(32), False
-            self.fresh = True
-        for pane, entries in self._pending.items():
-            append_entries(conn, self.token, pane, self["panes"][pane] - len(entries), entries, TRANSCRIPT_LIMIT)
-        self._pending.clear()
-        text = encode(self)
-        save_session(conn, self.token, text, datetime.now(timezone.utc), lifetime, commit=commit)
-        self.snapshot = text
+            self.fresh, self._saved = True, None
+        for pane, seq, messages, controls in self._pending:
+            append_turn(conn, self.token, pane, seq, messages, controls, TURNS_KEPT)
+        now = datetime.now(timezone.utc)
+        written = None
+        if dict(self) != self._saved or self.expires is None or self.expires - now < lifetime - EXPIRY_SLACK:
+            written = save_session(conn, self.token, self, now, lifetime, commit=False)
+        if commit:
+            conn.commit()
+        self._written = written
+        if commit:
+            self.settled()
 
+    def settled(self) -> None:
+        """What `persist` wrote is committed."""
+        if self._pending:
+            self._pending.clear()
+            self._empty = False
+        if self._written is not None:
+            self.expires, self._saved, self._written = self._written, copy.deepcopy(dict(self)), None
+
+    _written: datetime | None = None
     fresh = False  # a token was made in this request: the cookie must be set
     ended = False  # logged out: delete the row, clear the cookie
 
@@ -98,13 +144,18 @@ class Session(dict[str, Any]):
 
 class SessionMiddleware:
     """Loads the session named by the cookie into scope['session'] and writes it back when it changed. Requests of
-    one session are handled one at a time (each sees what the one before it wrote); other sessions' meanwhile."""
+    one session are handled one at a time (each sees what the one before it wrote); other sessions' meanwhile.
+
+    A session is kept in memory between its requests (the last SESSIONS_KEPT), so a request reads nothing; it is
+    taken out while a request works on it and put back only when the request went through, so a request that fails
+    leaves nothing behind and the next one reads the disk."""
 
     def __init__(self, app: ASGIApp, conn: sqlite3.Connection, lifetime: timedelta, secure: bool = True,
-                 same_site: str = "lax") -> None:
+                 same_site: str = "lax", kept: OrderedDict[str, Session] | None = None) -> None:
         self.app, self.conn, self.lifetime = app, conn, lifetime
         self.secure, self.same_site = secure, same_site
         self._sessions = KeyedLocks()
+        self._kept: OrderedDict[str, Session] = kept if kept is not None else OrderedDict()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -117,32 +168,48 @@ class SessionMiddleware:
         async with self._sessions.hold(token):
             await self._handle(scope, receive, send, token)
 
+    def _load(self, token: str | None, now: datetime) -> tuple[Session, bool]:
+        """The cookie's session (from memory, else from disk; a new one if it has none), and whether one was found."""
+        session = self._kept.pop(token, None) if token else None
+        if session is not None and session.expires is not None and session.expires > now:
+            return session, True
+        found = load_session(self.conn, token, now) if token else None
+        if found is None:
+            return Session({}, None, self.conn), False
+        data, expires = found
+        session = Session({key: value for key, value in data.items() if key not in LEGACY_KEYS}, token, self.conn,
+                          expires)
+        session._saved = data  # from before m024, it held its messages (now gone): written again without them
+        return session, True
+
     async def _handle(self, scope: Scope, receive: Receive, send: Send, token: str | None) -> None:
-        found = load_session(self.conn, token, datetime.now(timezone.utc)) if token else None
-        data = found[0] if found is not None else None
-        if data is not None and ("transcript" in data or "learn" in data):  # kept in the session before m021
-            data = {key: value for key, value in data.items() if key not in LEGACY_KEYS}
-        session = Session(data or {}, token if data is not None else None, self.conn,
-                          found[1] if found is not None else None)
+        now = datetime.now(timezone.utc)
+        session, known = self._load(token, now)
         scope["session"] = session
+        failed = [False]
 
         async def send_with_cookie(message: Message) -> None:
             if message["type"] == "http.response.start":
+                failed[0] = message["status"] >= 500
                 headers = MutableHeaders(scope=message)
                 if session.ended:
                     if session.token:
                         delete_session(self.conn, session.token)
                     headers.append("Set-Cookie", self._cookie(None))
                 else:
-                    if session.changed() or session.rotate:
+                    if session.changed(now, self.lifetime):
                         session.persist(self.conn, self.lifetime)
                     if session.fresh:
                         headers.append("Set-Cookie", self._cookie(session.token))
-                    elif token and data is None:  # an expired or unknown cookie is cleared
+                    elif token and not known:  # an expired or unknown cookie is cleared
                         headers.append("Set-Cookie", self._cookie(None))
             await send(message)
 
         await self.app(scope, receive, send_with_cookie)
+        if not failed[0] and not session.ended and session.token and not session._pending:
+            self._kept[session.token] = session
+            while len(self._kept) > SESSIONS_KEPT:
+                self._kept.popitem(last=False)
 
     def _cookie(self, token: str | None) -> str:
         flags = f"Path=/; HttpOnly; SameSite={self.same_site}" + ("; Secure" if self.secure else "")
@@ -167,21 +234,21 @@ class SecurityHeaders:
             self.headers.append(("X-Frame-Options", "DENY"))
         if https:
             self.headers.append(("Strict-Transport-Security", "max-age=31536000"))
+        self._raw = [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in self.headers]
+        self._raw_static = [(name, b"public, max-age=3600" if name == b"cache-control" else value)
+                            for name, value in self._raw]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        static = scope["path"].startswith("/static/")
+        ours = self._raw_static if scope["path"].startswith("/static/") else self._raw
 
         async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for name, value in self.headers:
-                    if static and name == "Cache-Control":
-                        value = "public, max-age=3600"
-                    if name not in headers:
-                        headers.append(name, value)
+            if message["type"] == "http.response.start":  # ours after the response's own, which win
+                headers = list(message.get("headers", ()))
+                present = {name.lower() for name, _ in headers}
+                message["headers"] = headers + [(name, value) for name, value in ours if name not in present]
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -1,4 +1,4 @@
-"""Turn replies into what the page shows: transcript entries (stored with the session) and the answer forms."""
+"""Turn replies into what the page shows: its messages (HTML, stored with the session per turn) and the answer forms."""
 
 from __future__ import annotations
 
@@ -24,14 +24,51 @@ def shown(replies: list[Reply]) -> list[Reply]:
 
 
 def entries(echo: str | None, replies: list[Reply]) -> list[dict[str, str]]:
-    """Transcript entries for one turn: what the caseworker chose or typed, then the bot's replies."""
+    """The messages of one turn: what the caseworker chose or typed, then the bot's replies."""
     found = [{"who": "me", "kind": "answer", "text": echo}] if echo else []
     return found + [{"who": "bot", "kind": reply.kind, "html": reply.text} for reply in shown(replies)]
 
 
-def for_page(transcript: list[dict[str, str]]) -> list[dict[str, Any]]:
-    """Transcript entries ready for messages.j2: the bot's HTML (made by our autoescaped templates) marked safe."""
-    return [{**entry, "html": Markup(entry.get("html", ""))} for entry in transcript]
+OPENING = '<div class="message '  # how message.j2 begins
+
+
+def for_page(messages: list[str]) -> list[Markup]:
+    """Messages made by Messages, ready for messages.j2: the last one marked id="seneste" (where the page opens
+    after an answer, and where chat.js scrolls to)."""
+    marked = [Markup(html) for html in messages]
+    if marked and marked[-1].startswith(OPENING):
+        marked[-1] = Markup('<div id="seneste" class="message ') + marked[-1][len(OPENING):]
+    return marked
+
+
+class Messages:
+    """Messages as the page shows them (message.j2), each made once: the bot's replies (HTML from our autoescaped
+    templates, marked safe) and short echoes (button labels, dates) repeat across caseworkers and are remembered,
+    up to `size` of them; longer text a caseworker typed is made each time. What a caseworker typed is escaped."""
+
+    SHORT = 100  # echoes up to this long are remembered
+
+    def __init__(self, environment: Environment, size: int = 2048) -> None:
+        self.template = environment.get_template("message.j2")
+        self.size = size
+        self._made: dict[tuple[str, ...], str] = {}
+
+    def render(self, entries: list[dict[str, str]]) -> list[str]:
+        """Each entry's HTML."""
+        return [self._one(entry) for entry in entries]
+
+    def _one(self, entry: dict[str, str]) -> str:
+        text = entry.get("text") or entry.get("html") or ""
+        key = (entry["who"], entry["kind"], text, entry.get("src", ""), entry.get("alt", ""))
+        html = self._made.get(key)
+        if html is None:
+            message = entry if entry["who"] == "me" else {**entry, "html": Markup(entry.get("html", ""))}
+            html = self.template.render(message=message).strip()
+            if entry["who"] != "me" or len(text) <= self.SHORT:
+                if len(self._made) >= self.size:
+                    self._made.pop(next(iter(self._made)))
+                self._made[key] = html
+        return html
 
 
 def controls(replies: list[Reply], state: DialogueState, labels: dict[str, str], help_label: str) -> dict[str, Any]:
@@ -69,7 +106,7 @@ class ControlsCache:
 
     def render(self, controls: dict[str, Any], csrf: str, focus: bool) -> str:
         """The answer forms for these controls, this CSRF token and this step."""
-        key = (focus, *((name, repr(value)) for name, value in sorted(controls.items()) if name != "step"))
+        key = (focus, *((name, _frozen(value)) for name, value in sorted(controls.items()) if name != "step"))
         html = self._rendered.get(key)
         if html is None:
             html = self.template.render(controls={**controls, "step": self._STEP}, csrf=self._CSRF, focus=focus)
@@ -77,3 +114,8 @@ class ControlsCache:
                 self._rendered.pop(next(iter(self._rendered)))
             self._rendered[key] = html
         return html.replace(self._STEP, str(escape(str(controls["step"])))).replace(self._CSRF, str(escape(csrf)))
+
+
+def _frozen(value: Any) -> Any:
+    """A value of the answer forms as a key: lists (from memory or read back from JSON) as tuples."""
+    return tuple(_frozen(item) for item in value) if isinstance(value, (list, tuple)) else value
