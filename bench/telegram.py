@@ -44,9 +44,8 @@ from telegram.ext import (  # noqa: E402
 
 from bot.config import Settings  # noqa: E402
 from bot.channels.telegram.app import TelegramBot  # noqa: E402
-from storage import inbox  # noqa: E402
 from storage.db import open_database  # noqa: E402
-from storage.journal import Journal  # noqa: E402
+from bot.channels.telegram.inbox import Receipts  # noqa: E402
 from tests.fake_telegram import FakeTelegram, OfflineRequest, callback_update, message_update, press  # noqa: E402
 
 # One caseworker's dialogue, over and over: the guide's switch example, then "Ny sag".
@@ -61,9 +60,9 @@ class Load:
     concurrently() with every user at once, each waiting for its reply before its next update."""
 
     def __init__(self, app: Application, fake: FakeTelegram, users: int, presses: bool,  # type: ignore[type-arg]
-                 journal: Journal | None = None, first_user: int = 10_000) -> None:
+                 receipts: Receipts | None = None, first_user: int = 10_000) -> None:
         self.app, self.fake, self.users, self.presses = app, fake, users, presses
-        self.journal, self.first_user = journal, first_user
+        self.receipts, self.first_user = receipts, first_user
         self.progress = dict.fromkeys(range(users), 0)
         self.turn = 0
         self.timings: list[float] = []
@@ -71,11 +70,9 @@ class Load:
 
     async def handle(self, update: Update, raw: str) -> None:
         """As the Application does with a polled update; ours also takes it into the inbox, as InboxBot does."""
-        if self.journal is not None:
-            self.journal.later(partial(inbox.receive, updates=[(update.update_id, raw)]))
+        if self.receipts is not None:
+            self.receipts.receive([(update.update_id, raw)])
         await self.app.update_processor.process_update(update, self.app.process_update(update))
-        if self.journal is not None:  # the "replied" mark is made after the reply: let it land in this update's time
-            await asyncio.sleep(0)
 
     def next_update(self, offset: int) -> tuple[Update, str]:
         """The next update of user number `offset`, pressing a button of the last message it got."""
@@ -234,7 +231,7 @@ async def main() -> None:
     with tempfile.TemporaryDirectory(dir=ROOT) as folder:  # on the project's disk, so every commit is a real fsync
         fake = FakeTelegram()
         bot, app = ungebot(Path(folder) / "bench.db", fake, args.users + 200)
-        loads: dict[str, Any] = {"ours": Load(app, fake, args.users, presses=True, journal=bot.journal)}
+        loads: dict[str, Any] = {"ours": Load(app, fake, args.users, presses=True, receipts=bot.receipts)}
         for keyboard in (False, True):
             bare_fake = FakeTelegram()
             loads[f"bare{'+keyboard' if keyboard else ''}"] = Load(bare_bot(bare_fake, keyboard), bare_fake, args.users,
@@ -261,7 +258,7 @@ async def main() -> None:
         throughput = {}
         for users in (1, 10, 100):
             commits, writes = bot.journal.commits, bot.journal.writes
-            load = Load(app, fake, users, presses=True, journal=bot.journal, first_user=10_000 + args.users + 100)
+            load = Load(app, fake, users, presses=True, receipts=bot.receipts, first_user=10_000 + args.users + 100)
             throughput[users] = (await load.concurrently(max(70, 2_100 // users)),
                                  (bot.journal.writes - writes) / max(1, bot.journal.commits - commits))
         for load in loads.values():

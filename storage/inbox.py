@@ -1,4 +1,5 @@
-"""The Telegram inbox: each update as received, on disk before Telegram is told it arrived, until it is answered.
+"""The Telegram inbox: each update as received, on disk before Telegram is told it arrived, until it is answered;
+and the replies kept with the answers in the dialogues table (see bot/channels/telegram/inbox.py for how they fit).
 
 The functions write without committing: the caller (the bot's group commit) wraps them in one transaction."""
 
@@ -6,44 +7,77 @@ from __future__ import annotations
 
 import sqlite3
 import zlib
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
+from typing import NamedTuple
 
 from storage.records import utc_now
 
 
-def receive(conn: sqlite3.Connection, updates: Iterable[tuple[int, str]]) -> list[int]:
-    """Store (update_id, JSON body) pairs not stored before; the ids that were new."""
+def receive(conn: sqlite3.Connection, updates: Iterable[tuple[int, str]], handled: Collection[int] = ()) -> list[int]:
+    """Store (update_id, JSON body) pairs not stored before, those in `handled` as replied already (kept only for
+    the offset); the ids that were new."""
     received, fresh = utc_now(), []
     for update_id, body in updates:
+        done = update_id in handled
         cursor = conn.execute("INSERT OR IGNORE INTO telegram_inbox (update_id, received, body, replied) "
-                              "VALUES (?, ?, ?, 0)", (update_id, received, body))
+                              "VALUES (?, ?, ?, ?)", (update_id, received, "" if done else body, int(done)))
         if cursor.rowcount:
             fresh.append(update_id)
     return fresh
 
 
-def store_reply(conn: sqlite3.Connection, update_id: int, reply: str | None) -> None:
-    """Keep the reply to an update (JSON) with the answer it acknowledges, so a restart can send exactly it. The
-    update itself is handled now and is dropped, and the reply is stored compressed: rows a third of the size fill a
-    page a third as often, and a full page costs every answer's commit two or three pages more."""
-    if reply is None:  # a reply composed only after the commit (a question sent to STAR): the update is kept
-        conn.execute("UPDATE telegram_inbox SET reply = NULL WHERE update_id = ?", (update_id,))
-    else:
-        conn.execute("UPDATE telegram_inbox SET reply = ?, body = '' WHERE update_id = ?",
-                     (zlib.compress(reply.encode("utf-8"), 1), update_id))
+class Progress(NamedTuple):
+    """Where a restarted bot stands: the newest update received (the next getUpdates offset is one past it), the
+    highest reply number given, and how far replies are known sent (every reply numbered up to it was)."""
+
+    newest: int
+    last_seq: int
+    sent_through: int
+
+
+def progress(conn: sqlite3.Connection) -> Progress:
+    """Read once at start: one pass over the dialogues (no index: an index would cost every answer a page)."""
+    received = conn.execute("SELECT max(update_id) FROM telegram_inbox").fetchone()[0] or 0
+    answered, seq, sent = conn.execute("SELECT max(reply_update), max(reply_seq), max(sent_through) FROM dialogues "
+                                       "WHERE channel = 'telegram'").fetchone()
+    quiet = conn.execute("SELECT sent_through FROM telegram_progress WHERE id = 1").fetchone()
+    sent_through = max(sent or 0, quiet[0] if quiet else 0)
+    return Progress(max(received, answered or 0), max(seq or 0, sent_through), sent_through)
+
+
+def set_sent_through(conn: sqlite3.Connection, seq: int) -> None:
+    """Every reply numbered up to `seq` has been sent (written when the bot goes quiet: see Receipts)."""
+    conn.execute("INSERT INTO telegram_progress (id, sent_through) VALUES (1, ?) "
+                 "ON CONFLICT(id) DO UPDATE SET sent_through = max(sent_through, excluded.sent_through)", (seq,))
+
+
+def compress(reply: str) -> str | bytes:
+    """A reply as stored with its answer: as it is, or compressed when long, so that the dialogue's row stays
+    within one page (a reply can be 4,096 characters and more); compressing a short one costs more than it saves."""
+    return zlib.compress(reply.encode("utf-8"), 1) if len(reply) > COMPRESS_FROM else reply
+
+
+COMPRESS_FROM = 1000  # characters
+
+
+def unsent(conn: sqlite3.Connection, after: int) -> list[tuple[int, str]]:
+    """(number, JSON) of the replies kept with the answers that are not known to be sent, in the order committed."""
+    rows = conn.execute("SELECT reply_seq, reply FROM dialogues WHERE channel = 'telegram' AND reply IS NOT NULL "
+                        "AND reply_seq > ? ORDER BY reply_seq", (after,))
+    return [(int(seq), _reply(reply) or "") for seq, reply in rows]
 
 
 def _reply(stored: str | bytes | None) -> str | None:
-    """A stored reply as JSON text: compressed (bytes), or as text (rows written before replies were compressed)."""
+    """A stored reply as JSON text: compressed (bytes), or as text (a short one; inbox rows before m020)."""
     if isinstance(stored, bytes):
         return zlib.decompress(stored).decode("utf-8")
     return stored
 
 
 def mark_replied(conn: sqlite3.Connection, update_ids: Iterable[int]) -> None:
-    """These updates have been answered; a restart must not handle them again."""
+    """These updates have been answered; a restart must not handle them again. The body is no longer needed."""
     for update_id in update_ids:  # mostly one: a plain statement is quicker than executemany's setup
-        conn.execute("UPDATE telegram_inbox SET replied = 1 WHERE update_id = ?", (update_id,))
+        conn.execute("UPDATE telegram_inbox SET replied = 1, body = '' WHERE update_id = ?", (update_id,))
 
 
 def prune(conn: sqlite3.Connection) -> None:
@@ -53,12 +87,8 @@ def prune(conn: sqlite3.Connection) -> None:
 
 
 def unreplied(conn: sqlite3.Connection) -> list[tuple[int, str, str | None]]:
-    """(update_id, JSON body, stored reply or None) of every update received and not yet answered, oldest first."""
+    """(update_id, JSON body, stored reply or None) of every update received and not yet answered, oldest first (a
+    reply in the inbox was stored there by ungebot before m022; since, replies are kept in the dialogues table)."""
     rows = conn.execute("SELECT update_id, body, reply FROM telegram_inbox WHERE replied = 0 ORDER BY update_id")
     return [(int(row[0]), str(row[1]), _reply(row[2])) for row in rows]
 
-
-def newest(conn: sqlite3.Connection) -> int:
-    """The highest update id ever received (0 if none): the next getUpdates offset is one past it."""
-    row = conn.execute("SELECT max(update_id) FROM telegram_inbox").fetchone()
-    return int(row[0] or 0)

@@ -179,6 +179,18 @@ def m021_web_transcript(db: Database) -> None:
 
 
 @MIGRATIONS()
+def m022_telegram_reply_in_dialogue(db: Database) -> None:
+    """A Telegram answer's reply kept in its dialogue's row, so an answer is one row: the reply (JSON, compressed
+    when long), the update it answers, its place in the order replies are committed (reply_seq) and how far the
+    replies were known sent when the row was written (sent_through). telegram_progress keeps that last figure when
+    the bot goes quiet (see bot/channels/telegram/inbox.py)."""
+    for column, kind in (("reply", "BLOB"), ("reply_update", "INTEGER"), ("reply_seq", "INTEGER"),
+                         ("sent_through", "INTEGER")):
+        db.execute(f"ALTER TABLE dialogues ADD COLUMN {column} {kind}")
+    db.execute("CREATE TABLE telegram_progress (id INTEGER PRIMARY KEY CHECK (id = 1), sent_through INTEGER NOT NULL)")
+
+
+@MIGRATIONS()
 def m024_web_turns(db: Database) -> None:
     """The web page's messages as one row per turn (its messages as HTML and the answer forms after it): an answer
     appends one row at the table's end (the same page as the other answers of its commit) and one index entry, and

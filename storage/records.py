@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from functools import lru_cache
 from typing import Any
-
 
 
 @dataclass(frozen=True)
@@ -20,8 +22,15 @@ class Staff:
 
 
 def utc_now() -> str:
-    """Now, in UTC, as the database stores times."""
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    """Now, in UTC, as the database stores times (to the second: the text is made once a second)."""
+    global _clock
+    second = int(time.time())
+    if second != _clock[0]:
+        _clock = (second, datetime.fromtimestamp(second, timezone.utc).isoformat(timespec="seconds"))
+    return _clock[1]
+
+
+_clock: tuple[int, str] = (-1, "")  # the second utc_now last formatted, and its text
 
 
 def append_decision(conn: sqlite3.Connection, staff: Staff, programme: str, flow: str, edition: str,
@@ -61,8 +70,10 @@ def record_turn(conn: sqlite3.Connection, staff: Staff, state: dict[str, Any],
 
 
 def write_turn(conn: sqlite3.Connection, staff: Staff, state: dict[str, Any],
-               decision: tuple[str, str, str, list[dict[str, str]], dict[str, Any], str] | None = None) -> int | None:
-    """record_turn without the commit, for a caller that commits several turns at once (group commit)."""
+               decision: tuple[str, str, str, list[dict[str, str]], dict[str, Any], str] | None = None,
+               columns: Mapping[str, Any] | None = None) -> int | None:
+    """record_turn without the commit, for a caller that commits several turns at once (group commit); `columns`
+    are more of the dialogue row's columns to set (a channel's own, such as Telegram's stored reply)."""
     state = dict(state)
     replaced = state.pop("replaced", None) or []
     decision_id = None
@@ -71,7 +82,7 @@ def write_turn(conn: sqlite3.Connection, staff: Staff, state: dict[str, Any],
         state["decision_id"] = decision_id
     for old in replaced:
         mark_replaced(conn, int(old), decision_id)
-    _upsert_dialogue(conn, staff, state)
+    _upsert_dialogue(conn, staff, state, columns or {})
     return decision_id
 
 
@@ -82,11 +93,30 @@ def mark_replaced(conn: sqlite3.Connection, decision_id: int, by: int | None = N
                  (decision_id, utc_now(), by))
 
 
-def _upsert_dialogue(conn: sqlite3.Connection, staff: Staff, state: dict[str, Any]) -> None:
-    conn.execute(
-        "INSERT INTO dialogues (channel, staff_id, state, updated) VALUES (?, ?, ?, ?) "
-        "ON CONFLICT(channel, staff_id) DO UPDATE SET state = excluded.state, updated = excluded.updated",
-        (staff.channel, staff.staff_id, json.dumps(state, ensure_ascii=False), utc_now()))
+def update_dialogue(conn: sqlite3.Connection, staff: Staff, columns: Mapping[str, Any]) -> bool:
+    """Set some of a dialogue row's columns (its state unchanged); False if the staff member has no row."""
+    cursor = conn.execute(_update_sql(tuple(columns)), (utc_now(), *columns.values(), staff.channel, staff.staff_id))
+    return cursor.rowcount > 0
+
+
+def _upsert_dialogue(conn: sqlite3.Connection, staff: Staff, state: dict[str, Any], columns: Mapping[str, Any]) -> None:
+    conn.execute(_upsert_sql(tuple(columns)),
+                 (staff.channel, staff.staff_id, json.dumps(state, ensure_ascii=False), utc_now(), *columns.values()))
+
+
+@lru_cache(maxsize=16)
+def _upsert_sql(columns: tuple[str, ...]) -> str:
+    """The dialogue row's upsert, with these more columns (names from our own code, never from input)."""
+    names = ("channel", "staff_id", "state", "updated", *columns)
+    return (f"INSERT INTO dialogues ({', '.join(names)}) VALUES ({', '.join('?' * len(names))}) "
+            "ON CONFLICT(channel, staff_id) DO UPDATE SET "
+            + ", ".join(f"{name} = excluded.{name}" for name in names[2:]))
+
+
+@lru_cache(maxsize=16)
+def _update_sql(columns: tuple[str, ...]) -> str:
+    return (f"UPDATE dialogues SET updated = ?{''.join(f', {name} = ?' for name in columns)} "
+            "WHERE channel = ? AND staff_id = ?")
 
 
 def load_dialogue(conn: sqlite3.Connection, staff: Staff) -> dict[str, Any] | None:

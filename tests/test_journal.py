@@ -1,14 +1,17 @@
 """storage/journal.py's timing promises: a `ride(within=…)` write is committed with the next write's commit when
-one comes in time, and alone once the time is up; a durable write never waits for it."""
+one comes in time, and alone once the time is up; a durable write never waits for it. And storage/inbox.py's reads
+of what a restart needs."""
 
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from pathlib import Path
 
 from storage import inbox
 from storage.db import open_database
 from storage.journal import Journal
+from storage.records import Staff, update_dialogue, write_turn
 
 
 async def test_a_mark_rides_with_the_next_answer_and_commits_alone_when_none_comes(private_database: Path) -> None:
@@ -17,34 +20,64 @@ async def test_a_mark_rides_with_the_next_answer_and_commits_alone_when_none_com
     assert journal.commits == 1
 
     journal.ride(lambda conn: inbox.mark_replied(conn, [1]), within=0.05)
-    await journal.durable(lambda conn: inbox.store_reply(conn, 2, '{"text": "svar"}'))
-    assert journal.commits == 2  # the mark went with the answer's commit: no commit of its own
-    assert [row[0] for row in inbox.unreplied(journal.conn)] == [2, 3]
+    await journal.durable(lambda conn: inbox.receive(conn, [(4, "{}")]))
+    assert journal.commits == 2  # the mark went with the next durable write's commit: no commit of its own
+    assert [row[0] for row in inbox.unreplied(journal.conn)] == [2, 3, 4]
 
     journal.ride(lambda conn: inbox.mark_replied(conn, [2]), within=0.05)
     await asyncio.sleep(0.01)
-    assert journal.commits == 2 and [row[0] for row in inbox.unreplied(journal.conn)] == [2, 3]  # not yet
+    assert journal.commits == 2 and [row[0] for row in inbox.unreplied(journal.conn)] == [2, 3, 4]  # not yet
     await asyncio.sleep(0.1)
-    assert journal.commits == 3 and [row[0] for row in inbox.unreplied(journal.conn)] == [3]  # alone, in time
+    assert journal.commits == 3 and [row[0] for row in inbox.unreplied(journal.conn)] == [3, 4]  # alone, in time
 
 
-async def test_a_stored_reply_replaces_the_update_it_answers(private_database: Path) -> None:
+async def test_a_reply_kept_in_the_inbox_by_an_older_ungebot_is_still_sent_as_it_was(private_database: Path) -> None:
     journal = Journal(open_database(private_database))
-    await journal.durable(lambda conn: inbox.receive(conn, [(5, '{"update_id": 5}'), (6, '{"update_id": 6}')]))
-    await journal.durable(lambda conn: (inbox.store_reply(conn, 5, '{"text": "svar"}'),
-                                        inbox.store_reply(conn, 6, None)))
-    # 5 is answered (its reply is what a restart sends); 6 waits for a reply composed after the commit, so a
-    # restart must still be able to handle it.
-    assert inbox.unreplied(journal.conn) == [(5, "", '{"text": "svar"}'), (6, '{"update_id": 6}', None)]
-
-
-async def test_a_reply_stored_before_compression_is_still_sent_as_it_was(private_database: Path) -> None:
-    journal = Journal(open_database(private_database))
-    await journal.durable(lambda conn: (inbox.receive(conn, [(7, "{}"), (8, "{}")]),
+    await journal.durable(lambda conn: (inbox.receive(conn, [(7, "{}"), (8, "{}"), (9, '{"update_id": 9}')]),
                                         conn.execute("UPDATE telegram_inbox SET reply = ? WHERE update_id = 7",
                                                      ('{"text": "gammelt svar"}',)),
-                                        inbox.store_reply(conn, 8, '{"text": "nyt svar æøå"}')))
-    stored = journal.conn.execute("SELECT typeof(reply) FROM telegram_inbox WHERE update_id = 8").fetchone()[0]
-    assert stored == "blob"
-    assert [reply for _, _, reply in inbox.unreplied(journal.conn)] == ['{"text": "gammelt svar"}',
-                                                                        '{"text": "nyt svar æøå"}']
+                                        conn.execute("UPDATE telegram_inbox SET reply = ? WHERE update_id = 8",
+                                                     (inbox.compress('{"text": "nyt svar æøå"}'),))))
+    assert inbox.unreplied(journal.conn) == [(7, "{}", '{"text": "gammelt svar"}'), (8, "{}", '{"text": "nyt svar æøå"}'),
+                                             (9, '{"update_id": 9}', None)]
+
+
+def _answer(conn: sqlite3.Connection, staff: str, update_id: int, seq: int | None, sent_through: int,
+            reply: str | None = '{"text": "svar"}') -> None:
+    write_turn(conn, Staff("telegram", staff), {"answers": []}, None, {
+        "reply": inbox.compress(reply) if reply else None, "reply_update": update_id, "reply_seq": seq,
+        "sent_through": sent_through})
+
+
+async def test_progress_is_read_from_the_inbox_the_dialogue_rows_and_the_quiet_mark(private_database: Path) -> None:
+    journal = Journal(open_database(private_database))
+    assert inbox.progress(journal.conn) == inbox.Progress(0, 0, 0)  # a new database
+    await journal.durable(lambda conn: (inbox.receive(conn, [(40, "{}")]), _answer(conn, "1", 41, 5, 3),
+                                        _answer(conn, "2", 39, 6, 4)))
+    write_turn(journal.conn, Staff("web", "x"), {"answers": []})  # other channels' rows have none of it
+    journal.conn.commit()
+    assert inbox.progress(journal.conn) == inbox.Progress(newest=41, last_seq=6, sent_through=4)
+    assert inbox.unsent(journal.conn, 4) == [(5, '{"text": "svar"}'), (6, '{"text": "svar"}')]
+    await journal.durable(lambda conn: inbox.set_sent_through(conn, 9))
+    await journal.durable(lambda conn: inbox.set_sent_through(conn, 8))  # never backwards
+    assert inbox.progress(journal.conn) == inbox.Progress(newest=41, last_seq=9, sent_through=9)
+    assert inbox.unsent(journal.conn, 9) == []
+
+
+def test_a_long_reply_is_kept_compressed_and_a_short_one_as_it_is(private_database: Path) -> None:
+    conn = open_database(private_database)
+    long = '{"text": "' + "æøå " * 400 + '"}'
+    with conn:
+        _answer(conn, "1", 1, 1, 0, reply=long)
+        _answer(conn, "2", 2, 2, 0)
+    kinds = conn.execute("SELECT typeof(reply), length(reply) FROM dialogues ORDER BY reply_seq").fetchall()
+    assert [kind for kind, _ in kinds] == ["blob", "text"] and kinds[0][1] < 100
+    assert inbox.unsent(conn, 0) == [(1, long), (2, '{"text": "svar"}')]
+
+
+async def test_a_row_without_a_reply_to_keep_sends_nothing_again(private_database: Path) -> None:
+    journal = Journal(open_database(private_database))
+    await journal.durable(lambda conn: (_answer(conn, "1", 10, 1, 0), _answer(conn, "2", 11, 2, 0)))
+    await journal.durable(lambda conn: update_dialogue(conn, Staff("telegram", "1"), {"reply": None}))
+    assert inbox.unsent(journal.conn, 0) == [(2, '{"text": "svar"}')]
+    assert not update_dialogue(journal.conn, Staff("telegram", "3"), {"reply": None})  # no row: told, not made

@@ -108,6 +108,22 @@ async def test_a_whole_switch_dialogue_with_buttons_and_typed_dates(harness: Har
     assert "Ungeløftet – Flere unge skal med" in " ".join(label for label, _ in buttons(amend[-1]))
 
 
+async def test_a_press_is_read_against_the_buttons_the_last_reply_showed(harness: Harness,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """The options of the last reply are kept with the state, so a press is not answered by making the question's
+    texts again to find them; after a restart (nothing kept) they are found again, with the same result."""
+    sent = await harness.send("/start")
+    found: list[int] = []
+    original = harness.bot.conversation.current_options
+    monkeypatch.setattr(harness.bot.conversation, "current_options",
+                        lambda *args, **kw: found.append(1) or original(*args, **kw))
+    sent = await harness.click(sent[-1], "Skifter målgruppe")
+    assert "Hvilken markør har den unge nu?" in sent[-1]["text"] and found == []
+    harness.bot._states.clear()  # as after a restart
+    sent = await harness.click(sent[-1], "Ungeløftet – Flere unge skal med")
+    assert "forløb i psykiatrien" in sent[-1]["text"] and found == [1]
+
+
 async def test_every_callback_query_is_answered(harness: Harness) -> None:
     sent = await harness.send("/start")
     sent = await harness.click(sent[-1], "Flytter til en anden kommune")

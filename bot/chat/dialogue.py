@@ -78,12 +78,15 @@ class DialogueState:
                    decision_id=data.get("decision_id"), replaced=list(data.get("replaced") or ()))
 
 
+Options = tuple[tuple[str, str], ...]  # (value, label) of the buttons a reply shows
+
+
 @dataclass(frozen=True)
 class Reply:
     """One message to show: HTML text and, for a question, the options as (value, label)."""
 
     text: str
-    options: tuple[tuple[str, str], ...] = ()
+    options: Options = ()
     kind: str = "info"
     today_button: bool = False
 

@@ -27,8 +27,8 @@ from bot.desk.retention import run_daily
 from bot.desk.star import Delivery, StarDesk, attach_draft, delivery_replies
 from bot.desk.star.sender import Sender
 from bot.chat.conversation import Conversation
-from bot.chat.dialogue import DialogueState, Reply, Turn, current_day
-from bot.channels.telegram.inbox import UserOrder, polling_bot, replay
+from bot.chat.dialogue import DialogueState, Options, Reply, Turn, current_day
+from bot.channels.telegram.inbox import Receipts, UserOrder, polling_bot, replay
 from bot.channels.telegram.learn import register as register_learn
 from bot.channels.telegram.menu import set_menu
 from bot.channels.telegram.send import Outgoing, clear_keyboard, deliver, safe_answer, safe_send
@@ -41,7 +41,7 @@ from storage import inbox
 from storage import log as decision_log
 from storage.db import open_database
 from storage.journal import Journal
-from storage.records import Staff, load_dialogue, write_turn
+from storage.records import Staff, load_dialogue, update_dialogue, write_turn
 
 log = logging.getLogger("ungebot.telegram")
 
@@ -60,7 +60,8 @@ class TelegramBot:
         self.texts = Texts(self.rulebook)
         self.db = db if db is not None else open_database(settings.database)
         self.journal = Journal(self.db)
-        self._order = UserOrder(self.journal)
+        self.receipts = Receipts(self.journal)
+        self._order = UserOrder(self.receipts)
         self.mail = mail or read_mail_settings()
         self.star = StarDesk(self.db, self.mail)
         self.conversation = Conversation(self.rulebook, self.texts, settings.municipality, answers=self.star,
@@ -69,7 +70,9 @@ class TelegramBot:
         self.sender = Sender(self.star, self._tell_delivery)
         self._tasks: list[asyncio.Task[None]] = []
         self._bot: Any = None
-        self._states: OrderedDict[str, tuple[date, DialogueState, dict[str, Any]]] = OrderedDict()
+        # Kept between turns, by staff id: the day, the state and its dict as committed, and the options of the
+        # last reply (what its buttons are read against). See _load.
+        self._states: OrderedDict[str, tuple[date, DialogueState, dict[str, Any], Options]] = OrderedDict()
         self.desk = Desk(self.rulebook, self.texts)
         self._labels = {name: to_plain(self.texts.common(f"button_{name}")) for name in ("new", "back", "star", "today")}
 
@@ -77,7 +80,7 @@ class TelegramBot:
     def build(self, request: BaseRequest | None = None, updates_request: BaseRequest | None = None,
               rate_limiter: bool = True) -> Application:  # type: ignore[type-arg]
         """An Application with our handlers; requests can be replaced (offline tests, a fake Bot API)."""
-        bot = polling_bot(self.journal, self.settings.token, self.settings.api_url, request, updates_request,
+        bot = polling_bot(self.receipts, self.settings.token, self.settings.api_url, request, updates_request,
                           AIORateLimiter(max_retries=3) if rate_limiter else None)
         application = (Application.builder().bot(bot).concurrent_updates(self._order)
                        .post_init(self._post_init).post_stop(self._post_stop).build())
@@ -91,7 +94,7 @@ class TelegramBot:
         return application
 
     async def _post_init(self, application: Application) -> None:  # type: ignore[type-arg]
-        await replay(application, self.journal)  # before polling starts: what was received first is handled first
+        await replay(application, self.receipts)  # before polling starts: what was received first is handled first
         log.info("ungebot on Telegram as @%s: %d caseworker(s) and %d support user(s) allowed; database %s",
                  application.bot.username, len(self.settings.allowed_users), len(self.settings.support_users),
                  self.settings.database)
@@ -110,6 +113,7 @@ class TelegramBot:
             self._tasks.append(asyncio.create_task(matcher.run(self.mail.retry_seconds), name="ungebot: replies"))
 
     async def _post_stop(self, application: Application) -> None:  # type: ignore[type-arg]
+        self.receipts.settle()
         self.journal.flush()
         for task in self._tasks:
             task.cancel()
@@ -167,23 +171,24 @@ class TelegramBot:
     def _staff(self, user: User) -> Staff:
         return Staff(channel="telegram", staff_id=str(user.id), name=user.full_name)
 
-    def _load(self, staff: Staff, today: date) -> tuple[DialogueState, dict[str, Any] | None]:
-        """The staff member's dialogue, replayed through today's flows, and its state as it was loaded.
+    def _load(self, staff: Staff, today: date) -> tuple[DialogueState, dict[str, Any] | None, Options]:
+        """The staff member's dialogue, replayed through today's flows; its state as it was loaded; and the options
+        of the last reply, which a pressed button is read against (empty if not known: then they are found again).
 
         The state each turn committed is kept in memory (today's, for the last STATE_CACHE users) and taken out
         while a turn works on it: a turn that fails leaves nothing behind, and the next one reads the database."""
         cached = self._states.pop(staff.staff_id, None)
         if cached is not None and cached[0] == today:
-            return cached[1], cached[2]
+            return cached[1], cached[2], cached[3]
         stored = load_dialogue(self.db, staff)
         state = self.conversation.restore(stored, today)
-        return state, (state.to_dict() if stored is not None else None)
+        return state, (state.to_dict() if stored is not None else None), ()
 
     async def _on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message, user = update.message, update.effective_user
         assert message is not None and user is not None and message.text is not None
         staff, today = self._staff(user), current_day()
-        state, loaded = self._load(staff, today)
+        state, loaded, _ = self._load(staff, today)
         command, _, argument = message.text.partition(" ")
         command = command.split("@")[0].lower()
         # The support team's look into the decision log; the dialogue is left as it is. Text with a CPR number goes
@@ -224,7 +229,7 @@ class TelegramBot:
         query, user = update.callback_query, update.effective_user
         assert query is not None and user is not None
         staff, today = self._staff(user), current_day()
-        state, loaded = self._load(staff, today)
+        state, loaded, shown = self._load(staff, today)
         parsed = parse_callback(query.data)
         if update.update_id <= state.last_update:  # handled before a restart, maybe not answered: show where we are
             await safe_answer(query)
@@ -246,15 +251,17 @@ class TelegramBot:
         if pending == "star_confirm":
             await clear_keyboard(query)
         _, action, argument = parsed
-        label, turn = self._act(state, action, argument, today)
+        label, turn = self._act(state, action, argument, today, shown)
         if turn is None:  # a button of ours that no longer means anything: show where the dialogue is
             turn = Turn(state, self.conversation.current_step(state, today, brief=True))
         await self._answer(update, staff, turn, loaded, edit=on_question, chosen=label)
 
-    def _act(self, state: DialogueState, action: str, argument: str, today: Any) -> tuple[str | None, Turn | None]:
-        """Apply a pressed button; the label to mark on the pressed message, and the turn."""
+    def _act(self, state: DialogueState, action: str, argument: str, today: Any,
+             shown: Options = ()) -> tuple[str | None, Turn | None]:
+        """Apply a pressed button (an option by its index among those `shown`, the last reply's); the label to mark
+        on the pressed message, and the turn."""
         if action == "a":
-            options = self.conversation.current_options(state, today)
+            options = shown or self.conversation.current_options(state, today)
             if not argument.isdigit() or int(argument) >= len(options):
                 return None, None
             value, label = options[int(argument)]
@@ -271,7 +278,7 @@ class TelegramBot:
         user = update.effective_user
         assert user is not None
         staff, today = self._staff(user), current_day()
-        state, loaded = self._load(staff, today)
+        state, loaded, _ = self._load(staff, today)
         replies = [Reply(self.texts.common("edited_ignored"))]
         await self._answer(update, staff, Turn(state, replies + self.conversation.current_step(
             state, today, brief=True)), loaded)
@@ -283,17 +290,21 @@ class TelegramBot:
     # -- answering ------------------------------------------------------------------------------------------------------
     async def _answer(self, update: Update, staff: Staff, turn: Turn, before: dict[str, Any] | None,
                       edit: bool = False, chosen: str | None = None) -> None:
-        """Commit the turn and its reply in one transaction, then send the reply; after a crash in between, a
-        restart sends exactly that reply (see inbox.replay). A question confirmed for STAR is sent first, and its
-        reply, which says what became of it, is composed after."""
+        """Commit the turn and its reply in one row and one transaction, then send the reply; after a crash in
+        between, a restart sends exactly that reply (see inbox.replay). A question confirmed for STAR is sent first,
+        and its reply, which says what became of it, is composed after (and not kept)."""
         attach_draft(self.star, staff, turn)
         outgoing = self._outgoing(update, turn, edit, chosen) if turn.star_send is None else None
-        await self._commit(staff, turn, update.update_id, before, outgoing)
-        if outgoing is None:
-            await self._send_to_star(turn)
-            outgoing = self._outgoing(update, turn, edit, chosen)
-        if await deliver(update.get_bot(), outgoing):
-            self._order.edited.add(update.update_id)
+        seq = self.receipts.open() if outgoing is not None else None
+        try:
+            await self._commit(staff, turn, update.update_id, before, outgoing, seq)
+            if outgoing is None:
+                await self._send_to_star(turn)
+                outgoing = self._outgoing(update, turn, edit, chosen)
+            await deliver(update.get_bot(), outgoing)
+        finally:
+            if seq is not None:
+                self.receipts.close(seq)
 
     def _outgoing(self, update: Update, turn: Turn, edit: bool, chosen: str | None) -> Outgoing:
         text, markup = compose(turn, self._labels, chosen and self.texts.common("chosen", label=chosen))
@@ -303,19 +314,27 @@ class TelegramBot:
         return Outgoing(chat.id, text, markup, target)
 
     async def _commit(self, staff: Staff, turn: Turn, update_id: int, before: dict[str, Any] | None,
-                      outgoing: Outgoing | None) -> None:
-        """One durable write before anything is sent: the decision and the state if they changed, and the reply."""
+                      outgoing: Outgoing | None, seq: int | None) -> None:
+        """One durable write before anything is sent: the dialogue's row with the reply (number `seq`), the state
+        if it changed, and the decision if one was reached."""
         state = turn.state.to_dict()
         changed = turn.decision is not None or before is None or state != before
         if changed:
             turn.state.last_update = max(turn.state.last_update, update_id)
             state["last_update"] = turn.state.last_update
         decision = self.conversation.decision_record(turn)
-        reply = outgoing.to_json() if outgoing is not None else None
+        reply = inbox.compress(outgoing.to_json()) if outgoing is not None else None
+        # Without a reply to keep, the update keeps its inbox row (a restart handles it again).
+        row = self.receipts.claim(update_id) if outgoing is not None else False
+        receipts = self.receipts
 
         def write(conn: sqlite3.Connection) -> int | None:
-            decision_id = write_turn(conn, staff, state, decision) if changed else None
-            inbox.store_reply(conn, update_id, reply)
+            columns = {"reply": reply, "reply_update": update_id, "reply_seq": seq, "sent_through": receipts.carry()}
+            decision_id = None
+            if changed or not update_dialogue(conn, staff, columns):
+                decision_id = write_turn(conn, staff, state, decision, columns)
+            if row:
+                inbox.mark_replied(conn, [update_id])
             return decision_id
 
         decision_id = await self.journal.durable(write)
@@ -324,7 +343,8 @@ class TelegramBot:
                 turn.state.decision_id = decision_id
             turn.state.replaced.clear()
             state = turn.state.to_dict()
-        self._states[staff.staff_id] = (current_day(), turn.state, state)
+        shown = turn.replies[-1].options if turn.replies else ()
+        self._states[staff.staff_id] = (current_day(), turn.state, state, shown)
         while len(self._states) > STATE_CACHE:
             self._states.popitem(last=False)
 
@@ -351,7 +371,7 @@ class TelegramBot:
             staff = self._staff(user)
             self._states.pop(staff.staff_id, None)  # the turn that failed may have changed it in memory
             today = current_day()
-            state, _ = self._load(staff, today)
+            state, _, _ = self._load(staff, today)
             text, markup = compose(Turn(state, [Reply(self.texts.common("internal_error"))]
                                         + self.conversation.current_step(state, today, brief=True)),
                                    self._labels)

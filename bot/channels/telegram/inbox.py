@@ -1,12 +1,24 @@
-"""Durable receipt of Telegram updates.
+"""Durable receipt of Telegram updates, and replies that survive a crash, at one row per answer.
 
 PTB's Updater confirms a batch of updates to Telegram (the `offset` of the next getUpdates) as soon as it has put
 them on the Application's queue; a crash then loses what was fetched and not yet handled. `InboxBot.get_updates`
-therefore commits each batch to the inbox table before handing it to the Updater, so nothing is confirmed that is
-not on disk. `UserOrder` handles updates concurrently across users but one at a time, in order, for each user, and
-marks each update replied once handled. The reply to each update is committed with the answer
-it acknowledges (in the inbox row), so after a restart `replay` sends exactly the replies a crash interrupted and
-queues, ahead of any new update, those not yet handled.
+therefore has each batch committed before it asks for the next one, so nothing is confirmed that is not on disk.
+
+An answer is committed with its reply in the dialogue's own row (`storage.records.write_turn`'s columns), so the
+ordinary answer is one row in one durable commit. `Receipts` keeps the bookkeeping in memory:
+
+- A batch's inbox rows ride with the next commit; an update answered in that same commit needs no row (its
+  dialogue row holds its update id, which keeps the offset), and one handled without an answer of ours (a stranger
+  refused, a lesson) is stored as already replied. Only an update still waiting when its batch is committed gets
+  a row to handle after a crash, marked replied in the commit of its answer.
+- Each stored reply gets the next number (`reply_seq`) when its commit is queued, so numbers follow the commits.
+  "Sent through N" means every reply numbered up to N has been sent: the lowest number still open, less one. Each
+  answer's row carries that figure at its commit, and after MARK_WITHIN seconds without a commit it is written on
+  its own (cheaply, synchronous=NORMAL). A restart sends again the stored replies numbered above the highest such
+  figure on disk: exactly those a crash may have interrupted (a send in flight, or one sent in the last moments),
+  never one it cannot know was sent.
+
+`UserOrder` handles updates concurrently across users but one at a time, in order, for each user.
 """
 
 from __future__ import annotations
@@ -15,6 +27,7 @@ import asyncio
 import json
 import logging
 from collections.abc import Awaitable
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
@@ -27,12 +40,136 @@ from storage import inbox
 from storage.journal import Journal
 
 log = logging.getLogger("ungebot.telegram")
-PRUNE_EVERY = 500  # replied updates between two clean-ups of the inbox
-# A sent reply is marked in the inbox with the next answer's commit, or in a cheap commit of its own this many
-# seconds later: a commit per reply cost as much as the rest of the answer. A kill inside that window makes the
-# restart send the stored reply again, as it would a send in flight at the kill (the Bot API has no idempotent
-# send); a crash bench counts both as "sent again at a kill".
+PRUNE_EVERY = 500  # updates handled between two clean-ups of the inbox
+# How long "sent through" may wait for the next answer's commit to carry it before it is written alone. A kill in
+# that window makes the restart send those replies again, as it would a send in flight at the kill (the Bot API
+# has no idempotent send); a crash bench counts both as "sent again at a kill".
 MARK_WITHIN = 0.005
+
+
+@dataclass
+class Batch:
+    """Updates from one getUpdates, waiting for (or past) the commit of their inbox rows."""
+
+    bodies: list[tuple[int, str]]
+    future: asyncio.Future[Any] | None = None  # done once the rows are committed
+    answered: set[int] = field(default_factory=set)  # answered in the rows' own commit: no row
+    handled: set[int] = field(default_factory=set)  # handled before that commit without a reply of ours
+
+    def write(self, conn: Any) -> list[int]:
+        return inbox.receive(conn, [(i, body) for i, body in self.bodies if i not in self.answered], self.handled)
+
+    @property
+    def committed(self) -> bool:
+        return self.future is None or self.future.done()
+
+
+class Receipts:
+    """The in-memory side of the inbox and of the stored replies (see the module docstring)."""
+
+    def __init__(self, journal: Journal) -> None:
+        self.journal = journal
+        self._waiting: dict[int, Batch] = {}  # update id -> its batch, until answered or handled
+        start = inbox.progress(journal.conn)
+        self.newest = start.newest
+        self._next_seq = start.last_seq + 1
+        self._open: dict[int, None] = {}  # reply numbers not yet sent, ascending (numbers are given in order)
+        self.written = start.sent_through  # the highest "sent through" handed to a write (at start: on disk)
+        self._quiet: asyncio.TimerHandle | None = None
+        self._carried = 0.0  # the loop's time of the last write that carried "sent through"
+        self._handled = 0
+
+    # -- receipt --------------------------------------------------------------------------------------------------------
+    def receive(self, bodies: list[tuple[int, str]]) -> asyncio.Future[Any]:
+        """A batch as fetched: its rows ride with the next commit; the future is done once they are on disk."""
+        batch = Batch(bodies)
+        batch.future = self.journal.later(batch.write)
+        for update_id, _ in bodies:
+            self._waiting[update_id] = batch
+        if bodies:
+            self.newest = max(self.newest, bodies[-1][0])
+        return batch.future
+
+    def pending(self, update_ids: list[int]) -> None:
+        """Updates whose rows are on disk already (a restart's unanswered ones): answered as any other."""
+        for update_id in update_ids:
+            self._waiting[update_id] = Batch([])
+
+    def claim(self, update_id: int) -> bool:
+        """This update's answer is being queued with its reply: True if its inbox row must be marked replied in that
+        same write; False if it has none or its row is not yet written (then it is not written at all: the batch's
+        rows are in the same commit as the answer, being queued before it)."""
+        batch = self._waiting.pop(update_id, None)
+        if batch is None:
+            return False
+        if batch.committed:
+            return True
+        batch.answered.add(update_id)
+        return False
+
+    def done(self, update_id: int) -> None:
+        """The update has been handled (the Application's handlers and error handler are through with it)."""
+        batch = self._waiting.pop(update_id, None)
+        if batch is not None and batch.committed:
+            self.journal.ride(partial(inbox.mark_replied, update_ids=[update_id]), within=MARK_WITHIN)
+        elif batch is not None:
+            batch.handled.add(update_id)
+        self._handled += 1
+        if self._handled % PRUNE_EVERY == 0:
+            self.journal.soon(inbox.prune)
+
+    async def flushed(self, future: asyncio.Future[Any]) -> None:
+        """Wait for a batch's rows to be on disk (see Journal.flushed)."""
+        await self.journal.flushed(future)
+
+    # -- replies --------------------------------------------------------------------------------------------------------
+    def open(self) -> int:
+        """The number of a reply whose answer is about to be queued; `close` it once sent (or given up)."""
+        seq, self._next_seq = self._next_seq, self._next_seq + 1
+        self._open[seq] = None
+        return seq
+
+    def close(self, seq: int) -> None:
+        self._open.pop(seq, None)
+        if self._quiet is None and self.sent_through() > self.written:
+            self._quiet = asyncio.get_running_loop().call_later(MARK_WITHIN, self._write_quietly)
+
+    def resent(self, seq: int) -> None:
+        """A restart sent the stored replies again, up to this number: they are sent."""
+        self._next_seq = max(self._next_seq, seq + 1)
+        self._mark_sent()
+
+    def sent_through(self) -> int:
+        """Every reply numbered up to this has been sent."""
+        return next(iter(self._open)) - 1 if self._open else self._next_seq - 1
+
+    def carry(self) -> int:
+        """"Sent through", for a write being committed now (its row carries the figure)."""
+        self.written = self.sent_through()
+        self._carried = asyncio.get_running_loop().time()
+        return self.written
+
+    def _mark_sent(self) -> None:
+        self.journal.soon(lambda conn: inbox.set_sent_through(conn, self.carry()))
+
+    def settle(self) -> None:
+        """At a stop: what is known sent is written with the last commit (the caller flushes the journal)."""
+        if self._quiet is not None:
+            self._quiet.cancel()
+            self._quiet = None
+        if self.sent_through() > self.written:
+            self._mark_sent()
+
+    def _write_quietly(self) -> None:
+        """MARK_WITHIN after a reply was sent: if no commit has carried the figure since it changed, write it."""
+        loop = asyncio.get_running_loop()
+        wait = self._carried + MARK_WITHIN - loop.time()
+        if wait > 0 and self.sent_through() > self.written:  # answers are still coming: the next may carry it
+            self._quiet = loop.call_later(wait, self._write_quietly)
+            return
+        self._quiet = None
+        if self.sent_through() > self.written:
+            self._mark_sent()
 
 
 class RawUpdates(BaseRequest):
@@ -67,23 +204,22 @@ class RawUpdates(BaseRequest):
 
 
 class InboxBot(ExtBot):  # type: ignore[type-arg]
-    """An ExtBot whose getUpdates returns only updates already committed to the inbox."""
+    """An ExtBot whose getUpdates returns only updates already committed (see the module docstring)."""
 
-    def __init__(self, journal: Journal, token: str, get_updates_request: BaseRequest, **kwargs: Any) -> None:
+    def __init__(self, receipts: Receipts, token: str, get_updates_request: BaseRequest, **kwargs: Any) -> None:
         self._raw = RawUpdates(get_updates_request)
         super().__init__(token, get_updates_request=self._raw, **kwargs)
-        self._journal = journal
-        newest = inbox.newest(journal.conn)
-        self._next_offset = newest + 1 if newest else 0
+        self._receipts = receipts
+        self._next_offset = receipts.newest + 1 if receipts.newest else 0
         self._receipt: asyncio.Future[Any] | None = None
 
     async def get_updates(self, offset: int | None = None, *args: Any, **kwargs: Any) -> tuple[Update, ...]:
         # This call confirms the previous batch to Telegram: that batch must be on disk first. Its write rides
         # with the commit of the first answers it carries, so a lone answer costs one fsync, not two.
         if self._receipt is not None:
-            await self._journal.flushed(self._receipt)
+            await self._receipts.flushed(self._receipt)
             self._receipt = None
-        # Never ask again for what the inbox holds: after a restart the Updater starts from offset 0.
+        # Never ask again for what is on disk: after a restart the Updater starts from offset 0.
         if self._next_offset:
             offset = max(offset or 0, self._next_offset)
         updates = await super().get_updates(offset, *args, **kwargs)
@@ -91,7 +227,7 @@ class InboxBot(ExtBot):  # type: ignore[type-arg]
             bodies = [(update.update_id, self._raw.raw.pop(update.update_id, None) or update.to_json())
                       for update in updates]
             self._raw.raw.clear()
-            self._receipt = self._journal.later(partial(inbox.receive, updates=bodies))
+            self._receipt = self._receipts.receive(bodies)
             self._next_offset = max(self._next_offset, updates[-1].update_id + 1)
         return updates
 
@@ -99,12 +235,10 @@ class InboxBot(ExtBot):  # type: ignore[type-arg]
 class UserOrder(BaseUpdateProcessor):
     """Concurrent across users; one at a time and in arrival order for each user (a dialogue is a sequence)."""
 
-    def __init__(self, journal: Journal, max_concurrent_updates: int = 256) -> None:
+    def __init__(self, receipts: Receipts, max_concurrent_updates: int = 256) -> None:
         super().__init__(max_concurrent_updates)
-        self._journal = journal
-        self.edited: set[int] = set()  # updates answered by editing a message: sending that again is a no-op
+        self._receipts = receipts
         self._locks: dict[int | None, tuple[asyncio.Lock, list[int]]] = {}  # per user: lock, [users of it]
-        self._replied = 0
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         user = update.effective_user if isinstance(update, Update) else None
@@ -119,15 +253,7 @@ class UserOrder(BaseUpdateProcessor):
             if not holders[0]:
                 del self._locks[key]
         if isinstance(update, Update):  # handled and answered (PTB's error handler has seen any failure)
-            mark = partial(inbox.mark_replied, update_ids=[update.update_id])
-            if update.update_id in self.edited:  # no commit of its own: a restart that edits again changes nothing
-                self.edited.discard(update.update_id)
-                self._journal.ride(mark)
-            else:  # with the next answer's commit, or alone when the bot goes quiet (see MARK_WITHIN)
-                self._journal.ride(mark, within=MARK_WITHIN)
-            self._replied += 1
-            if self._replied % PRUNE_EVERY == 0:
-                self._journal.soon(inbox.prune)
+            self._receipts.done(update.update_id)
 
     async def initialize(self) -> None:
         return None
@@ -136,28 +262,36 @@ class UserOrder(BaseUpdateProcessor):
         return None
 
 
-async def replay(application: Application, journal: Journal) -> int:  # type: ignore[type-arg]
-    """Finish what a crash interrupted, before anything new: a reply stored with its answer is sent as stored (an
-    edit again is a no-op); an update not yet handled is queued first. How many there were."""
-    pending = inbox.unreplied(journal.conn)
-    for update_id, body, reply in pending:
+async def replay(application: Application, receipts: Receipts) -> int:  # type: ignore[type-arg]
+    """Finish what a crash interrupted, before anything new: the replies not known to be sent are sent again as
+    stored (an edit again is a no-op), in the order they were committed; an update not yet handled is queued first.
+    How many there were."""
+    conn = receipts.journal.conn
+    waiting = inbox.unreplied(conn)
+    for update_id, _, reply in waiting:  # kept in the inbox by an ungebot before m022
         if reply is not None:
             await deliver(application.bot, Outgoing.from_json(reply))
-            journal.soon(partial(inbox.mark_replied, update_ids=[update_id]))
-        else:
-            application.update_queue.put_nowait(Update.de_json(json.loads(body), application.bot))
-    if pending:
-        log.info("handling %d update(s) received before the restart first", len(pending))
-    return len(pending)
+            receipts.journal.soon(partial(inbox.mark_replied, update_ids=[update_id]))
+    unsent = inbox.unsent(conn, receipts.written)
+    for _, reply in unsent:
+        await deliver(application.bot, Outgoing.from_json(reply))
+    if unsent:
+        receipts.resent(unsent[-1][0])
+    queued = [(update_id, body) for update_id, body, reply in waiting if reply is None]
+    receipts.pending([update_id for update_id, _ in queued])
+    for _, body in queued:
+        application.update_queue.put_nowait(Update.de_json(json.loads(body), application.bot))
+    if waiting or unsent:
+        log.info("after the restart: %d reply(s) sent again, %d update(s) handled first",
+                 len(unsent) + len(waiting) - len(queued), len(queued))
+    return len(waiting) + len(unsent)
 
 
-def polling_bot(journal: Journal, token: str, base_url: str | None, request: Any = None,
+def polling_bot(receipts: Receipts, token: str, base_url: str | None, request: Any = None,
                 updates_request: Any = None, rate_limiter: Any = None) -> InboxBot:
     """An InboxBot with the request pools ApplicationBuilder would give it (256 connections; 1 for polling)."""
     from telegram.request import HTTPXRequest
 
     kwargs: dict[str, Any] = {"base_url": base_url} if base_url else {}
-    return InboxBot(journal, token, request=request or HTTPXRequest(connection_pool_size=256),
+    return InboxBot(receipts, token, request=request or HTTPXRequest(connection_pool_size=256),
                     get_updates_request=updates_request or HTTPXRequest(), rate_limiter=rate_limiter, **kwargs)
-
-

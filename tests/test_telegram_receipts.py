@@ -1,0 +1,116 @@
+"""bot/channels/telegram/inbox.py's Receipts: an answer is one row, a batch's inbox rows are written only for updates
+still waiting at its commit, and "sent through" tells a restart exactly which stored replies may not have gone out."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+
+from bot.channels.telegram.inbox import MARK_WITHIN, Receipts
+from storage import inbox
+from storage.db import open_database
+from storage.journal import Journal
+from storage.records import Staff, write_turn
+
+
+def _receipts(path: Path) -> Receipts:
+    return Receipts(Journal(open_database(path)))
+
+
+async def _answer(receipts: Receipts, update_id: int, staff: str = "1") -> int:
+    """As TelegramBot._commit does: claim, number the reply, write the row (marking an inbox row in the same write)."""
+    row = receipts.claim(update_id)
+    seq = receipts.open()
+
+    def write(conn: sqlite3.Connection) -> None:
+        write_turn(conn, Staff("telegram", staff), {"answers": []}, None, {
+            "reply": inbox.compress('{"text": "svar"}'), "reply_update": update_id, "reply_seq": seq,
+            "sent_through": receipts.carry()})
+        if row:
+            inbox.mark_replied(conn, [update_id])
+
+    await receipts.journal.durable(write)
+    return seq
+
+
+def _inbox(receipts: Receipts) -> list[tuple[int, int, str]]:
+    return [tuple(row) for row in receipts.journal.conn.execute(  # type: ignore[misc]
+        "SELECT update_id, replied, body FROM telegram_inbox ORDER BY update_id")]
+
+
+async def test_an_update_answered_in_its_batchs_commit_is_one_row_and_keeps_the_offset(private_database: Path) -> None:
+    receipts = _receipts(private_database)
+    receipts.receive([(10, "{}")])
+    await _answer(receipts, 10)
+    assert receipts.journal.commits == 1 and receipts.journal.writes == 2
+    assert _inbox(receipts) == []  # no inbox row: the dialogue's row holds the update id
+    assert inbox.progress(receipts.journal.conn).newest == 10
+    assert _receipts(private_database).newest == 10  # what a restart asks Telegram from (offset 11)
+
+
+async def test_an_update_still_waiting_at_its_batchs_commit_keeps_a_row_until_answered(private_database: Path) -> None:
+    receipts = _receipts(private_database)
+    receipts.receive([(10, '{"a": 1}'), (11, '{"b": 2}')])
+    await _answer(receipts, 10)
+    assert _inbox(receipts) == [(11, 0, '{"b": 2}')]  # a crash now: the restart handles 11
+    await _answer(receipts, 11, staff="2")
+    assert _inbox(receipts) == [(11, 1, "")]  # marked in the answer's own commit
+    assert receipts.journal.commits == 2
+
+
+async def test_an_update_handled_without_a_reply_of_ours_is_kept_as_replied(private_database: Path) -> None:
+    receipts = _receipts(private_database)
+    receipts.receive([(20, '{"c": 3}')])
+    receipts.done(20)  # e.g. a stranger refused, before the batch was committed
+    receipts.journal.flush()
+    assert _inbox(receipts) == [(20, 1, "")]
+    future = receipts.receive([(21, '{"d": 4}')])
+    await receipts.flushed(future)  # committed while still waiting
+    receipts.done(21)
+    assert _inbox(receipts) == [(20, 1, ""), (21, 0, '{"d": 4}')]
+    await asyncio.sleep(MARK_WITHIN * 4)
+    assert _inbox(receipts) == [(20, 1, ""), (21, 1, "")]  # the mark's own cheap commit
+
+
+async def test_sent_through_is_the_lowest_open_reply_less_one_and_never_goes_back(private_database: Path) -> None:
+    receipts = _receipts(private_database)
+    first, second, third = receipts.open(), receipts.open(), receipts.open()
+    assert (first, second, third) == (1, 2, 3) and receipts.sent_through() == 0
+    receipts.close(second)
+    assert receipts.sent_through() == 0  # 1 may still be unsent: a restart must send it (and so 2 and 3) again
+    receipts.close(first)
+    assert receipts.sent_through() == 2
+    fourth = receipts.open()
+    assert receipts.sent_through() == 2
+    receipts.close(fourth)
+    assert receipts.sent_through() == 2
+    receipts.close(third)
+    assert receipts.sent_through() == 4
+    receipts.settle()
+    receipts.journal.flush()
+    assert inbox.progress(receipts.journal.conn).sent_through == 4
+
+
+async def test_sent_through_rides_with_the_next_answer_or_alone_when_the_bot_goes_quiet(private_database: Path) -> None:
+    receipts = _receipts(private_database)
+    for update_id in range(1, 6):  # answers one after another, each sent before the next comes
+        receipts.receive([(update_id, "{}")])
+        receipts.close(await _answer(receipts, update_id, staff=str(update_id)))
+    conn = receipts.journal.conn
+    assert receipts.journal.commits == 5  # no commit of its own while answers keep coming
+    assert conn.execute("SELECT max(sent_through) FROM dialogues").fetchone()[0] == 4  # the last answer knew 1-4
+    await asyncio.sleep(MARK_WITHIN * 4)
+    assert receipts.journal.commits == 6 and inbox.progress(conn).sent_through == 5
+    assert inbox.unsent(conn, inbox.progress(conn).sent_through) == []
+
+
+async def test_a_restart_continues_the_numbers_and_sends_again_only_what_was_not_known_sent(
+        private_database: Path) -> None:
+    receipts = _receipts(private_database)
+    sent = await _answer(receipts, 1, staff="1")
+    receipts.close(sent)
+    await _answer(receipts, 2, staff="2")  # committed; the process dies before it is sent
+    again = _receipts(private_database)
+    assert again.written == 1 and [seq for seq, _ in inbox.unsent(again.journal.conn, again.written)] == [2]
+    assert again.open() == 3  # never a number a stored reply already has
