@@ -78,26 +78,30 @@ def start(command: list[str], env: dict[str, str], port: int) -> subprocess.Pope
     raise SystemExit("the server did not start")
 
 
-async def session(base: str, user: str, cases: int, latencies: list[float]) -> None:
-    """One caseworker: open the page, then answer `cases` whole cases, timing each answer."""
-    async with httpx.AsyncClient(base_url=base, headers={"X-Bench-User": user}, timeout=60) as client:
-        opened = await client.get("/")
-        page = opened.text
-        cookie = opened.cookies.get("ungebot_session")  # Secure: httpx's jar keeps it off plain http, browsers do not
-        if cookie:
-            client.headers["Cookie"] = f"ungebot_session={cookie}"
-        csrf, step = CSRF.search(page), STEP.search(page)
-        assert csrf and step, page[:300]
-        token, current, controls = csrf.group(1), step.group(1), page
-        for kind, text in SCRIPT * cases:
-            began = time.perf_counter()
-            response = await client.post("/svar", data={"csrf": token, "step": current, **field(kind, text, controls)},
-                                          headers={"X-Ungebot-Fetch": "1"})
-            latencies.append(time.perf_counter() - began)
-            response.raise_for_status()
-            controls = response.json().get("controls", "")
-            found = STEP.search(controls)
-            current = found.group(1) if found else current
+async def open_page(client: httpx.AsyncClient) -> tuple[str, str, str]:
+    """A caseworker opens the page: its CSRF token, step and answer forms (the session's cookie kept)."""
+    opened = await client.get("/")
+    page = opened.text
+    cookie = opened.cookies.get("ungebot_session")  # Secure: httpx's jar keeps it off plain http, browsers do not
+    if cookie:
+        client.headers["Cookie"] = f"ungebot_session={cookie}"
+    csrf, step = CSRF.search(page), STEP.search(page)
+    assert csrf and step, page[:300]
+    return csrf.group(1), step.group(1), page
+
+
+async def session(client: httpx.AsyncClient, opened: tuple[str, str, str], cases: int, latencies: list[float]) -> None:
+    """One caseworker answers `cases` whole cases from the opened page, timing each answer."""
+    token, current, controls = opened
+    for kind, text in SCRIPT * cases:
+        began = time.perf_counter()
+        response = await client.post("/svar", data={"csrf": token, "step": current, **field(kind, text, controls)},
+                                     headers={"X-Ungebot-Fetch": "1"})
+        latencies.append(time.perf_counter() - began)
+        response.raise_for_status()
+        controls = response.json().get("controls", "")
+        found = STEP.search(controls)
+        current = found.group(1) if found else current
 
 
 def field(kind: str, text: str, controls: str) -> dict[str, str]:
@@ -110,11 +114,28 @@ def field(kind: str, text: str, controls: str) -> dict[str, str]:
     raise SystemExit(f"no button {text!r} in the answer forms: the bench's case no longer fits the dialogue")
 
 
-async def drive(base: str, sessions: int, cases: int) -> tuple[list[float], float]:
+async def drive(base: str, sessions: int, cases: int, server: int) -> tuple[list[float], float, float, float]:
+    """`sessions` caseworkers at once against the server (process id `server`): the latencies, the seconds it took,
+    and the CPU seconds the server and this client spent meanwhile. The clients are made and the pages opened before
+    anything is timed (an httpx client costs some 50 ms of CPU to make: its TLS context)."""
+    clients = [httpx.AsyncClient(base_url=base, headers={"X-Bench-User": f"bench-{n}"}, timeout=60)
+               for n in range(sessions)]
     latencies: list[float] = []
-    began = time.perf_counter()
-    await asyncio.gather(*(session(base, f"bench-{n}", cases, latencies) for n in range(sessions)))
-    return latencies, time.perf_counter() - began
+    try:
+        pages = await asyncio.gather(*(open_page(client) for client in clients))  # not timed
+        began, server_cpu, client_cpu = time.perf_counter(), cpu_seconds(server), time.process_time()
+        await asyncio.gather(*(session(client, page, cases, latencies) for client, page in zip(clients, pages)))
+    finally:
+        for client in clients:
+            await client.aclose()
+    return (latencies, time.perf_counter() - began, cpu_seconds(server) - server_cpu,
+            time.process_time() - client_cpu)
+
+
+def cpu_seconds(pid: int) -> float:
+    """The CPU time a process has used so far (user and system, from /proc; 10 ms ticks: read over many answers)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def figures(name: str, latencies: list[float], seconds: float, cpu: list[float] | None = None) -> tuple[float, float]:
@@ -144,7 +165,6 @@ def overheads(results: dict[str, tuple[float, float]], concurrency: int, asgi: b
         bare = results[floor]
         print(f"  overhead beyond {floor!r} at {concurrency} at once: p50 {(ours[0] - bare[0]) * 1e6:.0f} µs, "
               f"p99 {(ours[1] - bare[1]) * 1e6:.0f} µs")
-    print()
 
 
 def environment(folder: Path, sessions: int) -> dict[str, str]:
@@ -157,9 +177,11 @@ def environment(folder: Path, sessions: int) -> dict[str, str]:
 def loopback(sessions: int, cases: int, folder: Path) -> None:
     """Each server in its own process on uvicorn, driven over loopback HTTP by httpx."""
     env = {**os.environ, **environment(folder, sessions)}
-    print("Over loopback HTTP (httpx client, uvicorn server; the client's own cost is in every figure):")
+    print("Over loopback HTTP (httpx client, uvicorn server; the client's own cost is in every latency, so the "
+          "servers' CPU per answer is read from /proc as well):")
     for concurrency in sorted({1, sessions}):
-        results = {}
+        results: dict[str, tuple[float, float]] = {}
+        cpu: dict[str, float] = {}
         for name in (*floors(concurrency), OURS):
             port = _port()
             database = str(folder / f"bare-{concurrency}-{len(results)}.db")
@@ -168,13 +190,20 @@ def loopback(sessions: int, cases: int, folder: Path) -> None:
                        [sys.executable, "-m", "bot.cli", "web", "--port", str(port)])
             process = start(command, env, port)
             try:
-                rounds = cases if concurrency > 1 else cases * 10  # one session alone: enough answers for a median
-                latencies, seconds = asyncio.run(drive(f"http://127.0.0.1:{port}", concurrency, rounds))
+                rounds = cases if concurrency > 1 else cases * 30  # one session alone: enough answers for a median
+                latencies, seconds, server, client = asyncio.run(drive(f"http://127.0.0.1:{port}", concurrency,
+                                                                       rounds, process.pid))
             finally:
                 process.terminate()
                 process.wait(30)
             results[name] = figures(f"{name} ({concurrency} at once)", latencies, seconds)
+            print(f"  CPU per answer: server {server / len(latencies) * 1e6:.0f} µs (mean), "
+                  f"client {client / len(latencies) * 1e6:.0f} µs (mean)")
+            cpu[name] = server / len(latencies)
         overheads(results, concurrency)
+        for floor in floors(concurrency):
+            print(f"  server CPU per answer beyond {floor!r}: {(cpu[OURS] - cpu[floor]) * 1e6:.0f} µs (mean)")
+        print()
 
 
 def in_process(sessions: int, cases: int, folder: Path, profile: str | None) -> None:
@@ -204,6 +233,7 @@ def in_process(sessions: int, cases: int, folder: Path, profile: str | None) -> 
                 print(f"  ungebot's durable commits: {journal.commits - commits} for "
                       f"{journal.writes - writes} answers")
         overheads(results, concurrency, asgi=True)
+        print()
     if profile:
         import cProfile
 

@@ -415,3 +415,18 @@ def test_messages_are_the_templates_own_made_once_and_what_was_typed_is_escaped(
     assert page.count('id="seneste"') == 1 and page.count('class="message ') == 3
     assert for_page(made)[-1].startswith('<div id="seneste" class="message message-bot message-picture">')
     assert len(messages._made) == 2
+
+
+def test_the_reply_to_chat_js_is_the_json_starlette_would_send() -> None:
+    from starlette.responses import JSONResponse
+
+    from bot.channels.web.render import for_page, reply
+
+    messages = ['<div class="message message-me message-answer">"æøå" \\ \t \x01 \u2028 &lt;b&gt;</div>',
+                '<div class="message message-bot message-question">to</div>']
+    controls = '<form method="post">\n<input name="csrf" value="a&quot;b"></form>'
+    sent = reply(messages, controls)
+    assert sent.body == JSONResponse({"messages": "\n".join(for_page(messages)), "controls": controls}).body
+    assert sent.headers["content-type"] == "application/json"
+    last = '<div id="seneste" class="message message-bot message-question">to</div>'
+    assert json.loads(sent.body)["messages"].endswith(last)

@@ -26,7 +26,7 @@ from bot.channels.web import auth
 from bot.channels.web.chat import User, WebChat, WebTurn
 from bot.channels.web.learn import WebLearn
 from bot.channels.web.middleware import RateLimiter, SecurityHeaders, Session, SessionMiddleware, csrf_token
-from bot.channels.web.render import ControlsCache, Messages, controls, entries, for_page, page_environment
+from bot.channels.web.render import ControlsCache, Messages, controls, entries, for_page, page_environment, reply
 from bot.channels.web.settings import WebSettings
 from bot.chat.dialogue import Reply
 
@@ -101,10 +101,7 @@ class WebApp:
             delivered = self.chat.deliver(turn.star_send)
             new = self._remember(session, turn, delivered + turn.replies, turn.echo)
         if request.headers.get("x-ungebot-fetch") == "1":
-            return JSONResponse({
-                "messages": "\n".join(for_page(new)),
-                "controls": self.forms.render(session.controls("chat"), csrf_token(request), focus=True),
-            })
+            return reply(new, self.forms.render(session.controls("chat"), csrf_token(request), focus=True))
         return RedirectResponse("/#seneste", status_code=303)
 
     def _remember(self, session: Any, turn: WebTurn, replies: list[Reply], echo: str | None) -> list[str]:

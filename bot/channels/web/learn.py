@@ -7,13 +7,13 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
+from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from bot.channels.web import auth
 from bot.channels.web.chat import TEXT_LIMIT, User
 from bot.channels.web.middleware import csrf_token
-from bot.channels.web.render import for_page
+from bot.channels.web.render import for_page, reply
 from bot.learn.screens import Screen
 from bot.learn.trainer import Trainer
 from flows.privacy import contains_cpr
@@ -84,9 +84,7 @@ class WebLearn:
         session = request.scope["session"]
         new = self._remember(session, user, echo, screens)
         if request.headers.get("x-ungebot-fetch") == "1":
-            return JSONResponse({
-                "messages": "\n".join(for_page(new)),
-                "controls": self.web.forms.render(session.controls("learn"), csrf_token(request), focus=True)})
+            return reply(new, self.web.forms.render(session.controls("learn"), csrf_token(request), focus=True))
         return RedirectResponse("/laer#seneste", status_code=303)
 
     def _remember(self, session: Any, user: User, echo: str | None, screens: list[Screen]) -> list[str]:
