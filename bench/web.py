@@ -190,9 +190,10 @@ def loopback(sessions: int, cases: int, folder: Path) -> None:
                        [sys.executable, "-m", "bot.cli", "web", "--port", str(port)])
             process = start(command, env, port)
             try:
+                base = f"http://127.0.0.1:{port}"
+                asyncio.run(drive(base, 1, 1, process.pid))  # warm up (not timed): templates compiled, pages made
                 rounds = cases if concurrency > 1 else cases * 30  # one session alone: enough answers for a median
-                latencies, seconds, server, client = asyncio.run(drive(f"http://127.0.0.1:{port}", concurrency,
-                                                                       rounds, process.pid))
+                latencies, seconds, server, client = asyncio.run(drive(base, concurrency, rounds, process.pid))
             finally:
                 process.terminate()
                 process.wait(30)
