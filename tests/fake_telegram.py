@@ -188,6 +188,9 @@ class OfflineRequest(BaseRequest):
             self.fake.raise_network[api_method] = remaining - 1
             raise NetworkError("offline test: connection reset")
         params = dict(request_data.parameters) if request_data else {}
+        for key in _JSON_FIELDS & params.keys():  # sent as JSON text (as the Bot API reads them), not as a dict
+            if isinstance(params[key], str):
+                params[key] = json.loads(params[key])
         status, body = self.fake.handle(api_method, params)
         return status, json.dumps(body).encode()
 

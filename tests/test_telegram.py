@@ -124,6 +124,28 @@ async def test_a_press_is_read_against_the_buttons_the_last_reply_showed(harness
     assert "forløb i psykiatrien" in sent[-1]["text"] and found == [1]
 
 
+async def test_the_state_kept_between_turns_is_the_state_as_committed(harness: Harness) -> None:
+    """The next turn compares its state with the one kept to decide whether to write it: they must be equal to what
+    was committed, also after a decision was logged and after an amended answer replaced one."""
+    def kept() -> tuple[Any, Any]:
+        _, state, as_dict, _ = harness.bot._states[str(CASEWORKER)]
+        return as_dict, state.to_dict()
+
+    sent = await harness.send("/start")
+    for label in ("Skifter målgruppe", "Ungeløftet – Flere unge skal med", "Ja"):
+        sent = await harness.click(sent[-1], label)
+    await harness.send("12.10.2025")
+    sent = await harness.send("1/2-26")
+    first, now = kept()
+    assert first == now and first["decision_id"] == harness.rows("SELECT max(id) FROM decisions")[0][0]
+    sent = await harness.click(sent[-1], "Ret et svar")
+    await harness.click(sent[-1], buttons(sent[-1])[3][0])  # the current marker's start date
+    await harness.send("13.10.2025")  # the outcome again, with the amended answer: the first decision is replaced
+    second, now = kept()
+    assert second == now and "replaced" not in second and second["decision_id"] != first["decision_id"]
+    assert harness.rows("SELECT count(*) FROM replaced_decisions")[0][0] == 1
+
+
 async def test_every_callback_query_is_answered(harness: Harness) -> None:
     sent = await harness.send("/start")
     sent = await harness.click(sent[-1], "Flytter til en anden kommune")

@@ -4,14 +4,21 @@ still waiting at its commit, and "sent through" tells a restart exactly which st
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from bot.channels.telegram.inbox import MARK_WITHIN, Receipts
+from bot.channels.telegram.send import Outgoing
 from storage import inbox
 from storage.db import open_database
 from storage.journal import Journal
 from storage.records import Staff, write_turn
+
+
+CASEWORKER_CHAT = 4711
 
 
 def _receipts(path: Path) -> Receipts:
@@ -114,3 +121,17 @@ async def test_a_restart_continues_the_numbers_and_sends_again_only_what_was_not
     again = _receipts(private_database)
     assert again.written == 1 and [seq for seq, _ in inbox.unsent(again.journal.conn, again.written)] == [2]
     assert again.open() == 3  # never a number a stored reply already has
+
+
+@pytest.mark.parametrize("text", ["Svar", 'Citat "x" og \\ skråstreg', "Linje\nlinje\t<b>fed</b> ✓ æøå 🙂",
+                                  "\x00\x1f\u202e", "</script>" * 3])
+@pytest.mark.parametrize("edit", [None, 41])
+def test_a_reply_is_stored_as_json_that_reads_back_exactly(text: str, edit: int | None) -> None:
+    markup = {"inline_keyboard": [[{"text": f"Ja {text}", "callback_data": "1:3:a:0"}],
+                                  [{"text": "↩ Tilbage", "callback_data": "1:3:b:"}]]}
+    for keyboard in (markup, None):
+        outgoing = Outgoing(CASEWORKER_CHAT, text, keyboard, edit)
+        assert json.loads(outgoing.to_json()) == {"chat": CASEWORKER_CHAT, "edit": edit, "markup": keyboard,
+                                                  "text": text}
+        assert Outgoing.from_json(outgoing.to_json()) == outgoing
+        assert outgoing.keyboard == (None if keyboard is None else json.dumps(keyboard, ensure_ascii=False))

@@ -340,9 +340,9 @@ class TelegramBot:
         decision_id = await self.journal.durable(write)
         if changed:  # the state now knows which logged decision is on screen, and has marked what it replaced
             if decision_id is not None:
-                turn.state.decision_id = decision_id
+                turn.state.decision_id = state["decision_id"] = decision_id
             turn.state.replaced.clear()
-            state = turn.state.to_dict()
+            state.pop("replaced", None)  # now as turn.state.to_dict() would make it
         shown = turn.replies[-1].options if turn.replies else ()
         self._states[staff.staff_id] = (current_day(), turn.state, state, shown)
         while len(self._states) > STATE_CACHE:

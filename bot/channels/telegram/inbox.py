@@ -57,7 +57,8 @@ class Batch:
     handled: set[int] = field(default_factory=set)  # handled before that commit without a reply of ours
 
     def write(self, conn: Any) -> list[int]:
-        return inbox.receive(conn, [(i, body) for i, body in self.bodies if i not in self.answered], self.handled)
+        rows = [(i, body) for i, body in self.bodies if i not in self.answered]
+        return inbox.receive(conn, rows, self.handled) if rows else []
 
     @property
     def committed(self) -> bool:

@@ -12,6 +12,8 @@ import json
 import logging
 import warnings
 from dataclasses import dataclass
+from functools import cached_property
+from json.encoder import encode_basestring
 from typing import Any
 
 from telegram import Bot, CallbackQuery
@@ -36,9 +38,16 @@ class Outgoing:
     markup: Markup | None = None
     edit: int | None = None  # the id of the message to edit in place
 
+    @cached_property
+    def keyboard(self) -> str | None:
+        """The keyboard as the JSON that is sent, made once: sending and storing use the same text."""
+        return markup_json(self.markup)
+
     def to_json(self) -> str:
-        return json.dumps({"chat": self.chat_id, "text": self.text, "edit": self.edit, "markup": self.markup},
-                          ensure_ascii=False)
+        """The reply as stored with its answer, written out around the keyboard's JSON (json.dumps of the whole
+        reply encoded the keyboard a second time, and PTB a third when sending)."""
+        return (f'{{"chat": {int(self.chat_id)}, "edit": {"null" if self.edit is None else int(self.edit)}, '
+                f'"markup": {self.keyboard or "null"}, "text": {encode_basestring(self.text)}}}')
 
     @classmethod
     def from_json(cls, data: str) -> "Outgoing":
@@ -53,7 +62,7 @@ async def deliver(bot: Bot, outgoing: Outgoing) -> bool:
         try:
             await bot.do_api_request("editMessageText", {
                 "chat_id": outgoing.chat_id, "message_id": outgoing.edit, "text": outgoing.text,
-                "parse_mode": ParseMode.HTML, "reply_markup": outgoing.markup})
+                "parse_mode": ParseMode.HTML, "reply_markup": outgoing.keyboard})
             return True
         except BadRequest as exc:
             if "not modified" in str(exc).lower():
@@ -61,13 +70,20 @@ async def deliver(bot: Bot, outgoing: Outgoing) -> bool:
             log.info("editMessageText failed (%s); sending instead", type(exc).__name__)
         except TelegramError as exc:
             log.info("editMessageText failed (%s); sending instead", type(exc).__name__)
-    await safe_send(bot, outgoing.chat_id, outgoing.text, outgoing.markup)
+    await safe_send(bot, outgoing.chat_id, outgoing.text, outgoing.keyboard)
     return False
 
 
-async def safe_send(bot: Bot, chat_id: int, text: str, markup: Markup | None = None) -> None:
+def markup_json(markup: Markup | None) -> str | None:
+    """A keyboard as the JSON that is sent: PTB sends a text parameter as it is, and would encode a dict itself."""
+    return None if markup is None else json.dumps(markup, ensure_ascii=False)
+
+
+async def safe_send(bot: Bot, chat_id: int, text: str, markup: Markup | str | None = None) -> None:
     """Send (split at Telegram's length limit); a failure is logged, never raised: the state is already on disk
-    and the next message shows it."""
+    and the next message shows it. The keyboard goes with the last part, as a dict or as its JSON."""
+    if isinstance(markup, dict):
+        markup = markup_json(markup)
     parts = split_message(text)
     for index, part in enumerate(parts):
         for pause in (*NETWORK_RETRIES, None):
