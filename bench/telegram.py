@@ -2,7 +2,12 @@
 object, each answer durably committed (SQLite WAL, synchronous=FULL, on disk), against the same load through a bare
 PTB ConversationHandler bot that only replies (no engine, no storage). Prints figures; asserts nothing.
 
-    .venv/bin/python bench/telegram.py [--updates 20000] [--users 1000] [--profile 20]
+    .venv/bin/python bench/telegram.py [--updates 20000] [--users 1000] [--chunk 1] [--split] [--profile 20]
+
+The bots (and the commit alone) take turns, `--chunk` updates each (default 1), so that whatever the machine and
+the disk do meanwhile hits all alike. One at a time matters for the floor: on this disk an fsync right after another
+is quicker than one after a bot's millisecond of work (the commit alone in chunks of 250, back to back: COMMIT p50
+about 300 µs; one at a time, spaced as a bot's commits are: about the same as ungebot's own COMMIT).
 
 --split times ours' durable commits in two parts, the writes (SQL statements) and the COMMIT itself, against the
 floor's one statement and COMMIT.
@@ -43,7 +48,7 @@ from telegram.ext import (  # noqa: E402
 )
 
 from bot.config import Settings  # noqa: E402
-from bot.channels.telegram.app import TelegramBot  # noqa: E402
+from bot.channels.telegram.app import TelegramBot, freeze_long_lived  # noqa: E402
 from storage.db import open_database  # noqa: E402
 from bot.channels.telegram.inbox import Receipts  # noqa: E402
 from tests.fake_telegram import FakeTelegram, OfflineRequest, callback_update, message_update, press  # noqa: E402
@@ -222,7 +227,7 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--updates", type=int, default=20_000)
     parser.add_argument("--users", type=int, default=1_000)
-    parser.add_argument("--chunk", type=int, default=500, help="updates per bot per turn (the bots alternate)")
+    parser.add_argument("--chunk", type=int, default=1, help="updates per bot per turn (the bots alternate; see above)")
     parser.add_argument("--split", action="store_true", help="time ours' commits as writes + COMMIT")
     parser.add_argument("--profile", type=int, metavar="N", default=0,
                         help="profile the timed updates; print ours' top N functions by own time")
@@ -239,6 +244,7 @@ async def main() -> None:
         for load in loads.values():
             await load.app.initialize()
         await loads["ours"].run(len(SCRIPT) - 2)  # a dialogue in mid-flow: the row the floor commits
+        freeze_long_lived()  # as `ungebot telegram` does before it polls
         state = bot.db.execute("SELECT state FROM dialogues ORDER BY length(state) DESC LIMIT 1").fetchone()[0]
         loads["ours"].timings.clear()
         timed = TimedConnection(bot.journal.conn) if args.split else None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import sqlite3
 import time
@@ -400,7 +401,17 @@ def run_telegram() -> int:
     if not settings.allowed_users and not settings.support_users:
         log.warning("UNGEBOT_ALLOWED_USERS and UNGEBOT_SUPPORT_USERS are empty: everyone will be refused")
     bot = TelegramBot(settings, mail=mail)
-    bot.build().run_polling(allowed_updates=[Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY])
+    application = bot.build()
+    freeze_long_lived()
+    application.run_polling(allowed_updates=[Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY])
     return 0
+
+
+def freeze_long_lived() -> None:
+    """What is built at start (the flows, the trainer's lessons, PTB and the modules) lives as long as the process:
+    it is moved out of the cyclic garbage collector's reach (gc.freeze), so that a collection scans only what the
+    answers since made. Without it a full collection, every few hundred answers, scanned some 90,000 objects."""
+    gc.collect()
+    gc.freeze()
 
 
