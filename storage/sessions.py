@@ -8,6 +8,7 @@ import hashlib
 import json
 import sqlite3
 from datetime import datetime, timedelta, timezone
+from json.encoder import encode_basestring
 from typing import Any
 
 
@@ -75,8 +76,10 @@ def append_turn(conn: sqlite3.Connection, token: str, pane: str, seq: int, messa
     """Append one turn to a pane of the session's page: its messages (HTML) and the answer forms after it, in one
     row; now and then forget all but the last `keep` turns. Not committed: the caller's commit (the turn's own)."""
     key = session_key(token)
+    # The messages as a JSON array of strings, written out with json's own string encoder (json.dumps's text).
+    text = "[" + ", ".join(map(encode_basestring, messages)) + "]"
     conn.execute("INSERT OR REPLACE INTO web_turns (key, pane, seq, messages, controls) VALUES (?, ?, ?, ?, ?)",
-                 (key, pane, seq, json.dumps(messages, ensure_ascii=False), json.dumps(controls, ensure_ascii=False)))
+                 (key, pane, seq, text, json.dumps(controls, ensure_ascii=False)))
     if seq % PRUNE_EVERY == PRUNE_EVERY - 1:
         conn.execute("DELETE FROM web_turns WHERE key = ? AND pane = ? AND seq <= ?", (key, pane, seq - keep))
 

@@ -430,3 +430,16 @@ def test_the_reply_to_chat_js_is_the_json_starlette_would_send() -> None:
     assert sent.headers["content-type"] == "application/json"
     last = '<div id="seneste" class="message message-bot message-question">to</div>'
     assert json.loads(sent.body)["messages"].endswith(last)
+
+
+def test_a_turns_messages_are_stored_as_json_and_read_back_as_they_were(private_database: Path) -> None:
+    from storage.sessions import append_turn, last_turn, load_messages
+
+    db = open_database(private_database)
+    messages = ['<div class="message">"æøå" \\ \n\t\x01 \u2028 &lt;</div>', "", "{{ 7 * 7 }}"]
+    controls = {"options": ["Ja", 'N"ej'], "actions": [["back", "Tilbage"]], "step": 3}
+    with db:
+        append_turn(db, "token", "chat", 0, messages, controls, keep=120)
+    stored = db.execute("SELECT messages FROM web_turns").fetchone()[0]
+    assert stored == json.dumps(messages, ensure_ascii=False) and load_messages(db, "token", "chat", 120) == messages
+    assert last_turn(db, "token", "chat") == (0, controls) and last_turn(db, "token", "learn") is None

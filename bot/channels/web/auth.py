@@ -56,6 +56,7 @@ class IdentityMiddleware:
     def __init__(self, app: ASGIApp, settings: WebSettings) -> None:
         self.app, self.settings = app, settings
         self._proxied: dict[tuple[str, str, str], User | None] = {}  # the login proxy's headers -> who that is
+        self._proxies: dict[str | None, bool] = {}  # a peer's address -> whether it is a configured proxy
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
@@ -83,7 +84,11 @@ class IdentityMiddleware:
         trusted = self.settings.trusted
         assert trusted is not None
         address = connection.client.host if connection.client else None
-        if not trusted.trusts(address):
+        if address not in self._proxies:  # the proxy's few addresses, remembered (a network check hashes networks)
+            if len(self._proxies) >= USERS_KEPT:
+                self._proxies.clear()
+            self._proxies[address] = trusted.trusts(address)
+        if not self._proxies[address]:
             log.warning("ignored the login header %s from %s, which is not a configured proxy", trusted.user, address)
             return None
         headers = connection.headers

@@ -10,9 +10,8 @@ from collections import OrderedDict, deque
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
-from starlette.requests import HTTPConnection
+from starlette.requests import HTTPConnection, cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.channels.web.locks import KeyedLocks
@@ -161,7 +160,7 @@ class SessionMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        token = HTTPConnection(scope).cookies.get(COOKIE)
+        token = _cookie(scope)
         if not token:
             await self._handle(scope, receive, send, None)
             return
@@ -191,18 +190,20 @@ class SessionMiddleware:
         async def send_with_cookie(message: Message) -> None:
             if message["type"] == "http.response.start":
                 failed[0] = message["status"] >= 500
-                headers = MutableHeaders(scope=message)
+                cookie = None
                 if session.ended:
                     if session.token:
                         delete_session(self.conn, session.token)
-                    headers.append("Set-Cookie", self._cookie(None))
+                    cookie = self._cookie(None)
                 else:
                     if session.changed(now, self.lifetime):
                         session.persist(self.conn, self.lifetime)
                     if session.fresh:
-                        headers.append("Set-Cookie", self._cookie(session.token))
+                        cookie = self._cookie(session.token)
                     elif token and not known:  # an expired or unknown cookie is cleared
-                        headers.append("Set-Cookie", self._cookie(None))
+                        cookie = self._cookie(None)
+                if cookie is not None:
+                    message["headers"] = [*message.get("headers", ()), (b"set-cookie", cookie.encode("latin-1"))]
             await send(message)
 
         await self.app(scope, receive, send_with_cookie)
@@ -216,6 +217,15 @@ class SessionMiddleware:
         if token is None:
             return f"{COOKIE}=; Max-Age=0; {flags}"
         return f"{COOKIE}={token}; Max-Age={int(self.lifetime.total_seconds())}; {flags}"
+
+
+def _cookie(scope: Scope) -> str | None:
+    """The session cookie's value, read as Starlette reads cookies (the first Cookie header), without building a
+    request: this is on every request's path."""
+    for name, value in scope["headers"]:
+        if name == b"cookie":
+            return cookie_parser(value.decode("latin-1")).get(COOKIE)
+    return None
 
 
 class SecurityHeaders:
