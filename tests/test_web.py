@@ -420,16 +420,25 @@ def test_messages_are_the_templates_own_made_once_and_what_was_typed_is_escaped(
 def test_the_reply_to_chat_js_is_the_json_starlette_would_send() -> None:
     from starlette.responses import JSONResponse
 
-    from bot.channels.web.render import for_page, reply
+    from bot.channels.web.render import ControlsCache, Messages, for_page, page_environment, reply
 
-    messages = ['<div class="message message-me message-answer">"æøå" \\ \t \x01 \u2028 &lt;b&gt;</div>',
-                '<div class="message message-bot message-question">to</div>']
-    controls = '<form method="post">\n<input name="csrf" value="a&quot;b"></form>'
-    sent = reply(messages, controls)
-    assert sent.body == JSONResponse({"messages": "\n".join(for_page(messages)), "controls": controls}).body
-    assert sent.headers["content-type"] == "application/json"
-    last = '<div id="seneste" class="message message-bot message-question">to</div>'
-    assert json.loads(sent.body)["messages"].endswith(last)
+    environment = page_environment()
+    messages, forms = Messages(environment, size=2), ControlsCache(environment)
+    typed = "æøå \"citat\" \\ \t \x01 \u2028 <b>" * 5  # longer than SHORT: made each time, not remembered
+    made = messages.render([{"who": "me", "kind": "answer", "text": "Ja"},
+                            {"who": "me", "kind": "answer", "text": typed},
+                            {"who": "bot", "kind": "question", "html": "Hvad <b>nu</b>?\n\"Ja\""}])
+    controls = {"options": ["Ja", 'N"ej'], "actions": [("back", "Tilbage")], "step": 7, "date": False,
+                "kind": "question"}
+    for csrf in ("abc-_123", '"><script>\u2028\\'):
+        for shown in (made, made[:2], made[:1]):
+            sent = reply(messages, shown, forms.json(controls, csrf, focus=True))
+            expected = JSONResponse({"messages": "\n".join(for_page(shown)),
+                                     "controls": forms.render(controls, csrf, focus=True)})
+            assert sent.body == expected.body and sent.headers["content-type"] == "application/json"
+    body = json.loads(sent.body)
+    assert body["messages"].startswith('<div id="seneste" class="message message-me') and 'name="step" value="7"' in \
+        body["controls"]
 
 
 def test_a_turns_messages_are_stored_as_json_and_read_back_as_they_were(private_database: Path) -> None:

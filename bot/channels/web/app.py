@@ -101,7 +101,7 @@ class WebApp:
             delivered = self.chat.deliver(turn.star_send)
             new = self._remember(session, turn, delivered + turn.replies, turn.echo)
         if request.headers.get("x-ungebot-fetch") == "1":
-            return reply(new, self.forms.render(session.controls("chat"), csrf_token(request), focus=True))
+            return reply(self.messages, new, self.forms.json(session.controls("chat"), csrf_token(request), focus=True))
         return RedirectResponse("/#seneste", status_code=303)
 
     def _remember(self, session: Any, turn: WebTurn, replies: list[Reply], echo: str | None) -> list[str]:

@@ -84,7 +84,8 @@ class WebLearn:
         session = request.scope["session"]
         new = self._remember(session, user, echo, screens)
         if request.headers.get("x-ungebot-fetch") == "1":
-            return reply(new, self.web.forms.render(session.controls("learn"), csrf_token(request), focus=True))
+            return reply(self.web.messages, new,
+                         self.web.forms.json(session.controls("learn"), csrf_token(request), focus=True))
         return RedirectResponse("/laer#seneste", status_code=303)
 
     def _remember(self, session: Any, user: User, echo: str | None, screens: list[Screen]) -> list[str]:

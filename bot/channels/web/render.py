@@ -54,6 +54,7 @@ class Messages:
         self.template = environment.get_template("message.j2")
         self.size = size
         self._made: dict[tuple[str, ...], str] = {}
+        self._json: dict[str, str] = {}  # a remembered message's HTML as the inside of a JSON string
 
     def render(self, entries: list[dict[str, str]]) -> list[str]:
         """Each entry's HTML."""
@@ -68,9 +69,15 @@ class Messages:
             html = self.template.render(message=message).strip()
             if entry["who"] != "me" or len(text) <= self.SHORT:
                 if len(self._made) >= self.size:
-                    self._made.pop(next(iter(self._made)))
+                    self._json.pop(self._made.pop(next(iter(self._made))), None)
                 self._made[key] = html
+                self._json[html] = encode_basestring(html)[1:-1]
         return html
+
+    def json(self, html: str) -> str:
+        """A message's HTML as the inside of a JSON string (json's own encoding; remembered with the message)."""
+        found = self._json.get(html)
+        return found if found is not None else encode_basestring(html)[1:-1]
 
 
 def controls(replies: list[Reply], state: DialogueState, labels: dict[str, str], help_label: str) -> dict[str, Any]:
@@ -104,18 +111,32 @@ class ControlsCache:
     def __init__(self, environment: Environment, size: int = 512) -> None:
         self.template = environment.get_template("controls.j2")
         self.size = size
-        self._rendered: dict[tuple[Any, ...], str] = {}
+        self._rendered: dict[tuple[Any, ...], tuple[str, str]] = {}  # key -> the HTML, and it as a JSON string
+
+    def _made(self, controls: dict[str, Any], focus: bool) -> tuple[str, str]:
+        key = (focus, *((name, _frozen(value)) for name, value in sorted(controls.items()) if name != "step"))
+        made = self._rendered.get(key)
+        if made is None:
+            html = self.template.render(controls={**controls, "step": self._STEP}, csrf=self._CSRF, focus=focus)
+            made = html, encode_basestring(html)
+            if len(self._rendered) >= self.size:
+                self._rendered.pop(next(iter(self._rendered)))
+            self._rendered[key] = made
+        return made
 
     def render(self, controls: dict[str, Any], csrf: str, focus: bool) -> str:
         """The answer forms for these controls, this CSRF token and this step."""
-        key = (focus, *((name, _frozen(value)) for name, value in sorted(controls.items()) if name != "step"))
-        html = self._rendered.get(key)
-        if html is None:
-            html = self.template.render(controls={**controls, "step": self._STEP}, csrf=self._CSRF, focus=focus)
-            if len(self._rendered) >= self.size:
-                self._rendered.pop(next(iter(self._rendered)))
-            self._rendered[key] = html
+        html = self._made(controls, focus)[0]
         return html.replace(self._STEP, str(escape(str(controls["step"])))).replace(self._CSRF, str(escape(csrf)))
+
+    def json(self, controls: dict[str, Any], csrf: str, focus: bool) -> str:
+        """`render`'s text as a JSON string (json's own encoding, of the forms once and of what is filled in)."""
+        text = self._made(controls, focus)[1]
+        step, token = (encode_basestring(str(escape(value)))[1:-1] for value in (str(controls["step"]), csrf))
+        return text.replace(_JSON_STEP, step).replace(_JSON_CSRF, token)
+
+
+_JSON_STEP, _JSON_CSRF = (encode_basestring(mark)[1:-1] for mark in (ControlsCache._STEP, ControlsCache._CSRF))
 
 
 def _frozen(value: Any) -> Any:
@@ -123,9 +144,16 @@ def _frozen(value: Any) -> Any:
     return tuple(_frozen(item) for item in value) if isinstance(value, (list, tuple)) else value
 
 
-def reply(messages: list[str], controls: str) -> Response:
-    """What chat.js gets for an answer: the new messages (the last marked) and the answer forms, as JSON. (Written
-    out with json's own string encoder: the same text as JSONResponse gives, without its encoder for two strings.)"""
-    body = '{"messages":' + encode_basestring("\n".join(for_page(messages))) + ',"controls":' + encode_basestring(
-        controls) + "}"
+_MARKED_JSON = encode_basestring('<div id="seneste" class="message ')[1:-1]
+_OPENING_JSON = encode_basestring(OPENING)[1:-1]
+
+
+def reply(made: Messages, messages: list[str], controls: str) -> Response:
+    """What chat.js gets for an answer: the new messages (made by `made`, the last marked as for_page marks it) and
+    the answer forms (ControlsCache.json), as JSON: the same bytes as Starlette's JSONResponse of the two texts,
+    written from the messages' and forms' JSON remembered with them."""
+    parts = [made.json(html) for html in messages]
+    if parts and messages[-1].startswith(OPENING):
+        parts[-1] = _MARKED_JSON + parts[-1][len(_OPENING_JSON):]
+    body = '{"messages":"' + "\\n".join(parts) + '","controls":' + controls + "}"
     return Response(body.encode("utf-8"), media_type="application/json")
