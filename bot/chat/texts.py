@@ -145,10 +145,10 @@ class Texts:
         return tuple((value, to_plain(self._block(defaults, f"option_{value}", {}) or value)) for value in ("yes", "no"))
 
     def _required(self, flow: Flow, node: str, block: str, answers: Mapping[str, str], **extra: Any) -> str:
-        template = self._node_template(flow, node)
-        key = (str(template.name), block)
-        text = self._fixed.get(key)
+        key = (f"{flow.programme.id}/{flow.id}/{node}.j2", block)
+        text = self._fixed.get(key)  # before Jinja is asked for the template: a question asked is mostly fixed text
         if text is None:
+            template = self._node_template(flow, node)
             text = self._block(template, block, self._context(flow, answers, **extra))
             if not text:
                 raise KeyError(f"template {flow.programme.id}/{flow.id}/{node}.j2 has no block {block!r}")
