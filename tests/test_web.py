@@ -376,6 +376,7 @@ def test_an_answer_writes_its_turn_and_dialogue_only_and_a_failed_request_leaves
         assert sum(statement == "COMMIT" for statement in statements) == 1
         token = browser.client.cookies["ungebot_session"]
         assert token in app.state.web.sessions
+        assert "set-cookie" not in browser.client.get("/").headers  # set once, when the session was made
 
         def broken(*args: Any, **kwargs: Any) -> Any:
             raise RuntimeError("the disk went away")

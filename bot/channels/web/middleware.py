@@ -208,6 +208,7 @@ class SessionMiddleware:
 
         await self.app(scope, receive, send_with_cookie)
         if not failed[0] and not session.ended and session.token and not session._pending:
+            session.fresh = False  # its cookie is set: the next request's response need not set it again
             self._kept[session.token] = session
             while len(self._kept) > SESSIONS_KEPT:
                 self._kept.popitem(last=False)
