@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import os
 import random
 import select
@@ -30,12 +31,12 @@ ROOT = Path(__file__).resolve().parent.parent
 # Run as a script, this file's folder comes first on sys.path, and its name would shadow the telegram package.
 sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
+from storage import inbox  # noqa: E402
 from tests.fake_telegram import FakeBotApiServer, FakeTelegram, callback_update, message_update, press  # noqa: E402
 
 TOKEN = "123456:CRASH-BENCH"
 FIRST_USER = 20_000
 REPLY_TIMEOUT = 60.0  # seconds a caseworker waits for a reply (a restart included) before calling it lost
-IN_FLIGHT = 1.0  # a reply recorded this little before a kill may not have reached the bot's "replied" mark
 # The bot's processes come from a fork server: it loads the modules `python -m bot.cli telegram` loads on its way to
 # polling (the command line, the adapter, then lazily httpx's transport and sqlite-utils), and on each line it reads
 # forks a child that runs that command from its beginning, prints the child's pid, then the exit code once it ended.
@@ -110,6 +111,7 @@ class Trial:
         self.cases_done: dict[int, int] = {}
         self.arrived: dict[int, asyncio.Event] = {}
         self.kill_times: list[float] = []
+        self.resent: dict[int, int] = {}  # chat -> kills after which the restart was to send its last reply again
 
     def env(self) -> dict[str, str]:
         users = ",".join(str(FIRST_USER + i) for i in range(self.dialogues))
@@ -162,12 +164,24 @@ class Trial:
             await asyncio.sleep(self.random.uniform(*self.kill_after))
             self.stop(signal.SIGKILL)
             self.kill_times.append(time.monotonic())
+            self.note_unsent()
             self.result.kills += 1
             self.launch()
         self.killing = False
         if self.kill_times:
             await self.polled(len(self.fake.called("getUpdates")))
             self.result.restarts.append(time.monotonic() - self.kill_times[-1])
+
+    def note_unsent(self) -> None:
+        """Right after a kill: the replies the restart will send again, as not known to be sent (those numbered
+        above the highest "sent through" on disk). Only these may reach a chat twice."""
+        conn = sqlite3.connect(self.db_path)
+        try:
+            for _, reply in inbox.unsent(conn, inbox.progress(conn).sent_through):
+                chat = int(json.loads(reply)["chat"])
+                self.resent[chat] = self.resent.get(chat, 0) + 1
+        finally:
+            conn.close()
 
     async def polled(self, polls: int) -> None:
         """Until the bot has called getUpdates more than `polls` times."""
@@ -238,15 +252,13 @@ class Trial:
         for user_id, count in sent.items():
             replies = self.fake.by_chat.get(user_id, [])
             excess = max(0, len(replies) - count)
-            # A reply sent just before the process died, whose "replied" mark was not yet on disk (a send in
-            # flight, or a mark still waiting up to MARK_WITHIN for the next commit): Telegram has it, and a restart
-            # sends the stored reply again (the Bot API has no idempotent send; silence would be worse). Its first
-            # copy was recorded just before a kill. Anything else is a bug.
-            repeated = [a for a, b in zip(replies, replies[1:]) if a["text"] == b["text"]]
-            in_flight = sum(1 for a in repeated if any(
-                0 <= kill - self.fake.recorded_at[id(a)] <= IN_FLIGHT for kill in self.kill_times))
-            self.result.in_flight_duplicates += min(excess, in_flight)
-            self.result.duplicate_replies += excess - min(excess, in_flight)
+            # A reply sent just before the process died, not yet known on disk to be sent (a send in flight, or
+            # "sent through" still waiting up to MARK_WITHIN for the next commit): Telegram has it, and the restart
+            # sends it again (the Bot API has no idempotent send; silence would be worse). Only a chat whose reply
+            # was on the restart's list at a kill may get one twice, once per such kill. Anything else is a bug.
+            in_flight = min(excess, self.resent.get(user_id, 0))
+            self.result.in_flight_duplicates += in_flight
+            self.result.duplicate_replies += excess - in_flight
             if excess > in_flight:
                 self.result.notes.append(f"user {user_id}: {len(replies)} replies to {count} updates")
         logged = dict(sqlite3.connect(self.db_path).execute(

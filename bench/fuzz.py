@@ -220,6 +220,10 @@ def main() -> int:
     # In memory where the machine has it: the fuzz is about input, not fsync.
     shm = "/dev/shm" if Path("/dev/shm").is_dir() else None
     with tempfile.TemporaryDirectory(dir=shm) as folder:
+        # The channels ask for the programme first when both are enabled; the paths typed here are Ungeløftet's
+        # (load_rulebook), so the channels run Ungeløftet alone, as the suite's fuzz test does. Without it, "2" at
+        # the programme question led into 'Flere skal med' (2017), and drafts there were miscounted as echoes.
+        os.environ["UNGEBOT_PROGRAMMES"] = "ungeloeftet"
         os.environ["UNGEBOT_DB"] = str(Path(folder) / "fuzz.db")
         os.environ["UNGEBOT_OUTBOX"] = str(Path(folder) / "outbox")
         for name, run in (("terminal", lambda: terminal(cases, conversation, Path(folder))),

@@ -1,5 +1,6 @@
-"""The Telegram inbox: each update as received, on disk before Telegram is told it arrived, until it is answered;
-and the replies kept with the answers in the dialogues table (see bot/channels/telegram/inbox.py for how they fit).
+"""The Telegram inbox: an update received and not answered in the same commit, on disk before Telegram is told it
+arrived, until it is answered; and the replies kept with the answers in the dialogues table (see
+bot/channels/telegram/inbox.py for how the two fit).
 
 The functions write without committing: the caller (the bot's group commit) wraps them in one transaction."""
 
@@ -11,6 +12,8 @@ from collections.abc import Collection, Iterable
 from typing import NamedTuple
 
 from storage.records import utc_now
+
+COMPRESS_FROM = 1000  # characters: a stored reply longer than this is compressed
 
 
 def receive(conn: sqlite3.Connection, updates: Iterable[tuple[int, str]], handled: Collection[int] = ()) -> list[int]:
@@ -57,9 +60,6 @@ def compress(reply: str) -> str | bytes:
     return zlib.compress(reply.encode("utf-8"), 1) if len(reply) > COMPRESS_FROM else reply
 
 
-COMPRESS_FROM = 1000  # characters
-
-
 def unsent(conn: sqlite3.Connection, after: int) -> list[tuple[int, str]]:
     """(number, JSON) of the replies kept with the answers that are not known to be sent, in the order committed."""
     rows = conn.execute("SELECT reply_seq, reply FROM dialogues WHERE channel = 'telegram' AND reply IS NOT NULL "
@@ -81,7 +81,8 @@ def mark_replied(conn: sqlite3.Connection, update_ids: Iterable[int]) -> None:
 
 
 def prune(conn: sqlite3.Connection) -> None:
-    """Forget answered updates, keeping the newest row: it tells a restart where Telegram's offset stands."""
+    """Forget answered updates, keeping the newest row: with the dialogues' answered update ids, it tells a restart
+    where Telegram's offset stands (see `progress`)."""
     conn.execute("DELETE FROM telegram_inbox WHERE replied = 1 "
                  "AND update_id < (SELECT max(update_id) FROM telegram_inbox)")
 

@@ -2,10 +2,10 @@
 
 An awaited write is durable (synchronous=FULL: fsynced) when the await returns, so a reply sent after it never
 acknowledges what a crash could lose. Bookkeeping (such as "this update was answered") rides along with the next
-commit: `soon` asks for that commit now, `ride(within=…)` waits up to that long for another write's commit and only
-then makes a cheap one of its own (synchronous=NORMAL: it survives the process being killed, not a power cut), and
-plain `ride` waits for whatever comes. Everything runs on the event loop's thread: a commit blocks it for one fsync,
-and whatever the loop handled meanwhile queues up for the next commit.
+commit: `soon` asks for that commit now, and `ride(within=…)` waits up to that long for another write's commit and
+only then makes a cheap one of its own (synchronous=NORMAL: it survives the process being killed, not a power cut).
+Everything runs on the event loop's thread: a commit blocks it for one fsync, and whatever the loop handled meanwhile
+queues up for the next commit. A write that raises is rolled back alone; the others still commit together.
 """
 
 from __future__ import annotations
@@ -16,6 +16,13 @@ from collections.abc import Callable
 from typing import Any
 
 Write = Callable[[sqlite3.Connection], Any]
+
+
+class _Failed:
+    """A write's exception, kept as its result."""
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
 
 
 class Journal:
@@ -39,11 +46,11 @@ class Journal:
         the future is done once it is on disk (await `flushed(future)` to insist)."""
         return self._queue(write, durable=True, schedule=False)
 
-    def ride(self, write: Write, within: float | None = None) -> None:
-        """Run `write(conn)` with whatever is committed next; with `within`, in a commit of its own if nothing else
-        is committed for that many seconds, else however late (a crash may lose it)."""
+    def ride(self, write: Write, within: float) -> None:
+        """Run `write(conn)` with whatever is committed next, or in a commit of its own if nothing else is committed
+        for `within` seconds (not durable: a power cut may lose it)."""
         self._queue(write, durable=False, schedule=False)
-        if within is not None and self._deadline is None:
+        if self._deadline is None:
             self._deadline = asyncio.get_running_loop().call_later(within, self.flush)
 
     def soon(self, write: Write) -> None:
@@ -81,29 +88,43 @@ class Journal:
         self._set_synchronous("FULL" if any(future is not None for _, future in batch) else "NORMAL")
         try:
             with self.conn:
-                results = [write(self.conn) for write, _ in batch]
-        except Exception:  # one bad write must not fail the others: each alone, in its own transaction
-            for write, future in batch:
-                self._commit_alone(write, future)
-            return
-        self.commits += 1
-        self.writes += len(batch)
+                results: list[Any] = [write(self.conn) for write, _ in batch]
+        except Exception:  # one bad write must not fail the others: the batch again, each write in a savepoint
+            results = self._commit_apart(batch)
+        else:
+            self.commits += 1
+            self.writes += len(batch)
         for (_, future), result in zip(batch, results):
-            if future is not None and not future.done():
+            if future is None or future.done():
+                continue
+            if isinstance(result, _Failed):
+                future.set_exception(result.error)
+            else:
                 future.set_result(result)
 
-    def _commit_alone(self, write: Write, future: asyncio.Future[Any] | None) -> None:
+    def _commit_apart(self, batch: list[tuple[Write, asyncio.Future[Any] | None]]) -> list[Any]:
+        """The batch in one transaction still, each write under a savepoint of its own: a write that raises is rolled
+        back alone and the others are committed together (commits made one by one could be cut by a crash between
+        them, and writes that belong together, such as a batch of receipts and the answers taking some of them, must
+        not be). If the commit itself fails, every write has failed."""
+        results: list[Any] = []
         try:
             with self.conn:
-                result = write(self.conn)
+                self.conn.execute("BEGIN")
+                for write, _ in batch:
+                    self.conn.execute("SAVEPOINT journal_write")
+                    try:
+                        results.append(write(self.conn))
+                    except Exception as exc:
+                        self.conn.execute("ROLLBACK TO journal_write")
+                        results.append(_Failed(exc))
+                    self.conn.execute("RELEASE journal_write")
         except Exception as exc:
-            if future is not None and not future.done():
-                future.set_exception(exc)
-            return
-        self.commits += 1
-        self.writes += 1
-        if future is not None and not future.done():
-            future.set_result(result)
+            return [_Failed(exc)] * len(batch)
+        written = sum(not isinstance(result, _Failed) for result in results)
+        self.commits += written > 0
+        self.writes += written
+        return results
 
     def _set_synchronous(self, level: str) -> None:
         if level != self._synchronous:

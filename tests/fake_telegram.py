@@ -38,7 +38,6 @@ class FakeTelegram:
         self.pushed: list[dict[str, Any]] = []  # every update ever queued, redeliveries included
         self.by_chat: dict[int, list[dict[str, Any]]] = {}  # the outbox, per chat
         self.on_message: Callable[[int], None] | None = None  # told the chat id of each message sent or edited
-        self.recorded_at: dict[int, float] = {}  # id() of each by_chat entry -> time.monotonic() it was recorded
         self._updates: list[dict[str, Any]] = []
         self._next_update = 1
         self._next_message = 1000
@@ -142,7 +141,6 @@ class FakeTelegram:
 
     def _record(self, message: dict[str, Any]) -> None:
         self.by_chat.setdefault(message["chat"]["id"], []).append(message)
-        self.recorded_at[id(message)] = time.monotonic()
         if self.on_message is not None:
             self.on_message(message["chat"]["id"])
 

@@ -31,6 +31,37 @@ async def test_a_mark_rides_with_the_next_answer_and_commits_alone_when_none_com
     assert journal.commits == 3 and [row[0] for row in inbox.unreplied(journal.conn)] == [3, 4]  # alone, in time
 
 
+async def test_a_failing_write_is_rolled_back_alone_and_the_others_commit_together(private_database: Path) -> None:
+    journal = Journal(open_database(private_database))
+
+    def half(conn: sqlite3.Connection) -> None:
+        inbox.receive(conn, [(5, "{}")])  # written, then the write fails: none of it may stay
+        raise sqlite3.IntegrityError("no")
+
+    results = await asyncio.gather(journal.durable(lambda conn: inbox.receive(conn, [(4, "{}")])),
+                                   journal.durable(half), journal.durable(lambda conn: inbox.receive(conn, [(6, "{}")])),
+                                   return_exceptions=True)
+    assert results[0] == [4] and isinstance(results[1], sqlite3.IntegrityError) and results[2] == [6]
+    assert journal.commits == 1 and journal.writes == 2  # one transaction: a crash cannot fall between them
+    assert [row[0] for row in inbox.unreplied(journal.conn)] == [4, 6]
+    assert not journal.conn.in_transaction
+
+
+async def test_when_every_write_fails_each_is_told_and_nothing_is_left_open(private_database: Path) -> None:
+    journal = Journal(open_database(private_database))
+
+    def boom(conn: sqlite3.Connection) -> None:
+        raise sqlite3.IntegrityError("no")
+
+    await journal.durable(lambda conn: inbox.receive(conn, [(1, "{}")]))
+    journal.conn.execute("PRAGMA query_only = ON")  # every write now fails, as on a disk gone read-only
+    results = await asyncio.gather(journal.durable(lambda conn: inbox.receive(conn, [(2, "{}")])),
+                                   journal.durable(boom), return_exceptions=True)
+    journal.conn.execute("PRAGMA query_only = OFF")
+    assert all(isinstance(result, sqlite3.Error) for result in results) and journal.commits == 1
+    assert [row[0] for row in inbox.unreplied(journal.conn)] == [1] and not journal.conn.in_transaction
+
+
 async def test_a_reply_kept_in_the_inbox_by_an_older_ungebot_is_still_sent_as_it_was(private_database: Path) -> None:
     journal = Journal(open_database(private_database))
     await journal.durable(lambda conn: (inbox.receive(conn, [(7, "{}"), (8, "{}"), (9, '{"update_id": 9}')]),

@@ -146,6 +146,21 @@ async def test_the_state_kept_between_turns_is_the_state_as_committed(harness: H
     assert harness.rows("SELECT count(*) FROM replaced_decisions")[0][0] == 1
 
 
+async def test_an_answer_is_one_row_with_its_reply_and_how_far_replies_were_sent(harness: Harness) -> None:
+    from storage.inbox import unsent
+
+    sent = await harness.send("/start")
+    sent = await harness.click(sent[-1], "Skifter målgruppe")
+    ((update_id, seq, through, reply),) = harness.rows(
+        "SELECT reply_update, reply_seq, sent_through, reply FROM dialogues WHERE channel = 'telegram'")
+    assert seq == 2 and through == 1  # the welcome (reply 1) had been sent when this answer was committed
+    assert update_id == harness.fake.next_update_id() - 1  # the press's
+    ((number, stored),) = unsent(harness.bot.db, through)  # what a restart now would send again: this reply only
+    assert number == 2 and json.loads(stored)["text"] == sent[-1]["text"]
+    assert json.loads(stored)["edit"] == sent[-1]["message_id"]  # the pressed question, replaced in place
+    assert harness.rows("SELECT count(*) FROM telegram_inbox") == [(0,)]
+
+
 async def test_every_callback_query_is_answered(harness: Harness) -> None:
     sent = await harness.send("/start")
     sent = await harness.click(sent[-1], "Flytter til en anden kommune")

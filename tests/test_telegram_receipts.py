@@ -38,6 +38,7 @@ async def _answer(receipts: Receipts, update_id: int, staff: str = "1") -> int:
             inbox.mark_replied(conn, [update_id])
 
     await receipts.journal.durable(write)
+    receipts.answered(update_id)
     return seq
 
 
@@ -78,6 +79,47 @@ async def test_an_update_handled_without_a_reply_of_ours_is_kept_as_replied(priv
     assert _inbox(receipts) == [(20, 1, ""), (21, 0, '{"d": 4}')]
     await asyncio.sleep(MARK_WITHIN * 4)
     assert _inbox(receipts) == [(20, 1, ""), (21, 1, "")]  # the mark's own cheap commit
+
+
+async def test_an_update_whose_answer_failed_is_kept_as_replied_with_its_offset(private_database: Path) -> None:
+    receipts = _receipts(private_database)
+
+    def fails(conn: sqlite3.Connection) -> None:
+        raise sqlite3.OperationalError("disk I/O error")
+
+    # The batch and a failing answer in one commit: the batch leaves the row out for the answer, which fails.
+    receipts.receive([(30, '{"e": 5}'), (31, '{"f": 6}')])
+    assert receipts.claim(30) is False
+    answer = asyncio.ensure_future(receipts.journal.durable(fails))
+    await _answer(receipts, 31, staff="2")  # another user's answer, in the same commit: it stands
+    assert isinstance((await asyncio.gather(answer, return_exceptions=True))[0], sqlite3.OperationalError)
+    receipts.done(30)  # the error handler has told the caseworker
+    receipts.journal.flush()
+    assert _inbox(receipts) == [(30, 1, "")]  # replied: not handled again after a restart; 30 stays received
+    # A row already committed, then an answer that fails: the row is marked replied, not left to be handled again.
+    future = receipts.receive([(32, '{"g": 7}')])
+    await receipts.flushed(future)
+    assert receipts.claim(32) is True
+    receipts.done(32)
+    await asyncio.sleep(MARK_WITHIN * 4)
+    assert _inbox(receipts) == [(30, 1, ""), (32, 1, "")]
+    assert _receipts(private_database).newest == 32
+
+
+async def test_a_batch_and_the_answers_taking_it_stay_together_when_another_write_fails(
+        private_database: Path) -> None:
+    receipts = _receipts(private_database)
+
+    def fails(conn: sqlite3.Connection) -> None:
+        raise sqlite3.IntegrityError("no")
+
+    receipts.receive([(40, "{}"), (41, '{"h": 8}')])
+    failing = asyncio.ensure_future(receipts.journal.durable(fails))
+    await _answer(receipts, 40)  # in the same commit as its batch, with a failing write between
+    assert isinstance((await asyncio.gather(failing, return_exceptions=True))[0], sqlite3.IntegrityError)
+    assert receipts.journal.commits == 1  # not one commit per write: a crash cannot fall between them
+    assert _inbox(receipts) == [(41, 0, '{"h": 8}')]  # 41 waits for its answer; 40 is answered in its row
+    assert inbox.progress(receipts.journal.conn).newest == 41
 
 
 async def test_sent_through_is_the_lowest_open_reply_less_one_and_never_goes_back(private_database: Path) -> None:

@@ -339,6 +339,7 @@ class TelegramBot:
             return decision_id
 
         decision_id = await self.journal.durable(write)
+        self.receipts.answered(update_id)
         if changed:  # the state now knows which logged decision is on screen, and has marked what it replaced
             if decision_id is not None:
                 turn.state.decision_id = state["decision_id"] = decision_id

@@ -8,9 +8,10 @@ An answer is committed with its reply in the dialogue's own row (`storage.record
 ordinary answer is one row in one durable commit. `Receipts` keeps the bookkeeping in memory:
 
 - A batch's inbox rows ride with the next commit; an update answered in that same commit needs no row (its
-  dialogue row holds its update id, which keeps the offset), and one handled without an answer of ours (a stranger
-  refused, a lesson) is stored as already replied. Only an update still waiting when its batch is committed gets
-  a row to handle after a crash, marked replied in the commit of its answer.
+  dialogue row holds its update id, which keeps the offset), and one handled before it without an answer of ours
+  (a stranger refused, a lesson, an answer that failed) is stored as already replied. Only an update still waiting
+  when its batch is committed gets a row to handle after a crash: marked replied in its answer's commit, or, when
+  handled otherwise, in the next commit (within MARK_WITHIN).
 - Each stored reply gets the next number (`reply_seq`) when its commit is queued, so numbers follow the commits.
   "Sent through N" means every reply numbered up to N has been sent: the lowest number still open, less one. Each
   answer's row carries that figure at its commit, and after MARK_WITHIN seconds without a commit it is written on
@@ -26,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import sqlite3
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from functools import partial
@@ -56,7 +58,7 @@ class Batch:
     answered: set[int] = field(default_factory=set)  # answered in the rows' own commit: no row
     handled: set[int] = field(default_factory=set)  # handled before that commit without a reply of ours
 
-    def write(self, conn: Any) -> list[int]:
+    def write(self, conn: sqlite3.Connection) -> list[int]:
         rows = [(i, body) for i, body in self.bodies if i not in self.answered]
         return inbox.receive(conn, rows, self.handled) if rows else []
 
@@ -72,7 +74,7 @@ class Receipts:
         self.journal = journal
         self._waiting: dict[int, Batch] = {}  # update id -> its batch, until answered or handled
         start = inbox.progress(journal.conn)
-        self.newest = start.newest
+        self.newest = start.newest  # at start: the next getUpdates offset is one past it
         self._next_seq = start.last_seq + 1
         self._open: dict[int, None] = {}  # reply numbers not yet sent, ascending (numbers are given in order)
         self.written = start.sent_through  # the highest "sent through" handed to a write (at start: on disk)
@@ -87,8 +89,6 @@ class Receipts:
         batch.future = self.journal.later(batch.write)
         for update_id, _ in bodies:
             self._waiting[update_id] = batch
-        if bodies:
-            self.newest = max(self.newest, bodies[-1][0])
         return batch.future
 
     def pending(self, update_ids: list[int]) -> None:
@@ -98,9 +98,9 @@ class Receipts:
 
     def claim(self, update_id: int) -> bool:
         """This update's answer is being queued with its reply: True if its inbox row must be marked replied in that
-        same write; False if it has none or its row is not yet written (then it is not written at all: the batch's
-        rows are in the same commit as the answer, being queued before it)."""
-        batch = self._waiting.pop(update_id, None)
+        same write; False if it has none, or its row is not yet written (then the row is left out: the batch is in
+        the same commit as the answer, queued before it). Once the answer is on disk, call `answered`."""
+        batch = self._waiting.get(update_id)
         if batch is None:
             return False
         if batch.committed:
@@ -108,13 +108,22 @@ class Receipts:
         batch.answered.add(update_id)
         return False
 
+    def answered(self, update_id: int) -> None:
+        """The answer taking this update is on disk, with its reply and, where the update had one, its row marked."""
+        self._waiting.pop(update_id, None)
+
     def done(self, update_id: int) -> None:
-        """The update has been handled (the Application's handlers and error handler are through with it)."""
+        """The update has been handled (the Application's handlers and error handler are through with it). One
+        whose answer did not reach the disk (it failed, and the caseworker was told) is kept as replied: it must
+        not be handled again after a restart, nor its offset forgotten."""
         batch = self._waiting.pop(update_id, None)
-        if batch is not None and batch.committed:
-            self.journal.ride(partial(inbox.mark_replied, update_ids=[update_id]), within=MARK_WITHIN)
-        elif batch is not None:
+        if batch is not None and not batch.committed:
+            batch.answered.discard(update_id)
             batch.handled.add(update_id)
+        elif batch is not None and update_id in batch.answered:  # its row was left out for an answer that failed
+            self.journal.soon(partial(inbox.receive, updates=[(update_id, "")], handled={update_id}))
+        elif batch is not None:
+            self.journal.ride(partial(inbox.mark_replied, update_ids=[update_id]), within=MARK_WITHIN)
         self._handled += 1
         if self._handled % PRUNE_EVERY == 0:
             self.journal.soon(inbox.prune)
@@ -131,6 +140,7 @@ class Receipts:
         return seq
 
     def close(self, seq: int) -> None:
+        """Reply `seq` has been sent (or its answer failed): "sent through" may move on."""
         self._open.pop(seq, None)
         if self._quiet is None and self.sent_through() > self.written:
             self._quiet = asyncio.get_running_loop().call_later(MARK_WITHIN, self._write_quietly)

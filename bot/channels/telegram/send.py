@@ -55,23 +55,22 @@ class Outgoing:
         return cls(int(raw["chat"]), raw["text"], raw.get("markup") or None, raw.get("edit"))
 
 
-async def deliver(bot: Bot, outgoing: Outgoing) -> bool:
+async def deliver(bot: Bot, outgoing: Outgoing) -> None:
     """Edit in place where asked (an identical edit is a no-op: sending it again after a crash is harmless);
-    otherwise, or if the edit fails, send a new message. True if it was an edit."""
+    otherwise, or if the edit fails, send a new message."""
     if outgoing.edit is not None and len(outgoing.text) <= MESSAGE_LIMIT:
         try:
             await bot.do_api_request("editMessageText", {
                 "chat_id": outgoing.chat_id, "message_id": outgoing.edit, "text": outgoing.text,
                 "parse_mode": ParseMode.HTML, "reply_markup": outgoing.keyboard})
-            return True
+            return
         except BadRequest as exc:
             if "not modified" in str(exc).lower():
-                return True
+                return
             log.info("editMessageText failed (%s); sending instead", type(exc).__name__)
         except TelegramError as exc:
             log.info("editMessageText failed (%s); sending instead", type(exc).__name__)
     await safe_send(bot, outgoing.chat_id, outgoing.text, outgoing.keyboard)
-    return False
 
 
 def markup_json(markup: Markup | None) -> str | None:
