@@ -333,6 +333,26 @@ async def test_outcome_buttons_new_case_and_star(harness: Harness) -> None:
     assert "Hvad er der sket med den unge?" in sent[-1]["text"]
 
 
+async def test_a_question_confirmed_for_star_is_queued_in_the_commit_of_the_confirmation(
+        harness: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With SMTP, the background sender sends what is queued: the question goes into the outbox in the same commit
+    as the answer that confirmed it, so a crash right after that commit cannot leave it a draft nobody sends."""
+    mail = read_mail_settings(environ={"UNGEBOT_OUTBOX": str(harness.db_path.parent / "outbox"),
+                                       "UNGEBOT_SMTP_HOST": "127.0.0.1", "UNGEBOT_SMTP_FROM": "ungebot@testkommune.dk"})
+    harness.bot.mail = harness.bot.star.mail = mail
+    sent = await harness.click((await harness.send("/start"))[-1], "Forløbet slutter")
+    sent = await harness.click(sent[-1], "Spørg STAR")
+    draft = (await harness.send("Skal markøren have en slutdato, når den unge er i job?"))[0]
+
+    async def killed(*args: Any) -> None:  # the process dies right after the commit, before anything is sent
+        raise SystemError("killed")
+
+    monkeypatch.setattr(harness.bot, "_send_to_star", killed)
+    await harness.click(draft, "Send til STAR")
+    assert harness.rows("SELECT status FROM star_questions") == [("queued",)]
+    assert harness.rows("SELECT count(*) FROM star_outbox") == [(1,)]
+
+
 async def test_commands_registered_with_danish_descriptions(harness: Harness) -> None:
     await harness.bot._post_init(harness.app)
     commands = harness.fake.called("setMyCommands")[0]["commands"]  # caseworkers' menu, all private chats

@@ -317,7 +317,7 @@ class TelegramBot:
     async def _commit(self, staff: Staff, turn: Turn, update_id: int, before: dict[str, Any] | None,
                       outgoing: Outgoing | None, seq: int | None) -> None:
         """One durable write before anything is sent: the dialogue's row with the reply (number `seq`), the state
-        if it changed, and the decision if one was reached."""
+        if it changed, the decision if one was reached, and a question for STAR the caseworker confirmed."""
         state = turn.state.to_dict()
         changed = turn.decision is not None or before is None or state != before
         if changed:
@@ -327,7 +327,7 @@ class TelegramBot:
         reply = inbox.compress(outgoing.to_json()) if outgoing is not None else None
         # Without a reply to keep, the update keeps its inbox row (a restart handles it again).
         row = self.receipts.claim(update_id) if outgoing is not None else False
-        receipts = self.receipts
+        receipts, star = self.receipts, self.star
 
         def write(conn: sqlite3.Connection) -> int | None:
             columns = {"reply": reply, "reply_update": update_id, "reply_seq": seq, "sent_through": receipts.carry()}
@@ -336,6 +336,7 @@ class TelegramBot:
                 decision_id = write_turn(conn, staff, state, decision, columns)
             if row:
                 inbox.mark_replied(conn, [update_id])
+            star.queue_with_answer(conn, turn.star_send)  # a confirmed question is queued with the confirmation
             return decision_id
 
         decision_id = await self.journal.durable(write)

@@ -151,6 +151,7 @@ class WebChat:
             def write(conn: sqlite3.Connection) -> int | None:
                 if with_turn is not None:
                     with_turn(conn, done)
+                self.star.queue_with_answer(conn, turn.star_send)  # a confirmed question, with its confirmation
                 return write_turn(conn, staff, data, decision)
 
             decision_id = await self.journal.durable(write)  # on disk (fsynced) when this returns

@@ -84,11 +84,23 @@ class StarDesk:
 
     def queue(self, question_id: int) -> None:
         """The caseworker said send: the question goes in the outbox with its e-mail (committed)."""
-        question = star.get(self.conn, question_id)
+        with self.conn:
+            self.queue_within(self.conn, question_id)
+
+    def queue_within(self, conn: sqlite3.Connection, question_id: int) -> None:
+        """`queue` in the caller's transaction (not committed here): a chat commits the queued question with the
+        answer that confirmed it, so that a crash cannot keep the one without the other."""
+        question = star.get(conn, question_id)
         if question is None:
             raise KeyError(question_id)
         message = self.message(question)
-        outbox.enqueue(self.conn, question_id, str(message["Message-ID"]), message.as_bytes(policy=email.policy.SMTP))
+        outbox.write_queued(conn, question_id, str(message["Message-ID"]), message.as_bytes(policy=email.policy.SMTP))
+
+    def queue_with_answer(self, conn: sqlite3.Connection, question_id: int | None) -> None:
+        """In an answer's write: queue a question the caseworker confirmed, when the background sender will send it
+        (with SMTP; without, the hand-over after the commit makes its .eml and mailto link, as before)."""
+        if question_id is not None and self.mail.smtp:
+            self.queue_within(conn, question_id)
 
     def hand_over(self, question_id: int) -> Delivery:
         """Without SMTP the caseworker sends it: a mailto: link and an .eml copy; `handed_over`, not `sent`."""
