@@ -200,3 +200,12 @@ def test_a_weekday_that_does_not_match_is_asked_back_with_the_real_one(conversat
     assert turn.decision is None and at(conversation, turn.state) == "resume_date"
     turn = say(conversation, turn.state, "tirsdag 3. februar 2026")
     assert turn.decision is not None and turn.decision.outcome["actions"][0]["date"] == "2026-02-03"
+
+
+def test_an_error_repeats_a_long_answer_shortened(conversation: Conversation) -> None:
+    """What the caseworker typed is repeated back, but a pasted page is not: its first 100 characters, then "…"."""
+    from bot.chat.texts import ECHO_LIMIT
+
+    (reply, *_) = say(conversation, DialogueState([Segment("situation")]), "hvad med " + "x" * 5000).replies
+    assert "Jeg forstod ikke »hvad med xxx" in reply.text and "x" * ECHO_LIMIT not in reply.text
+    assert "…«" in reply.text and len(reply.text) < 400

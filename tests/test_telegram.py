@@ -387,6 +387,16 @@ def test_callback_data_round_trip() -> None:
     assert parse_callback("garbage") is None and parse_callback(None) is None
 
 
+def test_a_line_longer_than_a_message_is_never_cut_inside_an_entity_or_a_tag() -> None:
+    from tests.fuzzing import html_problems
+
+    for text in ("&amp;" * 2000, "x" + "&lt;b&gt;" * 900, ("<b>fed</b> " * 800)):
+        for limit in (4096, 4095, 4094, 4093, 100, 97):
+            parts = split_message(text, limit)
+            assert "".join(parts) == text and all(len(part) <= limit for part in parts)
+            assert not any(html_problems(part) for part in parts), (text[:20], limit)
+
+
 def test_long_messages_are_split_at_paragraphs() -> None:
     text = "\n\n".join(f"<b>Afsnit {n}</b> " + "x" * 900 for n in range(10))
     parts = split_message(text)

@@ -21,6 +21,7 @@ _TAG = re.compile(r"<[^>]+>")
 _BLANK_LINES = re.compile(r"\n{3,}")
 
 
+ECHO_LIMIT = 100  # characters of what was typed that an error message repeats ("Jeg forstod ikke »…«")
 STATIC_KEPT = 4096  # common messages kept in memory, by name and short plain parameters (see Texts.common)
 _LINK = re.compile(r'<a href="([^"]*)">(.*?)</a>', re.DOTALL)
 
@@ -203,7 +204,11 @@ class Texts:
         if error.code == "guard" and flow is not None and question is not None:
             return self._required(flow, question.id, error.params["message"], answers or {})
         template = self.env.get_template("common/errors.j2")
-        text = self._block(template, error.code, dict(error.params))
+        params = dict(error.params)
+        typed = params.get("text")
+        if isinstance(typed, str) and len(typed) > ECHO_LIMIT:  # a pasted page is not repeated back in full
+            params["text"] = typed[:ECHO_LIMIT - 1].rstrip() + "…"
+        text = self._block(template, error.code, params)
         if text is None:
             raise KeyError(f"no error message block {error.code!r} in common/errors.j2")
         return text

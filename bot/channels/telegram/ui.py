@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from typing import Any
 
@@ -40,11 +41,32 @@ def split_message(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
             parts.append(current)
         while len(paragraph) > limit:
             cut = paragraph.rfind("\n", 0, limit)
-            cut = cut if cut > 0 else limit
+            cut = cut if cut > 0 else _unbroken(paragraph, limit)
             parts.append(paragraph[:cut])
             paragraph = paragraph[cut:].lstrip("\n")
         current = paragraph
     return parts + ([current] if current else [])
+
+
+def _unbroken(text: str, limit: int) -> int:
+    """Where to cut a line longer than `limit`: at `limit`, or earlier, so that no entity (&amp;), tag or element
+    (<b>…</b>) is cut in two (Telegram refuses a message whose HTML is broken)."""
+    cut = limit
+    for opener, closer, reach in (("&", ";", 10), ("<", ">", limit)):
+        start = text.rfind(opener, max(0, cut - reach), cut)
+        if start > 0 and closer not in text[start:cut]:
+            cut = start
+    depth, outermost = 0, 0
+    for tag in _TAG.finditer(text, 0, cut):
+        if tag.group(1):
+            depth = max(0, depth - 1)
+        else:
+            outermost = tag.start() if depth == 0 else outermost
+            depth += 1
+    return outermost if depth and outermost > 0 else cut
+
+
+_TAG = re.compile(r"<(/?)[a-zA-Z][^<>]*>")
 
 
 def button(text: str, data: str) -> dict[str, str]:
