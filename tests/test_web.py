@@ -189,6 +189,34 @@ def test_star_hand_over_and_faq_from_the_outcome(rulebook: Any, private_database
     assert row == ("handed_over", "web")
 
 
+def test_a_question_confirmed_for_star_is_queued_in_the_commit_of_the_confirmation(
+        rulebook: Any, private_database: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With SMTP the background sender sends what is queued: the question is queued with the answer that confirmed
+    it, so a crash right after that commit (before the page is answered) cannot leave it a draft nobody sends."""
+    from bot.config import read_mail_settings
+
+    app = make_app(private_database, rulebook)
+    with Browser(app) as browser:  # started without SMTP: no background sender in this test
+        chat = app.state.web.chat
+        chat.mail = chat.star.mail = read_mail_settings(environ={
+            "UNGEBOT_DB": str(private_database), "UNGEBOT_SMTP_HOST": "127.0.0.1",
+            "UNGEBOT_SMTP_FROM": "ungebot@testkommune.dk"})
+        browser.open()
+        browser.press("Noget andet")
+        browser.submit(action="star")
+        browser.type("Hvordan registreres en ung, der flytter midt i et forløb?")
+
+        def killed(star_send: int | None) -> list[Any]:  # the process dies right after the commit
+            raise SystemError("killed")
+
+        monkeypatch.setattr(chat, "deliver", killed)
+        with pytest.raises(SystemError):
+            browser.press("Send til STAR")
+    db = sqlite3.connect(private_database)
+    assert db.execute("SELECT status FROM star_questions").fetchall() == [("queued",)]
+    assert db.execute("SELECT count(*) FROM star_outbox").fetchone() == (1,)
+
+
 def test_the_log_is_for_support_staff(rulebook: Any, private_database: Path) -> None:
     with Browser(make_app(private_database, rulebook)) as browser:
         browser.open()
