@@ -49,16 +49,10 @@ class Claim:
     staff_id: str
 
 
-def enqueue(conn: sqlite3.Connection, question_id: int, message_id: str, message: bytes,
-            now: datetime | None = None) -> None:
-    """Queue a question with its e-mail (committed). Queuing again keeps the first e-mail and its Message-ID."""
-    with conn:
-        write_queued(conn, question_id, message_id, message, now)
-
-
 def write_queued(conn: sqlite3.Connection, question_id: int, message_id: str, message: bytes,
                  now: datetime | None = None) -> None:
-    """enqueue without the commit, for a caller that commits it with the answer that confirmed it."""
+    """Queue a question with its e-mail, in the caller's transaction (not committed here). Queuing again keeps the
+    first e-mail and its Message-ID."""
     moment = stamp(now or now_utc())
     conn.execute("INSERT OR IGNORE INTO star_outbox (question_id, message_id, message, queued_at, attempts, "
                  "next_attempt_at) VALUES (?,?,?,?,0,?)", (question_id, message_id, message, moment, moment))

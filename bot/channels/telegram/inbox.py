@@ -145,9 +145,8 @@ class Receipts:
         if self._quiet is None and self.sent_through() > self.written:
             self._quiet = asyncio.get_running_loop().call_later(MARK_WITHIN, self._write_quietly)
 
-    def resent(self, seq: int) -> None:
-        """A restart sent the stored replies again, up to this number: they are sent."""
-        self._next_seq = max(self._next_seq, seq + 1)
+    def resent(self) -> None:
+        """A restart sent the stored replies not known to be sent again (all numbered below the next): they are."""
         self._mark_sent()
 
     def sent_through(self) -> int:
@@ -287,7 +286,7 @@ async def replay(application: Application, receipts: Receipts) -> int:  # type: 
     for _, reply in unsent:
         await deliver(application.bot, Outgoing.from_json(reply))
     if unsent:
-        receipts.resent(unsent[-1][0])
+        receipts.resent()
     queued = [(update_id, body) for update_id, body, reply in waiting if reply is None]
     receipts.pending([update_id for update_id, _ in queued])
     for _, body in queued:

@@ -114,10 +114,11 @@ class StarDesk:
                         channel=question.get("channel") or "", staff_id=question.get("staff_id") or "")
 
     def submit(self, question_id: int) -> Delivery:
-        """Confirmed in a chat that must not wait: queued for the background sender (`sending`), or handed over."""
+        """Confirmed in a chat that must not wait, after the commit of the answer that confirmed it: with SMTP that
+        commit queued it (`queue_with_answer`) and the background sender takes it from there (`sending`); without,
+        it is handed over."""
         if not self.mail.smtp:
             return self.hand_over(question_id)
-        self.queue(question_id)
         return Delivery(question_id, "sending", None)
 
     # -- sending -----------------------------------------------------------------------------------------------------
