@@ -1,20 +1,30 @@
-"""bot/chat/texts.py: a flow template's block is rendered once when it reads nothing but the flow, and every time
-when it reads the answers (the question text is on the hot path of every answer)."""
+"""bot/chat/texts.py: a flow template's block is rendered once per values of the answers it reads, and every time
+when what it reads is not known exactly (the question text is on the hot path of every answer)."""
 
 from __future__ import annotations
 
+from types import MappingProxyType
+
+import pytest
+
 from flows.engine import Rulebook
 
+import bot.chat.texts as texts_module
 from bot.chat.texts import Texts
 
 
-def test_a_question_that_names_an_answer_is_rendered_for_each_dialogue(rulebook: Rulebook) -> None:
+def test_a_question_that_names_an_answer_is_kept_by_that_answer(rulebook: Rulebook) -> None:
     texts = Texts(rulebook)  # its own cache, not the session's
     flow = rulebook.flow("switch")
     question = flow.spec.questions["current_start_date"]
+    name = "ungeloeftet/switch/current_start_date.j2"
     ips, fum = (texts.question(flow, question, {"current_marker": marker}) for marker in ("ips", "fusm"))
     assert "IPS" in ips and "Flere unge skal med" in fum
-    assert texts.question(flow, question, {"current_marker": "ips"}) == ips
+    assert texts.reads(name, "question") == ("current_marker",)
+    assert texts._rendered[(name, "question", "ips")] == ips and texts._rendered[(name, "question", "fusm")] == fum
+    texts._rendered[(name, "question", "ips")] = "kept"
+    assert texts.question(flow, question, {"current_marker": "ips", "other": "x"}) == "kept"  # other answers: kept
+    assert texts.question(flow, question, MappingProxyType({"current_marker": "ips"})) == ips  # not a dict: rendered
 
 
 def test_a_question_that_names_no_answer_is_rendered_once(rulebook: Rulebook) -> None:
@@ -23,11 +33,31 @@ def test_a_question_that_names_no_answer_is_rendered_once(rulebook: Rulebook) ->
     question = flow.spec.questions["new_start_date"]
     first = texts.question(flow, question, {"current_marker": "ips"})
     template = texts._node_template(flow, question.id)
-    assert texts._fixed[(str(template.name), "question")] == first
+    assert texts.reads(str(template.name), "question") == ()
+    assert texts._rendered[(str(template.name), "question")] == first
     assert texts.question(flow, question, {}) == first  # from the cache: it would not render without answers
-    named = flow.spec.questions["current_start_date"]
-    texts.question(flow, named, {"current_marker": "ips"})
-    assert texts._fixed[("ungeloeftet/switch/current_start_date.j2", "question")] is None  # never cached
+
+
+def test_a_block_whose_reads_are_not_known_is_rendered_every_time(rulebook: Rulebook) -> None:
+    texts = Texts(rulebook)
+    flow = rulebook.flow("switch")
+    question = flow.spec.questions["current_start_date"]
+    name = "ungeloeftet/switch/current_start_date.j2"
+    texts._reads[(name, "question")] = None
+    first = texts.question(flow, question, {"current_marker": "ips"})
+    assert texts.question(flow, question, {"current_marker": "ips"}) == first
+    assert not texts._rendered
+
+
+def test_kept_texts_are_bounded(rulebook: Rulebook, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(texts_module, "RENDERED_KEPT", 3)
+    texts = Texts(rulebook)
+    flow = rulebook.flow("switch")
+    question = flow.spec.questions["current_start_date"]
+    for marker in ("ips", "fusm", "ips", "fusm", "ips"):
+        texts.question(flow, question, {"current_marker": marker})
+        assert len(texts._rendered) <= 3
+    assert texts.question(flow, question, {"current_marker": "fusm"}).count("Flere unge skal med") == 1
 
 
 def test_a_kept_message_is_kept_apart_from_the_same_text_as_markup(rulebook: Rulebook) -> None:

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, nodes
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
 from markupsafe import Markup
 
 from flows.dates import format_date
@@ -17,12 +17,17 @@ from flows.errors import AnswerError
 from flows.loader import TEMPLATES_DIR
 from flows.model import Outcome, Question
 
+from bot.chat.template_reads import PURE_FILTERS, answers_read
+
 _TAG = re.compile(r"<[^>]+>")
 _BLANK_LINES = re.compile(r"\n{3,}")
 
 
 ECHO_LIMIT = 100  # characters of what was typed that an error message repeats ("Jeg forstod ikke »…«")
 STATIC_KEPT = 4096  # common messages kept in memory, by name and short plain parameters (see Texts.common)
+RENDERED_KEPT = 4096  # texts of flow templates' blocks kept in memory, by the answers they read (Texts._required)
+_UNKNOWN = object()  # a block not yet analysed
+_MISSING = object()  # in a kept text's key: the answer is not given
 _LINK = re.compile(r'<a href="([^"]*)">(.*?)</a>', re.DOTALL)
 
 
@@ -48,12 +53,16 @@ class Texts:
         self.env = Environment(loader=FileSystemLoader(str(TEMPLATES_DIR)), autoescape=True, auto_reload=False,
                                undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
         self.env.filters["dansk"] = _danish_date
+        self._pure_filters = PURE_FILTERS | {"dansk"}  # filters whose result depends only on their input
         self.env.globals["marker_name"] = rulebook.programme.markers.__getitem__
         self.env.globals["programme"] = rulebook.programme
         self.programme = rulebook.programme.id
         self._labels: dict[tuple[str, str], dict[str, str]] = {}
         self._static: dict[tuple[Any, ...], str] = {}  # common messages by name and plain parameters
-        self._fixed: dict[tuple[str, str], str | None] = {}  # a flow template's block that reads no answers: its text
+        # A flow template's blocks: the answers each reads (None: not known exactly, rendered every time), and their
+        # texts by the values of those answers (see _required).
+        self._reads: dict[tuple[str, str], tuple[str, ...] | None] = {}
+        self._rendered: dict[tuple[Any, ...], str] = {}
         self._shared_found: dict[tuple[str, str], Template] = {}  # a shared template by name and programme
 
     # -- building blocks -------------------------------------------------------------------------------------------
@@ -146,27 +155,34 @@ class Texts:
         return tuple((value, to_plain(self._block(defaults, f"option_{value}", {}) or value)) for value in ("yes", "no"))
 
     def _required(self, flow: Flow, node: str, block: str, answers: Mapping[str, str], **extra: Any) -> str:
-        key = (f"{flow.programme.id}/{flow.id}/{node}.j2", block)
-        text = self._fixed.get(key)  # before Jinja is asked for the template: a question asked is mostly fixed text
-        if text is None:
-            template = self._node_template(flow, node)
-            text = self._block(template, block, self._context(flow, answers, **extra))
-            if not text:
-                raise KeyError(f"template {flow.programme.id}/{flow.id}/{node}.j2 has no block {block!r}")
-            if key not in self._fixed:  # rendered once per block; kept only if it cannot depend on the answers
-                self._fixed[key] = text if self._reads_only_the_flow(template, block) else None
+        """A block of a flow's node template, which must have text. A block whose reads are known exactly (most
+        questions read no answer, some one or two; bot/chat/template_reads.py) is rendered once per values of the
+        answers it reads and then kept, up to RENDERED_KEPT texts: its text depends on nothing else."""
+        name = f"{flow.programme.id}/{flow.id}/{node}.j2"
+        reads = self.reads(name, block)  # known before Jinja is asked for the template
+        key = None
+        if reads is not None and (not reads or type(answers) is dict):  # a dict: answers.x is answers["x"]
+            key = (name, block, *[answers.get(question, _MISSING) for question in reads])
+            text = self._rendered.get(key)
+            if text is not None:
+                return text
+        text = self._block(self._node_template(flow, node), block, self._context(flow, answers, **extra))
+        if not text:
+            raise KeyError(f"template {name} has no block {block!r}")
+        if key is not None:
+            if len(self._rendered) >= RENDERED_KEPT:
+                self._rendered.clear()
+            self._rendered[key] = text
         return text
 
-    def _reads_only_the_flow(self, template: Template, block: str) -> bool:
-        """Whether a block's text is the same for every dialogue: it names nothing but the flow and its programme
-        (most questions). Read from the template's syntax tree, so a new variable in a template is never cached."""
-        assert self.env.loader is not None and template.name is not None
-        source = self.env.loader.get_source(self.env, template.name)[0]
-        found = [node for node in self.env.parse(source).find_all(nodes.Block) if node.name == block]
-        if len(found) != 1:
-            return False
-        names = {name.name for name in found[0].find_all(nodes.Name)}
-        return names <= {"flow", "marker_name", "programme"} and not any(found[0].find_all(nodes.Include))
+    def reads(self, name: str, block: str) -> tuple[str, ...] | None:
+        """The answers a block of a flow's template (by its name) reads; None when not known exactly."""
+        found = self._reads.get((name, block), _UNKNOWN)
+        if found is _UNKNOWN:
+            assert self.env.loader is not None
+            source = self.env.loader.get_source(self.env, name)[0]
+            found = self._reads[(name, block)] = answers_read(self.env, source, block, self._pure_filters)
+        return found  # type: ignore[return-value]
 
     # -- outcomes -------------------------------------------------------------------------------------------------
     def headline(self, flow: Flow, outcome: Outcome, answers: Mapping[str, str]) -> str:
