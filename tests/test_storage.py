@@ -71,3 +71,36 @@ def test_the_decision_log_refuses_updates(private_database: Path) -> None:
         with db:
             db.execute("update decisions set result = 'no_change'")
     assert db.execute("select result from decisions").fetchone()[0] == "register"
+
+
+JSON_VALUES = [
+    {"v": 1, "step": 7, "pending": None, "last_update": 25, "programme": None, "star_drafts": [],
+     "segments": [{"flow": "situation", "answers": [("situation", "switch")]}, {"flow": "switch", "answers": []}]},
+    {"pending": {"kind": "star_text", "text": "Æbler, øl & «citat» \"x\" \\ \n\t\x00\x1f \u202e عربي 😀 <b>"}},
+    [1.5, -0.0, 1e300, float("nan"), float("inf"), True, False, None, 10 ** 30, "", [], {}],
+    {"1": {"2": [{"3": ["dyb"]}]}}, "bare tekst", 42, None,
+]
+
+
+@pytest.mark.parametrize("value", JSON_VALUES)
+def test_to_json_writes_what_json_dumps_writes(value: object) -> None:
+    """The stored text is byte for byte json.dumps(..., ensure_ascii=False)'s, with and without the C encoder."""
+    import json
+
+    from storage.records import _json_writer, to_json
+
+    assert to_json(value) == json.dumps(value, ensure_ascii=False)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(json.encoder, "c_make_encoder", None)
+        assert _json_writer()(value) == json.dumps(value, ensure_ascii=False)
+
+
+def test_to_json_refuses_what_json_refuses() -> None:
+    from datetime import date
+
+    from storage.records import to_json
+
+    with pytest.raises(TypeError):
+        to_json({"day": date(2026, 1, 15)})
+    assert to_json({"after": "an error, the next value is written as before"}) == \
+        '{"after": "an error, the next value is written as before"}'
