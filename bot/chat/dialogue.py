@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
+from datetime import time as dt_time
 from typing import Any
 
-from flows.dates import parse_date, today_in_copenhagen
+from flows.dates import COPENHAGEN, parse_date, today_in_copenhagen
 from flows.errors import AnswerError
 
 from bot.config import ConfigError
@@ -22,7 +24,7 @@ def current_day() -> date:
     tests. ConfigError when it is set to something that is not a date."""
     pinned = os.environ.get("UNGEBOT_TODAY", "").strip()
     if not pinned:
-        return today_in_copenhagen()
+        return _today(time.time())
     try:
         return date.fromisoformat(pinned)
     except ValueError:
@@ -32,6 +34,21 @@ def current_day() -> date:
     except AnswerError:
         raise ConfigError(f"UNGEBOT_TODAY: »{pinned[:40]}« er ikke en dato. Skriv den som 2026-11-23, "
                           "eller fjern UNGEBOT_TODAY, så bruges dagens dato.") from None
+
+
+def _today(now: float) -> date:
+    """Today in Denmark at `now` (seconds since the epoch), remembered until its last second (it is asked for on
+    every update; finding it through the time zone costs a few µs)."""
+    global _day
+    if not _day[0] <= now < _day[1]:
+        today = today_in_copenhagen(datetime.fromtimestamp(now, timezone.utc))
+        start = datetime.combine(today, dt_time(), COPENHAGEN).timestamp()
+        end = datetime.combine(today + timedelta(days=1), dt_time(), COPENHAGEN).timestamp()
+        _day = (start, end, today)
+    return _day[2]
+
+
+_day: tuple[float, float, date] = (0.0, 0.0, date.min)  # the day _today last found: its first second, the next day's
 
 
 @dataclass
@@ -59,8 +76,10 @@ class DialogueState:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form, for storage."""
-        data = {"v": STATE_VERSION, "step": self.step, "pending": self.pending, "last_update": self.last_update,
-                "programme": self.programme, "star_drafts": self.star_drafts,
+        # Copies, never the state's own dict and list: a dict kept to compare the next turn's with (the channels
+        # write a state only when it changed) must not change along with the state.
+        data = {"v": STATE_VERSION, "step": self.step, "pending": None if self.pending is None else dict(self.pending),
+                "last_update": self.last_update, "programme": self.programme, "star_drafts": list(self.star_drafts),
                 "segments": [{"flow": s.flow, "answers": list(s.answers.items())} for s in self.segments]}
         if self.decision_id is not None:
             data["decision_id"] = self.decision_id
