@@ -38,6 +38,18 @@ def to_plain(text: str) -> str:
     return _BLANK_LINES.sub("\n\n", html.unescape(_TAG.sub("", text))).strip()
 
 
+def _plain(context: Mapping[str, Any]) -> bool:
+    """Short plain parameters: exactly str or int (Markup is a str too, and equal to the plain text it would be
+    escaped as), at most 200 characters in all."""
+    if not context:
+        return True
+    if len(context) == 1:
+        (value,) = context.values()
+        return type(value) in (str, int) and len(str(value)) <= 200
+    return (all(type(value) in (str, int) for value in context.values())
+            and sum(len(str(value)) for value in context.values()) <= 200)
+
+
 def _danish_date(value: str | date | None) -> str:
     if not value:
         return ""
@@ -96,12 +108,10 @@ class Texts:
         """A shared message from templates/common/messages.j2 (HTML). Its text depends only on its parameters, so
         one with short plain parameters (a label, a day, a number: at most 200 characters in all) is kept, up to
         STATIC_KEPT of them; long text, such as a draft for STAR, is rendered each time."""
-        # Exactly str or int: Markup is a str too, and equal to the plain text it would be escaped as.
-        plain = (all(type(value) in (str, int) for value in context.values())
-                 and sum(len(str(value)) for value in context.values()) <= 200)
-        key = (name, *sorted(context.items())) if plain else None
-        if key is not None and key in self._static:
-            return self._static[key]
+        key = (name, *sorted(context.items())) if _plain(context) else None
+        kept = self._static.get(key) if key is not None else None
+        if kept is not None:
+            return kept
         template = self.env.get_template("common/messages.j2")
         text = self._block(template, name, context)
         if text is None:
