@@ -8,6 +8,7 @@ No flow of one programme may hand over to the other's; only the router chooses (
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import cached_property
 from pathlib import Path
 
 from flows.engine import Flow, Rulebook, load_rulebook
@@ -59,7 +60,7 @@ class Catalogue:
         """The edition of the programme a new case starts in (each decision names its own flow's edition)."""
         return self.programme.edition
 
-    @property
+    @cached_property  # asked on every hand-over; fixed once loaded
     def routers(self) -> frozenset[str]:
         """Flows that only pass the case on: their hand-over is not shown as a result of its own."""
         return frozenset([self.router.programme.entry] + [book.programme.entry for book in self.rulebooks.values()])

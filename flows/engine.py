@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -253,7 +254,7 @@ class Rulebook:
         """The rulebook edition every decision names."""
         return self.programme.edition
 
-    @property
+    @cached_property  # asked on every hand-over; fixed once loaded
     def routers(self) -> frozenset[str]:
         """Flows that only pass the case on: their hand-over is not shown as a result of its own."""
         return frozenset([self.programme.entry])

@@ -32,6 +32,10 @@ _FAQ = {"/faq", "/svar"}
 _AMEND = {"/ret", "/ændre", "/aendre", "/ret_svar"}
 _WHY = {"/hvorfor", "/why"}
 _END = {"/slut", "/farvel", "/quit", "/exit"}
+# What typed text answers while a step is pending: the step's kind and the method that takes it.
+_PENDING_STEPS = {"star_text": "_draft_star", "star_confirm": "_star_decision",
+                  "star_municipality": "_star_municipality", "confirm_date": "_confirm",
+                  "confirm_restart": "_restart_answer", "amend_pick": "_amend_pick", "amend": "_amend_answer"}
 
 
 class Conversation(StarSteps, AmendSteps, ResumeSteps, WhySteps):
@@ -44,6 +48,7 @@ class Conversation(StarSteps, AmendSteps, ResumeSteps, WhySteps):
         self.municipality = municipality  # "" until configured or answered once (StarSteps.known_municipality)
         self.answers = answers
         self.recipient = recipient  # where questions for STAR go (UNGEBOT_STAR_EMAIL)
+        self._outcome_options: tuple[tuple[str, str], ...] | None = None
 
     def decision_record(self, turn: Turn) -> tuple[str, str, str, list[dict[str, str]], dict[str, Any], str] | None:
         """The turn's decision as storage.records.record_turn takes it, or None."""
@@ -128,8 +133,11 @@ class Conversation(StarSteps, AmendSteps, ResumeSteps, WhySteps):
         return [self._question_reply(position)]
 
     def outcome_options(self) -> tuple[tuple[str, str], ...]:
-        """What every outcome offers: Hvorfor?, change an answer, a new case."""
-        return tuple((value, to_plain(self.texts.common(f"option_{value}"))) for value in ("why", "amend", "new"))
+        """What every outcome offers: Hvorfor?, change an answer, a new case (the same labels each time: made once)."""
+        if self._outcome_options is None:
+            self._outcome_options = tuple((value, to_plain(self.texts.common(f"option_{value}")))
+                                          for value in ("why", "amend", "new"))
+        return self._outcome_options
 
     def _question_reply(self, position: Position) -> Reply:
         flow, question = position.flow, position.question
@@ -165,12 +173,8 @@ class Conversation(StarSteps, AmendSteps, ResumeSteps, WhySteps):
                         + self.current_step(state, today, brief=True))
         if text.startswith("/"):
             return self._command(state, text, today)
-        pending_steps = {"star_text": self._draft_star, "star_confirm": self._star_decision,
-                         "star_municipality": self._star_municipality, "confirm_date": self._confirm,
-                         "confirm_restart": self._restart_answer, "amend_pick": self._amend_pick,
-                         "amend": self._amend_answer}
-        if kind in pending_steps:
-            return pending_steps[kind](state, text, today)
+        if kind in _PENDING_STEPS:
+            return getattr(self, _PENDING_STEPS[kind])(state, text, today)  # type: ignore[no-any-return]
         position = self.position(state, today)
         if position.question is None:
             return self._after_outcome(state, text, today)
@@ -238,6 +242,7 @@ class Conversation(StarSteps, AmendSteps, ResumeSteps, WhySteps):
         # from the start. Otherwise the step is where that walk would stop, and is kept as the new position.
         if stepped.question is None or stepped.question.id not in segment.answers:
             self._remember(state, self._key(segment, today), stepped)
+            return self._arrive(state, stepped, today, [])
         return self._arrive(state, self.position(state, today), today, [])
 
     def _arrive(self, state: DialogueState, position: Position, today: date, replies: list[Reply]) -> Turn:
