@@ -137,11 +137,15 @@ class WebApp:
 
 
 ERRORS = {
+    400: ("Formularen kunne ikke læses", "Det, du sendte, kunne ikke læses. Gå tilbage til samtalen og prøv igen – "
+          "dit seneste gemte svar er ikke tabt."),
     401: ("Du er ikke logget ind", "Log ind med kommunens login for at bruge Ungebot."),
     403: ("Siden kunne ikke bruges", "Formularen var for gammel eller kom ikke fra denne side. Gå tilbage til "
           "samtalen og prøv igen – dit seneste gemte svar er ikke tabt."),
     404: ("Siden findes ikke", "Den side findes ikke i Ungebot."),
     405: ("Siden findes ikke", "Den side findes ikke i Ungebot."),
+    413: ("Svaret var for langt", "Det, du sendte, var for langt til at blive gemt. Skriv et kortere svar, og prøv "
+          "igen – dit seneste gemte svar er ikke tabt."),
     429: ("For mange forsøg", "Du har sendt mange svar eller loginforsøg på kort tid. Vent et minut, og prøv igen."),
     500: ("Der skete en fejl", "Noget gik galt hos os. Dine gemte svar er ikke tabt – prøv igen om lidt."),
 }

@@ -13,6 +13,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bot.channels.web.chat import User
+from bot.channels.web.formdata import read_form
 from bot.channels.web.middleware import RateLimiter, check_csrf
 from bot.channels.web.settings import DEMO_USER, WebSettings
 
@@ -35,7 +36,7 @@ async def submitted_form(request: Request, limiter: RateLimiter) -> tuple[User, 
     user = current_user(request)
     if user is None:
         raise HTTPException(401)
-    form = {key: str(value) for key, value in (await request.form()).items()}
+    form = await read_form(request)
     check_csrf(request, form.get("csrf"))
     if not limiter.allow(user.id):
         raise HTTPException(429)
@@ -177,8 +178,8 @@ class Login:
 
     async def logout(self, request: Request) -> Response:
         """End the session (its row and its cookie)."""
-        form = await request.form()
-        check_csrf(request, str(form.get("csrf") or ""))
+        form = await read_form(request)
+        check_csrf(request, form.get("csrf"))
         request.scope["session"].end()
         return RedirectResponse("/logget-ud", status_code=303)
 
