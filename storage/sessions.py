@@ -71,24 +71,28 @@ def purge_expired(conn: sqlite3.Connection, now: datetime) -> int:
         return count
 
 
-def append_turn(conn: sqlite3.Connection, token: str, pane: str, seq: int, messages: list[str],
-                controls: dict[str, Any], keep: int) -> None:
-    """Append one turn to a pane of the session's page: its messages (HTML) and the answer forms after it, in one
-    row; now and then forget all but the last `keep` turns. Not committed: the caller's commit (the turn's own)."""
+def append_turn(conn: sqlite3.Connection, token: str, pane: str, seq: int, messages: str, controls: str,
+                keep: int) -> None:
+    """Append one turn to a pane of the session's page: its messages (HTML, as a JSON array of strings) and the answer
+    forms after it (JSON), in one row; now and then forget all but the last `keep` turns. Not committed: the caller's
+    commit (the turn's own)."""
     key = session_key(token)
-    # The messages as a JSON array of strings, written out with json's own string encoder (json.dumps's text).
-    text = "[" + ", ".join(map(encode_basestring, messages)) + "]"
     conn.execute("INSERT OR REPLACE INTO web_turns (key, pane, seq, messages, controls) VALUES (?, ?, ?, ?, ?)",
-                 (key, pane, seq, text, json.dumps(controls, ensure_ascii=False)))
+                 (key, pane, seq, messages, controls))
     if seq % PRUNE_EVERY == PRUNE_EVERY - 1:
         conn.execute("DELETE FROM web_turns WHERE key = ? AND pane = ? AND seq <= ?", (key, pane, seq - keep))
 
 
-def last_turn(conn: sqlite3.Connection, token: str, pane: str) -> tuple[int, dict[str, Any]] | None:
-    """The number of a pane's last turn and the answer forms after it, or None before its first."""
+def messages_array(messages: list[str]) -> str:
+    """Messages as append_turn stores them: a JSON array of strings (json.dumps's text, with json's string encoder)."""
+    return "[" + ", ".join(map(encode_basestring, messages)) + "]"
+
+
+def last_turn(conn: sqlite3.Connection, token: str, pane: str) -> tuple[int, str] | None:
+    """The number of a pane's last turn and the answer forms after it (as stored), or None before its first."""
     row = conn.execute("SELECT seq, controls FROM web_turns WHERE key = ? AND pane = ? ORDER BY seq DESC LIMIT 1",
                        (session_key(token), pane)).fetchone()
-    return (int(row[0]), json.loads(row[1])) if row else None
+    return (int(row[0]), str(row[1])) if row else None
 
 
 def load_messages(conn: sqlite3.Connection, token: str, pane: str, keep: int) -> list[str]:

@@ -332,20 +332,27 @@ def test_the_page_keeps_its_last_messages_as_a_row_per_turn(rulebook: Any, priva
 
 
 def test_answer_forms_rendered_once_per_set_of_buttons_are_the_templates_own() -> None:
-    from bot.channels.web.render import ControlsCache, page_environment
+    from bot.channels.web.render import ControlsCache, Forms, page_environment
 
     environment = page_environment()
     cache = ControlsCache(environment, size=2)
-    forms = [{"options": ["Ja", "Nej <b>"], "actions": [["back", "Tilbage"]], "step": 3, "date": False,
-              "kind": "question"},
-             {"options": [], "actions": [], "step": 4, "date": True, "kind": "question"},
-             {"options": [], "actions": [["new", "Ny sag"]], "step": 5, "date": False, "kind": "outcome",
-              "action": "/laer", "hint": "Svar med knapperne."}]
-    for controls in forms * 2 + [{**forms[0], "step": 12}]:
-        for csrf, focus in (("abc", True), ('"><script>', False)):
-            direct = environment.get_template("controls.j2").render(controls=controls, csrf=csrf, focus=focus)
-            assert cache.render(controls, csrf, focus) == direct
+    forms = [Forms(("Ja", "Nej <b>"), (("back", "Tilbage"),), 3, False, "question"),
+             Forms((), (), 4, True, "question"),
+             Forms((), (("new", "Ny sag"),), 5, False, "outcome", "/laer", "Svar med knapperne.")]
+    for made in forms * 2 + [forms[0]._replace(step=12)]:
+        for csrf, focus in (("abc", True), ('"><script>', False), ("abc", False)):
+            direct = environment.get_template("controls.j2").render(controls=made, csrf=csrf, focus=focus)
+            assert cache.render(made, csrf, focus) == direct
+            assert json.loads(cache.json(made, csrf, focus)) == direct
+            assert Forms.read(made.stored()) == made and json.loads(made.stored())["step"] == made.step
     assert "&lt;script&gt;" in cache.render(forms[0], "<script>", True) and len(cache._rendered) == 2
+    assert "Du kan også skrive /hjælp" in cache.render(forms[0], "abc", True)  # the usual hint
+    assert 'action="/laer"' in cache.render(forms[2], "abc", True) and "Svar med knapperne." in cache.render(
+        forms[2], "abc", True)
+    # A turn stored before the answer forms were Forms (a dict's JSON) reads back as the same forms.
+    old = {"options": ["Ja"], "actions": [["back", "Tilbage"]], "step": 3, "date": False, "kind": "question"}
+    assert Forms.read(json.dumps(old)) == Forms(("Ja",), (("back", "Tilbage"),), 3, False, "question")
+    assert json.loads(Forms.read(json.dumps(old)).stored()) == old
 
 
 @pytest.mark.parametrize("index", range(len(SCENARIOS)), ids=[s["id"] for s in SCENARIOS])
@@ -449,7 +456,7 @@ def test_messages_are_the_templates_own_made_once_and_what_was_typed_is_escaped(
 def test_the_reply_to_chat_js_is_the_json_starlette_would_send() -> None:
     from starlette.responses import JSONResponse
 
-    from bot.channels.web.render import ControlsCache, Messages, for_page, page_environment, reply
+    from bot.channels.web.render import ControlsCache, Forms, Messages, for_page, page_environment, reply
 
     environment = page_environment()
     messages, forms = Messages(environment, size=2), ControlsCache(environment)
@@ -457,27 +464,27 @@ def test_the_reply_to_chat_js_is_the_json_starlette_would_send() -> None:
     made = messages.render([{"who": "me", "kind": "answer", "text": "Ja"},
                             {"who": "me", "kind": "answer", "text": typed},
                             {"who": "bot", "kind": "question", "html": "Hvad <b>nu</b>?\n\"Ja\""}])
-    controls = {"options": ["Ja", 'N"ej'], "actions": [("back", "Tilbage")], "step": 7, "date": False,
-                "kind": "question"}
+    controls = Forms(("Ja", 'N"ej'), (("back", "Tilbage"),), 7, False, "question")
     for csrf in ("abc-_123", '"><script>\u2028\\'):
         for shown in (made, made[:2], made[:1]):
             sent = reply(messages, shown, forms.json(controls, csrf, focus=True))
             expected = JSONResponse({"messages": "\n".join(for_page(shown)),
                                      "controls": forms.render(controls, csrf, focus=True)})
             assert sent.body == expected.body and sent.headers["content-type"] == "application/json"
+    assert messages.array(made) == json.dumps(made, ensure_ascii=False)  # as a turn stores them
     body = json.loads(sent.body)
     assert body["messages"].startswith('<div id="seneste" class="message message-me') and 'name="step" value="7"' in \
         body["controls"]
 
 
 def test_a_turns_messages_are_stored_as_json_and_read_back_as_they_were(private_database: Path) -> None:
-    from storage.sessions import append_turn, last_turn, load_messages
+    from storage.sessions import append_turn, last_turn, load_messages, messages_array
 
     db = open_database(private_database)
     messages = ['<div class="message">"æøå" \\ \n\t\x01 \u2028 &lt;</div>', "", "{{ 7 * 7 }}"]
-    controls = {"options": ["Ja", 'N"ej'], "actions": [["back", "Tilbage"]], "step": 3}
+    controls = json.dumps({"options": ["Ja", 'N"ej'], "actions": [["back", "Tilbage"]], "step": 3})
     with db:
-        append_turn(db, "token", "chat", 0, messages, controls, keep=120)
+        append_turn(db, "token", "chat", 0, messages_array(messages), controls, keep=120)
     stored = db.execute("SELECT messages FROM web_turns").fetchone()[0]
     assert stored == json.dumps(messages, ensure_ascii=False) and load_messages(db, "token", "chat", 120) == messages
     assert last_turn(db, "token", "chat") == (0, controls) and last_turn(db, "token", "learn") is None

@@ -26,7 +26,8 @@ from bot.channels.web import auth
 from bot.channels.web.chat import User, WebChat, WebTurn
 from bot.channels.web.learn import WebLearn
 from bot.channels.web.middleware import RateLimiter, SecurityHeaders, Session, SessionMiddleware, csrf_token
-from bot.channels.web.render import ControlsCache, Messages, controls, entries, for_page, page_environment, reply
+from bot.channels.web.render import (ControlsCache, Forms, Messages, controls, entries, for_page, page_environment,
+                                     reply)
 from bot.channels.web.settings import WebSettings
 from bot.chat.dialogue import Reply
 
@@ -72,7 +73,8 @@ class WebApp:
         session = request.scope["session"]
         if not session.started("chat"):
             opening = self.chat.opening(user)
-            session.add("chat", self.messages.render(entries(None, opening.replies)), self._controls(opening))
+            made = self.messages.render(entries(None, opening.replies))
+            session.add("chat", made, self._controls(opening), self.messages.array(made))
         transcript = session.transcript("chat")
         return self.page("chat.j2", request, messages=for_page(transcript), controls=session.controls("chat"),
                          focus=len(transcript) > 3, skip_to="svar", skip_label="Gå til svarfeltet")
@@ -106,10 +108,10 @@ class WebApp:
 
     def _remember(self, session: Any, turn: WebTurn, replies: list[Reply], echo: str | None) -> list[str]:
         new = self.messages.render(entries(echo, replies))
-        session.add("chat", new, self._controls(WebTurn(turn.state, None, replies)))
+        session.add("chat", new, self._controls(WebTurn(turn.state, None, replies)), self.messages.array(new))
         return new
 
-    def _controls(self, turn: WebTurn) -> dict[str, Any]:
+    def _controls(self, turn: WebTurn) -> Forms:
         return controls(turn.replies, turn.state, self.chat.labels, HELP_LABEL)
 
     async def decision_log(self, request: Request) -> Response:

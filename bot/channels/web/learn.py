@@ -13,7 +13,7 @@ from starlette.routing import Route
 from bot.channels.web import auth
 from bot.channels.web.chat import TEXT_LIMIT, User
 from bot.channels.web.middleware import csrf_token
-from bot.channels.web.render import for_page, reply
+from bot.channels.web.render import Forms, for_page, reply
 from bot.learn.screens import Screen
 from bot.learn.trainer import Trainer
 from flows.privacy import contains_cpr
@@ -101,9 +101,9 @@ class WebLearn:
         last = screens[-1] if screens else Screen("")
         state = self.trainer.state(self._staff(user))
         messages = self.web.messages.render(new)
-        session.add("learn", messages, {"options": [label for _, label in last.options], "actions": [],
-                                        "step": state.get("step", 0), "date": last.expects_text, "kind": "question",
-                                        "action": "/laer", "hint": HINT})
+        forms = Forms(tuple(label for _, label in last.options), (), int(state.get("step", 0)), last.expects_text,
+                      "question", "/laer", HINT)
+        session.add("learn", messages, forms, self.web.messages.array(messages))
         return messages
 
     async def picture(self, request: Request) -> Response:

@@ -15,7 +15,9 @@ from starlette.requests import HTTPConnection, cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.channels.web.locks import KeyedLocks
-from storage.sessions import append_turn, delete_session, last_turn, load_messages, load_session, save_session
+from bot.channels.web.render import Forms
+from storage.sessions import (append_turn, delete_session, last_turn, load_messages, load_session, messages_array,
+                              save_session)
 
 COOKIE = "ungebot_session"
 # Microsoft Teams shows a pinned web page as a tab in a frame from these origins.
@@ -28,7 +30,7 @@ TRANSCRIPT_LIMIT = 120  # messages shown per pane; the dialogue itself is in the
 TURNS_KEPT = TRANSCRIPT_LIMIT  # turns kept per pane (each has at least one message)
 SESSIONS_KEPT = 10_000  # sessions kept in memory between requests (each is also on disk)
 EXPIRY_SLACK = timedelta(minutes=5)  # the stored expiry is moved on when it is this much behind the idle lifetime
-Pane = tuple[int, dict[str, Any]]  # a pane's last turn: its number and the answer forms after it
+Pane = tuple[int, Forms]  # a pane's last turn: its number and the answer forms after it
 
 
 class Session(dict[str, Any]):
@@ -46,37 +48,38 @@ class Session(dict[str, Any]):
         self.rotate = False
         self._panes: dict[str, Pane | None] = {}  # each pane's last turn, read from disk on first use
         self._empty = token is None  # no turns on disk to read
-        self._pending: list[tuple[str, int, list[str], dict[str, Any]]] = []  # turns added, not yet written
+        self._pending: list[tuple[str, int, list[str], Forms, str]] = []  # turns added, not yet written
 
     def _pane(self, pane: str) -> Pane | None:
         if pane not in self._panes:
-            self._panes[pane] = (None if self._empty or self.token is None or self.conn is None
-                                 else last_turn(self.conn, self.token, pane))
+            last = (None if self._empty or self.token is None or self.conn is None
+                    else last_turn(self.conn, self.token, pane))
+            self._panes[pane] = None if last is None else (last[0], Forms.read(last[1]))
         return self._panes[pane]
 
     def started(self, pane: str) -> bool:
         """True once the pane has had its first messages."""
         return self._pane(pane) is not None
 
-    def controls(self, pane: str) -> dict[str, Any]:
+    def controls(self, pane: str) -> Forms:
         """The answer forms after the pane's last turn."""
         last = self._pane(pane)
         assert last is not None, f"the {pane} pane has no turn yet"
         return last[1]
 
-    def add(self, pane: str, messages: list[str], controls: dict[str, Any]) -> None:
-        """Add a turn to a pane: its messages (HTML) and the answer forms after it; written with the session (in the
-        same transaction as the turn's answer)."""
+    def add(self, pane: str, messages: list[str], forms: Forms, array: str | None = None) -> None:
+        """Add a turn to a pane: its messages (HTML; `array`: them as stored, if the caller has it) and the answer
+        forms after it; written with the session (in the same transaction as the turn's answer)."""
         last = self._pane(pane)
         seq = last[0] + 1 if last is not None else 0
-        self._panes[pane] = (seq, controls)
-        self._pending.append((pane, seq, messages, controls))
+        self._panes[pane] = (seq, forms)
+        self._pending.append((pane, seq, messages, forms, messages_array(messages) if array is None else array))
 
     def transcript(self, pane: str) -> list[str]:
         """The pane's last TRANSCRIPT_LIMIT messages (HTML), oldest first."""
         stored = (load_messages(self.conn, self.token, pane, TRANSCRIPT_LIMIT)
                   if self.token and self.conn is not None and not self._empty else [])
-        return (stored + [html for name, _, messages, _ in self._pending if name == pane for html in messages])[
+        return (stored + [html for name, _, messages, _, _ in self._pending if name == pane for html in messages])[
             -TRANSCRIPT_LIMIT:]
 
     def clear(self) -> None:
@@ -111,8 +114,8 @@ class Session(dict[str, Any]):
         if self.token is None or self.rotate:
             self.token, self.rotate = secrets.token_urlsafe(32), False
             self.fresh, self._saved = True, None
-        for pane, seq, messages, controls in self._pending:
-            append_turn(conn, self.token, pane, seq, messages, controls, TURNS_KEPT)
+        for pane, seq, _, forms, array in self._pending:
+            append_turn(conn, self.token, pane, seq, array, forms.stored(), TURNS_KEPT)
         now = datetime.now(timezone.utc)
         written = None
         if dict(self) != self._saved or self.expires is None or self.expires - now < lifetime - EXPIRY_SLACK:

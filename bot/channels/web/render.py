@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+import json
 from json.encoder import encode_basestring
-from typing import Any
+from typing import Any, NamedTuple
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup, escape
@@ -79,8 +81,53 @@ class Messages:
         found = self._json.get(html)
         return found if found is not None else encode_basestring(html)[1:-1]
 
+    def array(self, messages: list[str]) -> str:
+        """Messages as a JSON array of strings (json.dumps's text), as a turn stores them."""
+        return "[" + ", ".join(['"' + self.json(html) + '"' for html in messages]) + "]"
 
-def controls(replies: list[Reply], state: DialogueState, labels: dict[str, str], help_label: str) -> dict[str, Any]:
+
+class Forms(NamedTuple):
+    """The answer forms after a turn: the last reply's options, the command buttons (name, label), the dialogue's
+    step (every form carries it), whether a date is asked for, the reply's kind, where the forms post, and the text
+    field's hint ("" for the usual one). Stored with the turn as JSON (`stored`, `read`)."""
+
+    options: tuple[str, ...]
+    actions: tuple[tuple[str, str], ...]
+    step: int
+    date: bool
+    kind: str
+    action: str = "/svar"
+    hint: str = ""
+
+    @property
+    def key(self) -> tuple[Any, ...]:
+        """Everything but the step: the forms of one question are the same for every caseworker there."""
+        return self.options, self.actions, self.date, self.kind, self.action, self.hint
+
+    def stored(self) -> str:
+        """As stored with the turn: a JSON object (the step written into the rest, which is made once per key)."""
+        return _stored(self.key) + str(int(self.step)) + "}"
+
+    @classmethod
+    def read(cls, text: str) -> "Forms":
+        """Forms as `stored` wrote them (or as a turn from before Forms stored its answer forms: the same object)."""
+        data = json.loads(text)
+        return cls(tuple(data.get("options", ())), tuple((name, label) for name, label in data.get("actions", ())),
+                   int(data.get("step", 0)), bool(data.get("date", False)), str(data.get("kind", "")),
+                   str(data.get("action", "/svar")), str(data.get("hint", "")))
+
+
+@functools.lru_cache(maxsize=1024)
+def _stored(key: tuple[Any, ...]) -> str:
+    options, actions, date, kind, action, hint = key
+    data: dict[str, Any] = {"options": list(options), "actions": [list(pair) for pair in actions], "date": date,
+                            "kind": kind}
+    if action != "/svar" or hint:
+        data.update(action=action, hint=hint)
+    return json.dumps(data, ensure_ascii=False)[:-1] + ', "step": '
+
+
+def controls(replies: list[Reply], state: DialogueState, labels: dict[str, str], help_label: str) -> Forms:
     """The answer forms for the last reply: its options, "I dag" where usual, and the command buttons."""
     kept = shown(replies)
     last = kept[-1] if kept else Reply("")
@@ -96,10 +143,9 @@ def controls(replies: list[Reply], state: DialogueState, labels: dict[str, str],
             actions.append(("help", help_label))
     # The options are the last reply's, also when that reply is the hint shown as the outcome's buttons (Hvorfor?,
     # Ret et svar, Ny sag): they are what the chat's current_options will read a pressed button against.
-    options = [label for _, label in (replies[-1].options if replies else ())]
-    actions = [(name, label) for name, label in actions if label not in options]
-    return {"options": options, "actions": actions, "step": state.step,
-            "date": last.kind == "question" and not last.options, "kind": last.kind}
+    options = tuple(label for _, label in (replies[-1].options if replies else ()))
+    return Forms(options, tuple((name, label) for name, label in actions if label not in options), state.step,
+                 last.kind == "question" and not last.options, last.kind)
 
 
 class ControlsCache:
@@ -112,36 +158,39 @@ class ControlsCache:
         self.template = environment.get_template("controls.j2")
         self.size = size
         self._rendered: dict[tuple[Any, ...], tuple[str, str]] = {}  # key -> the HTML, and it as a JSON string
+        self._token: tuple[str, str, str] = ("", "", "")  # the last CSRF token, escaped for HTML and for JSON
 
-    def _made(self, controls: dict[str, Any], focus: bool) -> tuple[str, str]:
-        key = (focus, *((name, _frozen(value)) for name, value in sorted(controls.items()) if name != "step"))
+    def _made(self, forms: Forms, focus: bool) -> tuple[str, str]:
+        key = (focus, forms.key)
         made = self._rendered.get(key)
         if made is None:
-            html = self.template.render(controls={**controls, "step": self._STEP}, csrf=self._CSRF, focus=focus)
+            html = self.template.render(controls={**forms._asdict(), "step": self._STEP}, csrf=self._CSRF, focus=focus)
             made = html, encode_basestring(html)
             if len(self._rendered) >= self.size:
                 self._rendered.pop(next(iter(self._rendered)))
             self._rendered[key] = made
         return made
 
-    def render(self, controls: dict[str, Any], csrf: str, focus: bool) -> str:
-        """The answer forms for these controls, this CSRF token and this step."""
-        html = self._made(controls, focus)[0]
-        return html.replace(self._STEP, str(escape(str(controls["step"])))).replace(self._CSRF, str(escape(csrf)))
+    def _escaped(self, csrf: str) -> tuple[str, str]:
+        """The CSRF token escaped for HTML, and that as the inside of a JSON string (the last token remembered: a
+        session sends the same one with every answer)."""
+        if self._token[0] != csrf:
+            html = str(escape(csrf))
+            self._token = (csrf, html, encode_basestring(html)[1:-1])
+        return self._token[1], self._token[2]
 
-    def json(self, controls: dict[str, Any], csrf: str, focus: bool) -> str:
+    def render(self, forms: Forms, csrf: str, focus: bool) -> str:
+        """The answer forms for these controls, this CSRF token and this step."""
+        html = self._made(forms, focus)[0]
+        return html.replace(self._STEP, str(int(forms.step))).replace(self._CSRF, self._escaped(csrf)[0])
+
+    def json(self, forms: Forms, csrf: str, focus: bool) -> str:
         """`render`'s text as a JSON string (json's own encoding, of the forms once and of what is filled in)."""
-        text = self._made(controls, focus)[1]
-        step, token = (encode_basestring(str(escape(value)))[1:-1] for value in (str(controls["step"]), csrf))
-        return text.replace(_JSON_STEP, step).replace(_JSON_CSRF, token)
+        text = self._made(forms, focus)[1]
+        return text.replace(_JSON_STEP, str(int(forms.step))).replace(_JSON_CSRF, self._escaped(csrf)[1])
 
 
 _JSON_STEP, _JSON_CSRF = (encode_basestring(mark)[1:-1] for mark in (ControlsCache._STEP, ControlsCache._CSRF))
-
-
-def _frozen(value: Any) -> Any:
-    """A value of the answer forms as a key: lists (from memory or read back from JSON) as tuples."""
-    return tuple(_frozen(item) for item in value) if isinstance(value, (list, tuple)) else value
 
 
 _MARKED_JSON = encode_basestring('<div id="seneste" class="message ')[1:-1]
