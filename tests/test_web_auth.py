@@ -145,3 +145,23 @@ def test_answers_and_logins_are_rate_limited(rulebook: Any, private_database: Pa
                    allowed_users=frozenset({"karen-1"}), limits={"answer": (3, 60.0), "login": (2, 60.0)})
     with Browser(app) as browser:
         assert [browser.client.get("/login").status_code for _ in range(3)] == [302, 302, 429]
+
+
+def test_the_proxys_headers_are_read_as_starlette_reads_them(rulebook: Any, private_database: Path) -> None:
+    from starlette.datastructures import Headers
+
+    from bot.channels.web.auth import IdentityMiddleware
+    from bot.channels.web.middleware import Session
+
+    settings = _proxy_app(rulebook, private_database).state.web.settings
+    identity = IdentityMiddleware(None, settings)  # type: ignore[arg-type]
+    for raw in ([(b"x-remote-user", b"bo"), (b"x-remote-user", b"anna"), (b"x-remote-name", b"Bo B.")],
+                [(b"x-remote-user", b""), (b"x-remote-user", b"anna")], [(b"x-remote-name", b"Anna")],
+                [(b"x-remote-groups", b"support"), (b"x-remote-user", b"anna"), (b"x-remote-groups", b"x")]):
+        headers = Headers(raw=raw)
+        user = identity.identify({"headers": raw, "client": ("10.0.0.5", 4000), "session": Session({}, None)})
+        first = headers.get(PROXY.user)
+        assert (user.id if user else None) == (first or None)  # the first header of its name, as Starlette's
+        if user:
+            assert user.name == headers.get(PROXY.name or "", first) and user.role == (
+                "support" if headers.get(PROXY.groups or "") == "support" else "caseworker")

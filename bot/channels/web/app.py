@@ -25,7 +25,8 @@ from starlette.staticfiles import StaticFiles
 from bot.channels.web import auth
 from bot.channels.web.chat import User, WebChat, WebTurn
 from bot.channels.web.learn import WebLearn
-from bot.channels.web.middleware import RateLimiter, SecurityHeaders, Session, SessionMiddleware, csrf_token
+from bot.channels.web.headers import SecurityHeaders
+from bot.channels.web.middleware import RateLimiter, Session, SessionMiddleware, csrf_token
 from bot.channels.web.render import (ControlsCache, Forms, Messages, controls, entries, for_page, page_environment,
                                      reply)
 from bot.channels.web.settings import WebSettings

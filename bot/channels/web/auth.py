@@ -58,20 +58,26 @@ class IdentityMiddleware:
         self.app, self.settings = app, settings
         self._proxied: dict[tuple[str, str, str], User | None] = {}  # the login proxy's headers -> who that is
         self._proxies: dict[str | None, bool] = {}  # a peer's address -> whether it is a configured proxy
+        trusted = settings.trusted
+        # The login proxy's headers as the server passes them (lower-case bytes) -> which of user, name, groups.
+        self._wanted: dict[bytes, list[int]] = {}
+        for index, name in enumerate((trusted.user, trusted.name, trusted.groups) if trusted is not None else ()):
+            if name:
+                self._wanted.setdefault(name.lower().encode("latin-1"), []).append(index)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            scope[USER_KEY] = self.identify(HTTPConnection(scope))
+            scope[USER_KEY] = self.identify(scope)
         await self.app(scope, receive, send)
 
-    def identify(self, connection: HTTPConnection) -> User | None:
+    def identify(self, scope: Scope) -> User | None:
         """The user, and the session made theirs: a session that belonged to someone else starts over."""
-        session = connection.scope["session"]
+        session = scope["session"]
         user = None
         if self.settings.demo:
             user = User(DEMO_USER, "Demo-bruger", "support")
-        elif self.settings.trusted is not None and connection.headers.get(self.settings.trusted.user):
-            user = self._from_proxy(connection)
+        elif self._wanted and (sent := self._sent(scope))[0]:
+            user = self._from_proxy(scope, sent)
         elif isinstance(session.get("user"), dict):
             stored = session["user"]
             role = self.settings.role(stored["id"], frozenset(stored.get("groups", ())))
@@ -81,10 +87,22 @@ class IdentityMiddleware:
             session["user"] = {"id": user.id, "name": user.name, "groups": []}
         return user
 
-    def _from_proxy(self, connection: HTTPConnection) -> User | None:
+    def _sent(self, scope: Scope) -> tuple[str, str, str]:
+        """The login proxy's user, name and groups headers ("" when not sent), each the first of its name, as
+        Starlette's headers give them, read from the raw headers (this is on every request's path)."""
+        found: list[str | None] = [None, None, None]
+        wanted = self._wanted
+        for name, value in scope["headers"]:
+            for index in wanted.get(name, ()):
+                if found[index] is None:
+                    found[index] = value.decode("latin-1")
+        return found[0] or "", found[1] or "", found[2] or ""
+
+    def _from_proxy(self, scope: Scope, sent: tuple[str, str, str]) -> User | None:
         trusted = self.settings.trusted
         assert trusted is not None
-        address = connection.client.host if connection.client else None
+        client = scope.get("client")
+        address = client[0] if client else None
         if address not in self._proxies:  # the proxy's few addresses, remembered (a network check hashes networks)
             if len(self._proxies) >= USERS_KEPT:
                 self._proxies.clear()
@@ -92,9 +110,6 @@ class IdentityMiddleware:
         if not self._proxies[address]:
             log.warning("ignored the login header %s from %s, which is not a configured proxy", trusted.user, address)
             return None
-        headers = connection.headers
-        sent = (headers[trusted.user], headers.get(trusted.name, "") if trusted.name else "",
-                headers.get(trusted.groups, "") if trusted.groups else "")
         if sent not in self._proxied:  # the same few people ask on every request: their User is remembered
             if len(self._proxied) >= USERS_KEPT:
                 self._proxied.clear()

@@ -1,4 +1,4 @@
-"""Server-side sessions (SQLite, random token in a Secure/HttpOnly/SameSite cookie), security headers, rate limits."""
+"""Server-side sessions (SQLite, random token in a Secure/HttpOnly/SameSite cookie), CSRF tokens, rate limits."""
 
 from __future__ import annotations
 
@@ -20,15 +20,11 @@ from storage.sessions import (append_turn, delete_session, last_turn, load_messa
                               save_session)
 
 COOKIE = "ungebot_session"
-# Microsoft Teams shows a pinned web page as a tab in a frame from these origins.
-TEAMS_ORIGINS = ("https://teams.microsoft.com", "https://*.teams.microsoft.com", "https://*.cloud.microsoft",
-                 "https://*.office.com", "https://*.skype.com")
-
-
 LEGACY_KEYS = ("transcript", "learn", "panes", "controls", "learn_controls")  # kept in the data before m024
 TRANSCRIPT_LIMIT = 120  # messages shown per pane; the dialogue itself is in the dialogues table
 TURNS_KEPT = TRANSCRIPT_LIMIT  # turns kept per pane (each has at least one message)
 SESSIONS_KEPT = 10_000  # sessions kept in memory between requests (each is also on disk)
+TOKENS_KEPT = 1024  # Cookie headers remembered with the session cookie's value in them
 EXPIRY_SLACK = timedelta(minutes=5)  # the stored expiry is moved on when it is this much behind the idle lifetime
 Pane = tuple[int, Forms]  # a pane's last turn: its number and the answer forms after it
 
@@ -158,12 +154,13 @@ class SessionMiddleware:
         self.secure, self.same_site = secure, same_site
         self._sessions = KeyedLocks()
         self._kept: OrderedDict[str, Session] = kept if kept is not None else OrderedDict()
+        self._tokens: dict[bytes, str] = {}  # a Cookie header as sent -> the session cookie's value in it ("": none)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        token = _cookie(scope)
+        token = self._token(scope)
         if not token:
             await self._handle(scope, receive, send, None)
             return
@@ -216,56 +213,25 @@ class SessionMiddleware:
             while len(self._kept) > SESSIONS_KEPT:
                 self._kept.popitem(last=False)
 
+    def _token(self, scope: Scope) -> str | None:
+        """The session cookie's value, read as Starlette reads cookies (the first Cookie header), without building a
+        request; a browser sends the same header with each request, so its value is remembered by the header."""
+        for name, value in scope["headers"]:
+            if name == b"cookie":
+                token = self._tokens.get(value)
+                if token is None:
+                    token = cookie_parser(value.decode("latin-1")).get(COOKIE) or ""
+                    if len(self._tokens) >= TOKENS_KEPT:
+                        self._tokens.clear()
+                    self._tokens[value] = token
+                return token or None
+        return None
+
     def _cookie(self, token: str | None) -> str:
         flags = f"Path=/; HttpOnly; SameSite={self.same_site}" + ("; Secure" if self.secure else "")
         if token is None:
             return f"{COOKIE}=; Max-Age=0; {flags}"
         return f"{COOKIE}={token}; Max-Age={int(self.lifetime.total_seconds())}; {flags}"
-
-
-def _cookie(scope: Scope) -> str | None:
-    """The session cookie's value, read as Starlette reads cookies (the first Cookie header), without building a
-    request: this is on every request's path."""
-    for name, value in scope["headers"]:
-        if name == b"cookie":
-            return cookie_parser(value.decode("latin-1")).get(COOKIE)
-    return None
-
-
-class SecurityHeaders:
-    """CSP and friends on every response; framing only by Teams when that is switched on."""
-
-    def __init__(self, app: ASGIApp, teams: bool = False, https: bool = True) -> None:
-        self.app = app
-        ancestors = " ".join(("'self'",) + TEAMS_ORIGINS) if teams else "'none'"
-        csp = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
-               f"connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors {ancestors}")
-        self.headers = [("Content-Security-Policy", csp), ("X-Content-Type-Options", "nosniff"),
-                        ("Referrer-Policy", "same-origin"), ("Cross-Origin-Opener-Policy", "same-origin"),
-                        ("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()"),
-                        ("Cache-Control", "no-store")]
-        if not teams:
-            self.headers.append(("X-Frame-Options", "DENY"))
-        if https:
-            self.headers.append(("Strict-Transport-Security", "max-age=31536000"))
-        self._raw = [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in self.headers]
-        self._raw_static = [(name, b"public, max-age=3600" if name == b"cache-control" else value)
-                            for name, value in self._raw]
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        ours = self._raw_static if scope["path"].startswith("/static/") else self._raw
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":  # ours after the response's own, which win
-                headers = list(message.get("headers", ()))
-                present = {name.lower() for name, _ in headers}
-                message["headers"] = headers + [(name, value) for name, value in ours if name not in present]
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
 
 
 class RateLimiter:

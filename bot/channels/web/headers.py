@@ -1,0 +1,50 @@
+"""Security headers on every response: CSP and friends; framing only by Microsoft Teams when that is switched on."""
+
+from __future__ import annotations
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+# Microsoft Teams shows a pinned web page as a tab in a frame from these origins.
+TEAMS_ORIGINS = ("https://teams.microsoft.com", "https://*.teams.microsoft.com", "https://*.cloud.microsoft",
+                 "https://*.office.com", "https://*.skype.com")
+
+
+class SecurityHeaders:
+    """CSP and friends on every response; framing only by Teams when that is switched on."""
+
+    def __init__(self, app: ASGIApp, teams: bool = False, https: bool = True) -> None:
+        self.app = app
+        ancestors = " ".join(("'self'",) + TEAMS_ORIGINS) if teams else "'none'"
+        csp = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+               f"connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors {ancestors}")
+        self.headers = [("Content-Security-Policy", csp), ("X-Content-Type-Options", "nosniff"),
+                        ("Referrer-Policy", "same-origin"), ("Cross-Origin-Opener-Policy", "same-origin"),
+                        ("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()"),
+                        ("Cache-Control", "no-store")]
+        if not teams:
+            self.headers.append(("X-Frame-Options", "DENY"))
+        if https:
+            self.headers.append(("Strict-Transport-Security", "max-age=31536000"))
+        self._raw = [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in self.headers]
+        self._names = frozenset(name for name, _ in self._raw)
+        self._raw_static = [(name, b"public, max-age=3600" if name == b"cache-control" else value)
+                            for name, value in self._raw]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        ours = self._raw_static if scope["path"].startswith("/static/") else self._raw
+        names = self._names
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":  # ours after the response's own, which win
+                headers = message.get("headers") or ()
+                if any(name.lower() in names for name, _ in headers):
+                    present = {name.lower() for name, _ in headers}
+                    message["headers"] = [*headers, *((name, value) for name, value in ours if name not in present)]
+                else:
+                    message["headers"] = [*headers, *ours]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
