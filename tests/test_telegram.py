@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
 from pathlib import Path
@@ -169,6 +170,42 @@ async def test_every_callback_query_is_answered(harness: Harness) -> None:
     assert len(harness.fake.called("answerCallbackQuery")) == 3
 
 
+async def test_a_reply_does_not_wait_for_the_press_to_be_acknowledged(harness: Harness,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Telegram is a round trip away: the acknowledgement of a press goes out alongside the reply, not before it."""
+    replied = asyncio.Event()
+    original = OfflineRequest.do_request
+
+    async def do_request(self: OfflineRequest, url: str, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
+        if url.endswith("/answerCallbackQuery"):  # a slow acknowledgement: done only once the reply has gone
+            await asyncio.wait_for(replied.wait(), 2)
+        result = await original(self, url, *args, **kwargs)
+        if url.endswith(("/editMessageText", "/sendMessage")):
+            replied.set()
+        return result
+
+    menu = (await harness.send("/start"))[-1]
+    monkeypatch.setattr(OfflineRequest, "do_request", do_request)
+    before = len(harness.fake.calls)
+    await harness.click(menu, "Får førtidspension")
+    assert [name for name, _ in harness.fake.calls[before:]] == ["editMessageText", "answerCallbackQuery"]
+    assert harness.rows("select flow from decisions") == [("early_pension",)]
+
+
+async def test_a_press_whose_answer_fails_is_still_acknowledged(harness: Harness,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    menu = (await harness.send("/start"))[-1]
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(harness.bot.conversation, "choose", broken)
+    sent = await harness.click(menu, "Får førtidspension")
+    assert len(harness.fake.called("answerCallbackQuery")) == 1  # the client's spinner stops
+    assert "Beklager" in sent[-1]["text"] and "Hvad er der sket med den unge?" in sent[-1]["text"]  # the question again
+    assert harness.rows("select count(*) from decisions") == [(0,)]
+
+
 async def test_stale_button_is_harmless_and_shows_the_current_question(harness: Harness) -> None:
     first = (await harness.send("/start"))[-1]
     old_button = press(first, "Flytter til en anden kommune")
@@ -203,7 +240,7 @@ async def test_message_is_not_modified_is_harmless(harness: Harness) -> None:
     menu = (await harness.send("/start"))[-1]
     before = len(harness.fake.calls)
     await harness.click(menu, "Får førtidspension")
-    assert [name for name, _ in harness.fake.calls[before:]] == ["answerCallbackQuery", "editMessageText"]
+    assert sorted(name for name, _ in harness.fake.calls[before:]) == ["answerCallbackQuery", "editMessageText"]
     assert harness.rows("select flow from decisions") == [("early_pension",)]
 
 

@@ -13,7 +13,7 @@ from collections import OrderedDict
 from datetime import date
 from typing import Any
 
-from telegram import Update, User
+from telegram import CallbackQuery, Update, User
 from telegram.constants import ChatType, ParseMode
 from telegram.error import TelegramError
 from telegram.ext import (
@@ -244,18 +244,21 @@ class TelegramBot:
                         + self.conversation.current_step(state, today, brief=True))
             await self._answer(update, staff, turn, loaded)
             return
-        await safe_answer(query)
         # A pressed question is replaced by what comes next; an outcome or a draft for STAR is never overwritten.
         pending = (state.pending or {}).get("kind")
-        on_question = pending == "confirm_date" or (
-            not pending and self.conversation.position(state, today).question is not None)
+        try:
+            on_question = pending == "confirm_date" or (
+                not pending and self.conversation.position(state, today).question is not None)
+            _, action, argument = parsed
+            label, turn = self._act(state, action, argument, today, shown)
+            if turn is None:  # a button of ours that no longer means anything: show where the dialogue is
+                turn = Turn(state, self.conversation.current_step(state, today, brief=True))
+        except Exception:  # the press is acknowledged all the same (the error handler apologises)
+            await safe_answer(query)
+            raise
         if pending == "star_confirm":
             await clear_keyboard(query)
-        _, action, argument = parsed
-        label, turn = self._act(state, action, argument, today, shown)
-        if turn is None:  # a button of ours that no longer means anything: show where the dialogue is
-            turn = Turn(state, self.conversation.current_step(state, today, brief=True))
-        await self._answer(update, staff, turn, loaded, edit=on_question, chosen=label)
+        await self._answer(update, staff, turn, loaded, edit=on_question, chosen=label, press=query)
 
     def _act(self, state: DialogueState, action: str, argument: str, today: Any,
              shown: Options = ()) -> tuple[str | None, Turn | None]:
@@ -290,15 +293,22 @@ class TelegramBot:
 
     # -- answering ------------------------------------------------------------------------------------------------------
     async def _answer(self, update: Update, staff: Staff, turn: Turn, before: dict[str, Any] | None,
-                      edit: bool = False, chosen: str | None = None) -> None:
+                      edit: bool = False, chosen: str | None = None, press: CallbackQuery | None = None) -> None:
         """Commit the turn and its reply in one row and one transaction, then send the reply; after a crash in
         between, a restart sends exactly that reply (see inbox.replay). A question confirmed for STAR is sent first,
-        and its reply, which says what became of it, is composed after (and not kept)."""
+        and its reply, which says what became of it, is composed after (and not kept).
+
+        A `press` is acknowledged (the client's spinner stopped) alongside the reply, not before the work: the
+        reply then never waits for a round trip to Telegram of its own, and the acknowledgement goes out even if
+        the answer fails."""
         attach_draft(self.star, staff, turn)
         outgoing = self._outgoing(update, turn, edit, chosen) if turn.star_send is None else None
         seq = self.receipts.open() if outgoing is not None else None
+        acknowledged = None
         try:
             await self._commit(staff, turn, update.update_id, before, outgoing, seq)
+            if press is not None:
+                acknowledged, press = asyncio.ensure_future(safe_answer(press)), None
             if outgoing is None:
                 await self._send_to_star(turn)
                 outgoing = self._outgoing(update, turn, edit, chosen)
@@ -306,6 +316,10 @@ class TelegramBot:
         finally:
             if seq is not None:
                 self.receipts.close(seq)
+            if press is not None:  # the answer failed before its commit: the press is still acknowledged
+                await safe_answer(press)
+            if acknowledged is not None:
+                await acknowledged
 
     def _outgoing(self, update: Update, turn: Turn, edit: bool, chosen: str | None) -> Outgoing:
         text, markup = compose(turn, self._labels, chosen and self.texts.common("chosen", label=chosen))
