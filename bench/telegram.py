@@ -2,21 +2,20 @@
 object, each answer durably committed (SQLite WAL, synchronous=FULL, on disk), against the same load through a bare
 PTB ConversationHandler bot that only replies (no engine, no storage). Prints figures; asserts nothing.
 
-    .venv/bin/python bench/telegram.py [--updates 20000] [--users 1000] [--chunk 500] [--dir D] [--split] [--profile 20]
+    .venv/bin/python bench/telegram.py [--updates 20000] [--users 1000] [--chunk 100] [--dir D] [--profile 20]
 
 The bots (and the commit alone) take turns, `--chunk` updates each, so that drift in the machine and the disk hits
-all alike. Two effects of this machine (a VM) show in the figures, and the chunk trades one for the other:
-- in chunks, the commit alone runs back to back, and an fsync right after another is quicker here than one after a
-  bot's millisecond of work: the "commit alone" is then cheaper than the same commit inside a bot;
-- one at a time (`--chunk 1`), the commits are spaced as a bot's are, but the bots evict each other's data from
-  the CPU caches, which costs the bot with the most code and data (ours) the most: with the database on /dev/shm
-  (`--dir /dev/shm`, no fsync at all) ours is at par with the bare bot in chunks of 250, and a few hundred µs behind
-  one at a time.
-So the bench also runs, in the same turns, a bare PTB bot with keyboards that commits the same row durably before
-each reply: "bare PTB with keyboards + one durable commit" as one bot, its commits spaced by its own work.
+all alike: the smaller the chunk, the less a change in the machine's load between two turns weighs on one bot. Not
+one at a time (`--chunk 1`): then the bots evict each other's data from the CPU caches, which costs the bot with the
+most code and data (ours) the most; in chunks of 100 each bot works from warm caches (each chunk takes 50–150 ms).
 
---split times ours' durable commits in two parts, the writes (SQL statements) and the COMMIT itself, against the
-floor's one statement and COMMIT.
+On this machine (a VM) an fsync costs more the longer the CPU was busy just before it: the same one-page commit
+takes about 270 µs after 100 µs of work and 330–360 µs after 0.7–1.5 ms. The commit alone, run back to back, is
+therefore cheaper than the same commit inside a bot, and the sum "bare bot + commit alone" asks for a bot cheaper
+than any bot here can be. So the bench also runs, in the same turns, a bare PTB bot with keyboards that commits the
+same row durably before each reply: "bare PTB with keyboards + one durable commit" as one bot. Ours and that bot are
+each timed in four parts (medians over the updates that made exactly one commit): the work before the commit, the
+writes (SQL statements), the COMMIT, and the work after it (the reply).
 
 --profile N runs cProfile around ours' timed updates only (not the load's own making of updates) and prints the
 Python calls per update of ours and of the bare bot with keyboards, then ours' top N functions by own time (the
@@ -66,6 +65,9 @@ SCRIPT: list[tuple[str, str]] = [
 ]
 
 
+MARKS: list[tuple[int, int, int]] = []  # the commits of the update being timed: (began, wrote, done), ns
+
+
 class Load:
     """Users working through SCRIPT against one bot: run() round-robin, one update at a time (timed each);
     concurrently() with every user at once, each waiting for its reply before its next update."""
@@ -77,6 +79,7 @@ class Load:
         self.progress = dict.fromkeys(range(users), 0)
         self.turn = 0
         self.timings: list[float] = []
+        self.phases: list[tuple[float, float, float, float]] = []  # µs before the commit, writes, COMMIT, after
         self.profile: cProfile.Profile | None = None  # when set, runs around each timed update only
 
     async def handle(self, update: Update, raw: str) -> None:
@@ -108,9 +111,15 @@ class Load:
             self.turn += 1
             if self.profile is not None:
                 self.profile.enable()
+            MARKS.clear()
             started = time.perf_counter_ns()
             await self.handle(update, raw)
-            self.timings.append((time.perf_counter_ns() - started) / 1000)
+            ended = time.perf_counter_ns()
+            self.timings.append((ended - started) / 1000)
+            if len(MARKS) == 1:
+                began, wrote, done = MARKS[0]
+                self.phases.append(((began - started) / 1000, (wrote - began) / 1000, (done - wrote) / 1000,
+                                    (ended - done) / 1000))
             if self.profile is not None:
                 self.profile.disable()
             self.trim()
@@ -140,8 +149,6 @@ class TimedConnection:
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
-        self.writes: list[float] = []
-        self.commits: list[float] = []
         self.began = 0
 
     def __getattr__(self, name: str) -> Any:
@@ -157,12 +164,13 @@ class TimedConnection:
         try:
             return self.conn.__exit__(*exc)
         finally:
-            self.writes.append((wrote - self.began) / 1000)
-            self.commits.append((time.perf_counter_ns() - wrote) / 1000)
+            done = time.perf_counter_ns()
+            MARKS.append((self.began, wrote, done))
 
 
 class CommitFloor:
-    """The durable commit alone: the same dialogue row, upserted as ours does, on the same disk and pragmas."""
+    """The durable commit alone: the same dialogue row, upserted as ours does, on the same disk and pragmas (also
+    the commit of the committing bare bot)."""
 
     def __init__(self, db_path: Path, row: tuple[str, str | bytes]) -> None:
         self.conn = open_database(db_path)
@@ -173,20 +181,22 @@ class CommitFloor:
 
     async def run(self, count: int) -> None:
         for _ in range(count):
-            started = time.perf_counter_ns()
-            wrote = self.commit()
-            self.timings.append((time.perf_counter_ns() - started) / 1000)
-            self.split.append(((wrote - started) / 1000, (time.perf_counter_ns() - wrote) / 1000))
+            MARKS.clear()
+            self.commit()
+            began, wrote, done = MARKS[0]
+            self.timings.append((done - began) / 1000)
+            self.split.append(((wrote - began) / 1000, (done - wrote) / 1000))
 
-    def commit(self) -> int:
-        """One durable commit of the row; the clock when its statement was done (the COMMIT follows)."""
+    def commit(self) -> None:
+        """One durable commit of the row, its clock marks in MARKS."""
         # A new value each time, as an answer brings: SQLite skips writing a row rewritten unchanged.
         self.count += 1
+        began = time.perf_counter_ns()
         with self.conn:
             self.conn.execute(UPSERT, ("telegram", str(10_000 + self.count % 1000), self.state, str(self.count),
                                        self.reply, self.count, self.count, self.count - 1))
             wrote = time.perf_counter_ns()
-        return wrote
+        MARKS.append((began, wrote, time.perf_counter_ns()))
 
 
 UPSERT = ("INSERT INTO dialogues (channel, staff_id, state, updated, reply, reply_update, reply_seq, sent_through) "
@@ -245,8 +255,7 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--updates", type=int, default=20_000)
     parser.add_argument("--users", type=int, default=1_000)
-    parser.add_argument("--chunk", type=int, default=500, help="updates per bot per turn (the bots alternate; see above)")
-    parser.add_argument("--split", action="store_true", help="time ours' commits as writes + COMMIT")
+    parser.add_argument("--chunk", type=int, default=100, help="updates per bot per turn (the bots alternate; see above)")
     parser.add_argument("--profile", type=int, metavar="N", default=0,
                         help="profile the timed updates; print ours' top N functions by own time")
     parser.add_argument("--dir", type=Path, default=ROOT,
@@ -269,9 +278,8 @@ async def main() -> None:
         row = tuple(bot.db.execute("SELECT state, reply FROM dialogues ORDER BY length(state) + length(reply) DESC "
                                    "LIMIT 1").fetchone())
         loads["ours"].timings.clear()
-        timed = TimedConnection(bot.journal.conn) if args.split else None
-        if timed is not None:
-            bot.journal.conn = timed  # type: ignore[assignment]
+        timed = TimedConnection(bot.journal.conn)
+        bot.journal.conn = timed  # type: ignore[assignment]
         if args.profile:
             for name in ("ours", "bare+keyboard"):
                 loads[name].profile = cProfile.Profile()
@@ -289,8 +297,7 @@ async def main() -> None:
             for load in loads.values():
                 await load.run(min(args.chunk, args.updates - len(load.timings)))
         decisions = bot.db.execute("select count(*) from decisions").fetchone()[0]
-        if timed is not None:
-            bot.journal.conn = timed.conn
+        bot.journal.conn = timed.conn
         throughput = {}
         for users in (1, 10, 100):
             commits, writes = bot.journal.commits, bot.journal.writes
@@ -306,18 +313,21 @@ async def main() -> None:
     keyed = report("bare PTB ConversationHandler (replies + keyboard)", loads["bare+keyboard"].timings)
     commit = report("the durable commit alone (same row, WAL, synchronous=FULL)", loads["commit"].timings)
     whole = report("bare PTB with keyboard, that row committed before each reply", loads["bare+keyboard+commit"].timings)
-    print(f"ungebot's overhead beyond bare PTB with keyboards + one durable commit: p50 {ours[0] - keyed[0] - commit[0]:.0f} µs,"
-          f" p99 {ours[1] - keyed[1] - commit[1]:.0f} µs ({args.updates:,} updates each from {args.users:,} users, "
-          f"{decisions:,} decisions logged; ratio to the bare bot with keyboards {ours[0] / keyed[0]:.2f}x)")
     print(f"ungebot's overhead beyond the bare bot with keyboards that commits the same row before it replies: "
-          f"p50 {ours[0] - whole[0]:.0f} µs, p99 {ours[1] - whole[1]:.0f} µs")
+          f"p50 {ours[0] - whole[0]:.0f} µs, p99 {ours[1] - whole[1]:.0f} µs ({args.updates:,} updates each from "
+          f"{args.users:,} users, {decisions:,} decisions logged)")
+    print(f"ungebot's overhead beyond the sum of the bare bot with keyboards and the commit alone: p50 "
+          f"{ours[0] - keyed[0] - commit[0]:.0f} µs, p99 {ours[1] - keyed[1] - commit[1]:.0f} µs (ratio to the bare "
+          f"bot with keyboards {ours[0] / keyed[0]:.2f}x)")
+    for name, label in (("ours", "ungebot"), ("bare+keyboard+commit", "committing bare bot")):
+        parts = [statistics.median(part) for part in zip(*loads[name].phases)]
+        print(f"{label:20} p50 parts: before the commit {parts[0]:4.0f} µs, writes {parts[1]:4.0f}, COMMIT "
+              f"{parts[2]:4.0f}, after {parts[3]:4.0f} ({len(loads[name].phases):,} updates with one commit)")
+    floor = loads["commit"].split
+    print(f"{'the commit alone':20} p50 parts: statement {statistics.median(w for w, _ in floor):.0f} µs, COMMIT "
+          f"{statistics.median(c for _, c in floor):.0f} (back to back)")
     for users, (rate, shared) in throughput.items():
         print(f"ungebot, {users:3} concurrent users: {rate:7,.0f} answers/s ({shared:.1f} writes per durable commit)")
-    if timed is not None:
-        floor = loads["commit"].split
-        print(f"durable commits, p50: ours' writes {statistics.median(timed.writes):.0f} µs + COMMIT "
-              f"{statistics.median(timed.commits):.0f} µs ({len(timed.commits):,} commits); the floor's statement "
-              f"{statistics.median(w for w, _ in floor):.0f} µs + COMMIT {statistics.median(c for _, c in floor):.0f} µs")
     if args.profile:
         profiles = {name: pstats.Stats(loads[name].profile) for name in ("ours", "bare+keyboard")}
         print("Python calls per update: " + ", ".join(
