@@ -8,6 +8,7 @@ import asyncio
 import sqlite3
 from pathlib import Path
 
+import pytest
 from storage import inbox
 from storage.db import open_database
 from storage.journal import Journal
@@ -60,6 +61,22 @@ async def test_when_every_write_fails_each_is_told_and_nothing_is_left_open(priv
     journal.conn.execute("PRAGMA query_only = OFF")
     assert all(isinstance(result, sqlite3.Error) for result in results) and journal.commits == 1
     assert [row[0] for row in inbox.unreplied(journal.conn)] == [1] and not journal.conn.in_transaction
+
+
+async def test_a_write_with_no_company_coming_commits_at_once_with_what_is_queued(private_database: Path) -> None:
+    journal = Journal(open_database(private_database))
+    batch = journal.later(lambda conn: inbox.receive(conn, [(1, "{}"), (2, "{}")]))
+    passes: list[str] = []
+    asyncio.get_running_loop().call_soon(passes.append, "a pass of the loop")
+    result = await journal.durable(lambda conn: inbox.receive(conn, [(3, "{}")]), alone=True)
+    assert result == [3] and passes == [] and journal.commits == 1  # committed before the loop ran anything else
+    assert batch.done() and batch.result() == [1, 2]  # the queued write went with it, and is on disk
+    assert [row[0] for row in inbox.unreplied(journal.conn)] == [1, 2, 3]
+    journal.conn.execute("PRAGMA query_only = ON")
+    with pytest.raises(sqlite3.OperationalError):  # a write that fails alone is the caller's error at once
+        await journal.durable(lambda conn: inbox.receive(conn, [(4, "{}")]), alone=True)
+    journal.conn.execute("PRAGMA query_only = OFF")
+    assert not journal.conn.in_transaction
 
 
 async def test_a_reply_kept_in_the_inbox_by_an_older_ungebot_is_still_sent_as_it_was(private_database: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -160,6 +161,26 @@ async def test_an_answer_is_one_row_with_its_reply_and_how_far_replies_were_sent
     assert number == 2 and json.loads(stored)["text"] == sent[-1]["text"]
     assert json.loads(stored)["edit"] == sent[-1]["message_id"]  # the pressed question, replaced in place
     assert harness.rows("SELECT count(*) FROM telegram_inbox") == [(0,)]
+
+
+async def test_answers_that_arrive_together_share_a_commit_and_one_alone_commits_at_once(harness: Harness) -> None:
+    """A polled batch's updates are all waiting for their answers: their commits are grouped; an update with no
+    other waiting is committed in its handler, without a pass of the event loop."""
+    harness.bot.settings = replace(harness.bot.settings, allowed_users=frozenset({CASEWORKER, 112}))
+    updates = [message_update(user, "/start", update_id=harness.fake.next_update_id()) for user in (CASEWORKER, 112)]
+    harness.bot.receipts.receive([(update["update_id"], json.dumps(update)) for update in updates])
+    commits = harness.bot.journal.commits
+    await asyncio.gather(*(harness.app.process_update(Update.de_json(update, harness.app.bot)) for update in updates))
+    assert harness.bot.journal.commits == commits + 1 and harness.rows("select count(*) from dialogues") == [(2,)]
+    alone = message_update(CASEWORKER, "/hjaelp", update_id=harness.fake.next_update_id())
+    harness.bot.receipts.receive([(alone["update_id"], json.dumps(alone))])
+    passes: list[str] = []
+    seen_at_commit: list[list[str]] = []
+    flush = harness.bot.journal.flush
+    harness.bot.journal.flush = lambda: (seen_at_commit.append(list(passes)), flush())  # type: ignore[method-assign]
+    asyncio.get_running_loop().call_soon(passes.append, "a pass of the loop")
+    await harness.bot._on_text(Update.de_json(alone, harness.app.bot), None)  # type: ignore[arg-type]
+    assert harness.bot.journal.commits == commits + 2 and seen_at_commit == [[]]
 
 
 async def test_every_callback_query_is_answered(harness: Harness) -> None:

@@ -353,7 +353,7 @@ class TelegramBot:
             star.queue_with_answer(conn, turn.star_send)  # a confirmed question is queued with the confirmation
             return decision_id
 
-        decision_id = await self.journal.durable(write)
+        decision_id = await self.journal.durable(write, alone=self.receipts.alone(update_id))
         self.receipts.answered(update_id)
         if changed:  # the state now knows which logged decision is on screen, and has marked what it replaced
             if decision_id is not None:

@@ -108,6 +108,10 @@ class Receipts:
         batch.answered.add(update_id)
         return False
 
+    def alone(self, update_id: int) -> bool:
+        """No update but this one is waiting for its answer: its commit can be made at once (Journal.durable)."""
+        return self._waiting.keys() <= {update_id}
+
     def answered(self, update_id: int) -> None:
         """The answer taking this update is on disk, with its reply and, where the update had one, its row marked."""
         self._waiting.pop(update_id, None)
