@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
+
+from flows.engine import Rulebook
+
+import bot.chat.conversation as conversation_module
 from bot.chat.conversation import Conversation
-from bot.chat.dialogue import DialogueState, Segment, Turn
-from bot.chat.texts import to_plain
+from bot.chat.dialogue import DialogueState, Reply, Segment, Turn
+from bot.chat.texts import Texts, to_plain
 
 TODAY = date(2026, 1, 15)
 
@@ -209,3 +214,21 @@ def test_an_error_repeats_a_long_answer_shortened(conversation: Conversation) ->
     (reply, *_) = say(conversation, DialogueState([Segment("situation")]), "hvad med " + "x" * 5000).replies
     assert "Jeg forstod ikke »hvad med xxx" in reply.text and "x" * ECHO_LIMIT not in reply.text
     assert "…«" in reply.text and len(reply.text) < 400
+
+
+def test_a_question_as_asked_is_kept_by_its_text(rulebook: Rulebook, texts: Texts,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same question with the same text is the same Reply; one that names an answer differs by that answer."""
+    monkeypatch.setattr(conversation_module, "REPLIES_KEPT", 2)
+    conversation = Conversation(rulebook, texts)
+
+    def asked(answers: dict[str, str]) -> Reply:
+        return conversation.current_step(DialogueState([Segment("switch", dict(answers))]), TODAY)[-1]
+
+    ips = {"current_marker": "ips", "psychiatry_course": "no", "benefits_from_effort": "yes"}
+    first = asked(ips)
+    assert asked(ips) is first and "IPS" in first.text and first.kind == "question" and not first.options
+    assert "Flere unge skal med" in asked({"current_marker": "fusm", "psychiatry_course": "yes"}).text
+    options = asked({})
+    assert options.options and options is asked({}) and len(conversation._replies) <= 2
+    assert asked(ips) == first  # made again after the kept ones were cleared, the same

@@ -9,6 +9,7 @@ from flows.answers import normalise, parse_answer, read_choice
 from flows.dates import format_date
 from flows.engine import Flow, Position, Rulebook, far_date_warning
 from flows.errors import AnswerError
+from flows.model import Question
 from flows.privacy import contains_cpr
 from flows.trace import trace, trace_dicts
 
@@ -22,6 +23,7 @@ from bot.chat.texts import Texts, to_plain
 from bot.chat.why import WhySteps
 
 POSITIONS_KEPT = 16  # walked positions kept per dialogue (this turn's and the last few)
+REPLIES_KEPT = 4096  # questions as asked, by question and text (one per question, a few for those naming answers)
 _NEW_CASE = {"ny", "ny sag", "ja", "ja tak", "j", "forfra", "start"}
 _BACK = {"/tilbage", "/back", "/fortryd"}
 _RESTART = {"/forfra", "/ny", "/start", "/reset"}
@@ -49,6 +51,7 @@ class Conversation(StarSteps, AmendSteps, ResumeSteps, WhySteps):
         self.answers = answers
         self.recipient = recipient  # where questions for STAR go (UNGEBOT_STAR_EMAIL)
         self._outcome_options: tuple[tuple[str, str], ...] | None = None
+        self._replies: dict[tuple[str, str, str, str], Reply] = {}  # questions as asked (see _question_reply)
 
     def decision_record(self, turn: Turn) -> tuple[str, str, str, list[dict[str, str]], dict[str, Any], str] | None:
         """The turn's decision as storage.records.record_turn takes it, or None."""
@@ -140,9 +143,20 @@ class Conversation(StarSteps, AmendSteps, ResumeSteps, WhySteps):
         return self._outcome_options
 
     def _question_reply(self, position: Position) -> Reply:
+        """The question with its hint or options; the same text of the same question gives the same Reply, which is
+        kept (up to REPLIES_KEPT; a Reply cannot change)."""
         flow, question = position.flow, position.question
         assert question is not None
         text = self.texts.question(flow, question, position.answers)
+        key = (flow.programme.id, flow.id, question.id, text)
+        reply = self._replies.get(key)
+        if reply is None:
+            if len(self._replies) >= REPLIES_KEPT:
+                self._replies.clear()
+            reply = self._replies[key] = self._make_question_reply(flow, question, text)
+        return reply
+
+    def _make_question_reply(self, flow: Flow, question: Question, text: str) -> Reply:
         if question.kind == "date":
             hint = self.texts.common("date_hint")
             if question.optional:
