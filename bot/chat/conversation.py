@@ -200,7 +200,7 @@ class Conversation(StarSteps, AmendSteps, ResumeSteps, WhySteps):
         warning = far_date_warning(position.question, value, today)
         if warning:
             return self.ask_far_date(state, position.question.id, value, warning, today)
-        return self.accept(state, value, today)
+        return self.accept(state, value, today, position)
 
     def _after_outcome(self, state: DialogueState, text: str, today: date) -> Turn:
         try:
@@ -237,14 +237,16 @@ class Conversation(StarSteps, AmendSteps, ResumeSteps, WhySteps):
             actions = {"why": lambda: Turn(state, [self.why_reply(state, today)] + self.current_step(state, today, True)),
                        "amend": lambda: self.amend_list(state, today), "new": lambda: self._restart(state, today)}
             return actions[value]() if value in actions else Turn(state, self.prompt(state, today))
-        return self.accept(state, value, today)
+        return self.accept(state, value, today, position)
 
-    def accept(self, state: DialogueState, value: str, today: date) -> Turn:
-        """Record a canonical answer to the current question and move on."""
+    def accept(self, state: DialogueState, value: str, today: date, position: Position | None = None) -> Turn:
+        """Record a canonical answer to the current question and move on (`position`: the current one, if the
+        caller has just found it)."""
         state.pending = None
         segment = state.segments[-1]
         flow = self.rulebook.flow(segment.flow)
-        position = self.position(state, today)
+        if position is None:
+            position = self.position(state, today)
         try:
             stepped = flow.step(position, value, today)
         except AnswerError as error:
