@@ -27,8 +27,8 @@ from bot.channels.web.chat import User, WebChat, WebTurn
 from bot.channels.web.learn import WebLearn
 from bot.channels.web.headers import SecurityHeaders
 from bot.channels.web.middleware import RateLimiter, Session, SessionMiddleware, csrf_token
-from bot.channels.web.render import (ControlsCache, Forms, Messages, controls, entries, for_page, page_environment,
-                                     reply)
+from bot.channels.web.render import (ControlsCache, Forms, Messages, controls, entries, fetched, for_page,
+                                     page_environment, reply)
 from bot.channels.web.settings import WebSettings
 from bot.chat.dialogue import Reply
 
@@ -84,7 +84,7 @@ class WebApp:
         """One submitted form: checked (login, CSRF, rate), applied and committed with the session, then shown."""
         user, form = await auth.submitted_form(request, self.limits["answer"])
         if form.get("text", "").strip().lower() in ("/laer", "/lær"):  # learning has its own page
-            if request.headers.get("x-ungebot-fetch") == "1":
+            if fetched(request):
                 return JSONResponse({"location": "/laer"})
             return RedirectResponse("/laer", status_code=303)
         session = request.scope["session"]
@@ -103,7 +103,7 @@ class WebApp:
         if turn.star_send is not None or not new:  # sent to STAR, or a form that changed nothing (stale, empty)
             delivered = self.chat.deliver(turn.star_send)
             new = self._remember(session, turn, delivered + turn.replies, turn.echo)
-        if request.headers.get("x-ungebot-fetch") == "1":
+        if fetched(request):
             return reply(self.messages, new, self.forms.json(session.controls("chat"), csrf_token(request), focus=True))
         return RedirectResponse("/#seneste", status_code=303)
 
@@ -133,7 +133,7 @@ class WebApp:
         if status == 500:
             log.error("request failed: %s", type(exc).__name__, exc_info=exc)
         heading, text = ERRORS.get(status, ERRORS[500])
-        if request.headers.get("x-ungebot-fetch") == "1":
+        if fetched(request):
             return JSONResponse({"error": text}, status_code=status)
         link = {"href": "/", "label": "Til samtalen"} if status != 401 else {"href": "/", "label": "Log ind"}
         return self.notice(request, heading, text, status, "error", link)

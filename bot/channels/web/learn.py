@@ -13,7 +13,7 @@ from starlette.routing import Route
 from bot.channels.web import auth
 from bot.channels.web.chat import TEXT_LIMIT, User
 from bot.channels.web.middleware import csrf_token
-from bot.channels.web.render import Forms, for_page, reply
+from bot.channels.web.render import Forms, fetched, for_page, reply
 from bot.learn.screens import Screen
 from bot.learn.trainer import Trainer
 from flows.privacy import contains_cpr
@@ -83,7 +83,7 @@ class WebLearn:
             screens = self.trainer.open(staff)
         session = request.scope["session"]
         new = self._remember(session, user, echo, screens)
-        if request.headers.get("x-ungebot-fetch") == "1":
+        if fetched(request):
             return reply(self.web.messages, new,
                          self.web.forms.json(session.controls("learn"), csrf_token(request), focus=True))
         return RedirectResponse("/laer#seneste", status_code=303)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from json.encoder import encode_basestring
 from typing import Any, NamedTuple
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup, escape
+from starlette.requests import Request
 from starlette.responses import Response
 
 from bot.chat.dialogue import DialogueState, Reply
@@ -157,15 +159,15 @@ class ControlsCache:
     def __init__(self, environment: Environment, size: int = 512) -> None:
         self.template = environment.get_template("controls.j2")
         self.size = size
-        self._rendered: dict[tuple[Any, ...], tuple[str, str]] = {}  # key -> the HTML, and it as a JSON string
+        self._rendered: dict[tuple[Any, ...], tuple[_Filled, _Filled]] = {}  # key -> the HTML, and it as JSON
         self._token: tuple[str, str, str] = ("", "", "")  # the last CSRF token, escaped for HTML and for JSON
 
-    def _made(self, forms: Forms, focus: bool) -> tuple[str, str]:
+    def _made(self, forms: Forms, focus: bool) -> tuple[_Filled, _Filled]:
         key = (focus, forms.key)
         made = self._rendered.get(key)
         if made is None:
             html = self.template.render(controls={**forms._asdict(), "step": self._STEP}, csrf=self._CSRF, focus=focus)
-            made = html, encode_basestring(html)
+            made = _Filled(html, self._STEP, self._CSRF), _Filled(encode_basestring(html), _JSON_STEP, _JSON_CSRF)
             if len(self._rendered) >= self.size:
                 self._rendered.pop(next(iter(self._rendered)))
             self._rendered[key] = made
@@ -181,13 +183,30 @@ class ControlsCache:
 
     def render(self, forms: Forms, csrf: str, focus: bool) -> str:
         """The answer forms for these controls, this CSRF token and this step."""
-        html = self._made(forms, focus)[0]
-        return html.replace(self._STEP, str(int(forms.step))).replace(self._CSRF, self._escaped(csrf)[0])
+        return self._made(forms, focus)[0].fill(str(int(forms.step)), self._escaped(csrf)[0])
 
     def json(self, forms: Forms, csrf: str, focus: bool) -> str:
         """`render`'s text as a JSON string (json's own encoding, of the forms once and of what is filled in)."""
-        text = self._made(forms, focus)[1]
-        return text.replace(_JSON_STEP, str(int(forms.step))).replace(_JSON_CSRF, self._escaped(csrf)[1])
+        return self._made(forms, focus)[1].fill(str(int(forms.step)), self._escaped(csrf)[1])
+
+
+class _Filled:
+    """A text with two marks in it (the step's and the CSRF token's), cut at them once, filled in by joining."""
+
+    __slots__ = ("parts", "steps", "tokens")
+
+    def __init__(self, text: str, step: str, token: str) -> None:
+        self.parts = re.split(f"({re.escape(step)}|{re.escape(token)})", text)
+        self.steps = [index for index in range(1, len(self.parts), 2) if self.parts[index] == step]
+        self.tokens = [index for index in range(1, len(self.parts), 2) if self.parts[index] == token]
+
+    def fill(self, step: str, token: str) -> str:
+        parts = self.parts.copy()
+        for index in self.steps:
+            parts[index] = step
+        for index in self.tokens:
+            parts[index] = token
+        return "".join(parts)
 
 
 _JSON_STEP, _JSON_CSRF = (encode_basestring(mark)[1:-1] for mark in (ControlsCache._STEP, ControlsCache._CSRF))
@@ -195,6 +214,15 @@ _JSON_STEP, _JSON_CSRF = (encode_basestring(mark)[1:-1] for mark in (ControlsCac
 
 _MARKED_JSON = encode_basestring('<div id="seneste" class="message ')[1:-1]
 _OPENING_JSON = encode_basestring(OPENING)[1:-1]
+
+
+def fetched(request: Request) -> bool:
+    """Whether chat.js sent the form (it asks for JSON with `X-Ungebot-Fetch: 1`), read as Starlette's headers read
+    it (the first such header) from the raw headers."""
+    for name, value in request.scope["headers"]:
+        if name == b"x-ungebot-fetch":
+            return value == b"1"
+    return False
 
 
 def reply(made: Messages, messages: list[str], controls: str) -> Response:
