@@ -100,7 +100,11 @@ class Session(dict[str, Any]):
             return True
         if self.token is None:  # a new session is written once it holds something
             return bool(self)
-        return dict(self) != self._saved or self.expires is None or self.expires - now < lifetime - EXPIRY_SLACK
+        return self._due(now, lifetime)
+
+    def _due(self, now: datetime, lifetime: timedelta) -> bool:
+        """The session's row must be written: its data changed, or its expiry is due to be moved on."""
+        return self != self._saved or self.expires is None or self.expires - now < lifetime - EXPIRY_SLACK
 
     def persist(self, conn: sqlite3.Connection, lifetime: timedelta, commit: bool = True) -> None:
         """Write what changed (a new token if it has none or must rotate); with commit=False the caller commits and
@@ -114,7 +118,7 @@ class Session(dict[str, Any]):
             append_turn(conn, self.token, pane, seq, array, forms.stored(), TURNS_KEPT)
         now = datetime.now(timezone.utc)
         written = None
-        if dict(self) != self._saved or self.expires is None or self.expires - now < lifetime - EXPIRY_SLACK:
+        if self._due(now, lifetime):
             written = save_session(conn, self.token, self, now, lifetime, commit=False)
         if commit:
             conn.commit()
