@@ -221,7 +221,7 @@ def fetched(request: Request) -> bool:
     it (the first such header) from the raw headers."""
     for name, value in request.scope["headers"]:
         if name == b"x-ungebot-fetch":
-            return value == b"1"
+            return bool(value == b"1")
     return False
 
 
