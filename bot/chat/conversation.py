@@ -20,6 +20,7 @@ from bot.chat.amend import AmendSteps
 from bot.chat.resume import ResumeSteps
 from bot.chat.star_steps import StarAnswers, StarSteps, answered_day
 from bot.chat.texts import Texts, to_plain
+from bot.chat.walks import SharedWalks
 from bot.chat.why import WhySteps
 
 POSITIONS_KEPT = 16  # walked positions kept per dialogue (this turn's and the last few)
@@ -52,6 +53,7 @@ class Conversation(StarSteps, AmendSteps, ResumeSteps, WhySteps):
         self.recipient = recipient  # where questions for STAR go (UNGEBOT_STAR_EMAIL)
         self._outcome_options: tuple[tuple[str, str], ...] | None = None
         self._replies: dict[tuple[str, str, str, str], Reply] = {}  # questions as asked (see _question_reply)
+        self.walks = SharedWalks()  # the same choices on the same day walk alike for every dialogue
 
     def decision_record(self, turn: Turn) -> tuple[str, str, str, list[dict[str, str]], dict[str, Any], str] | None:
         """The turn's decision as storage.records.record_turn takes it, or None."""
@@ -108,7 +110,7 @@ class Conversation(StarSteps, AmendSteps, ResumeSteps, WhySteps):
         key = self._key(segment, today)
         position = state.positions.get(key)
         if position is None:
-            position = self.rulebook.flow(segment.flow).walk(segment.answers, today)
+            position = self.walks.walk(self.rulebook.flow(segment.flow), segment.answers, today)
             self._remember(state, key, position)
         return position
 
@@ -248,7 +250,7 @@ class Conversation(StarSteps, AmendSteps, ResumeSteps, WhySteps):
         if position is None:
             position = self.position(state, today)
         try:
-            stepped = flow.step(position, value, today)
+            stepped = self.walks.step(flow, position, value, today)
         except AnswerError as error:
             return self._rejected(state, position, error, today)
         assert position.question is not None
