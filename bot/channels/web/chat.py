@@ -161,9 +161,10 @@ class WebChat:
                            + self.conversation.current_step(state, today))
         else:
             echo, turn = self._act(user, state, form, text, today, shown)
-            attach_draft(self.star, user.staff(), turn)
+            staff = user.staff()
+            attach_draft(self.star, staff, turn)
             done = WebTurn(turn.state, echo, list(turn.replies), turn.star_send)
-            staff, data, decision = user.staff(), turn.state.to_dict(), self.conversation.decision_record(turn)
+            data, decision = turn.state.to_dict(), self.conversation.decision_record(turn)
 
             def write(conn: sqlite3.Connection) -> int | None:
                 if with_turn is not None:

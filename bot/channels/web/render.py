@@ -131,23 +131,30 @@ def _stored(key: tuple[Any, ...]) -> str:
 
 def controls(replies: list[Reply], state: DialogueState, labels: dict[str, str], help_label: str) -> Forms:
     """The answer forms for the last reply: its options, "I dag" where usual, and the command buttons."""
-    kept = shown(replies)
-    last = kept[-1] if kept else Reply("")
+    last = replies[-1] if replies else Reply("")
+    if last.kind == "hint" and len(replies) > 1 and replies[-2].kind == "outcome":
+        last = replies[-2]  # the hint after an outcome is not shown (see `shown`): the outcome is the last shown
     actions: list[tuple[str, str]] = []
     if last.today_button:
         actions.append(("today", labels["today"]))
     if last.kind in ("outcome", "hint"):
         actions += [("new", labels["new"]), ("back", labels["back"]), ("star", labels["star"])]
-    else:
-        if last.kind == "question" and any(segment.answers for segment in state.segments):
+    elif last.kind == "question":
+        if any(segment.answers for segment in state.segments):
             actions.append(("back", labels["back"]))
-        if last.kind == "question" and not state.pending:
+        if not state.pending:
             actions.append(("help", help_label))
     # The options are the last reply's, also when that reply is the hint shown as the outcome's buttons (Hvorfor?,
     # Ret et svar, Ny sag): they are what the chat's current_options will read a pressed button against.
-    options = tuple(label for _, label in (replies[-1].options if replies else ()))
-    return Forms(options, tuple((name, label) for name, label in actions if label not in options), state.step,
+    options = _labels(tuple(replies[-1].options)) if replies else ()
+    return Forms(options, tuple([action for action in actions if action[1] not in options]), state.step,
                  last.kind == "question" and not last.options, last.kind)
+
+
+@functools.lru_cache(maxsize=1024)
+def _labels(options: tuple[tuple[str, str], ...]) -> tuple[str, ...]:
+    """A reply's options' labels (a question's options are the same tuple each time it is asked)."""
+    return tuple([label for _, label in options])
 
 
 class ControlsCache:
