@@ -32,12 +32,10 @@ def parse_urlencoded(body: bytes) -> dict[str, str]:
     for part in body.decode("latin-1").split("&"):
         if part:
             name, _, value = part.partition("=")
-            form[_unquote(name)] = _unquote(value)
+            if "%" in part or "+" in part:  # (without either, unquote_plus gives the text as it is)
+                name, value = unquote_plus(name), unquote_plus(value)
+            form[name] = value
     return form
-
-
-def _unquote(text: str) -> str:
-    return unquote_plus(text) if "%" in text or "+" in text else text
 
 
 def _headers(headers: list[tuple[bytes, bytes]]) -> tuple[str, str | None]:
