@@ -502,3 +502,29 @@ def test_a_turns_messages_are_stored_as_json_and_read_back_as_they_were(private_
     stored = db.execute("SELECT messages FROM web_turns").fetchone()[0]
     assert stored == json.dumps(messages, ensure_ascii=False) and load_messages(db, "token", "chat", 120) == messages
     assert last_turn(db, "token", "chat") == (0, controls) and last_turn(db, "token", "learn") is None
+
+
+def test_a_turn_made_once_is_the_turn_made_each_time(rulebook: Any) -> None:
+    """Turns remembers a turn's messages, their stored JSON and its answer forms by echo, replies and the state's part
+    in the forms: what it gives is what making them gives, on every step of these scenarios (the step filled in)."""
+    from bot.chat.conversation import Conversation
+    from bot.chat.dialogue import DialogueState, Segment
+    from bot.chat.texts import Texts
+    from bot.channels.web.render import Messages, Turns, controls, entries, page_environment
+
+    conversation, environment = Conversation(rulebook, Texts(rulebook), "Testkommune"), page_environment()
+    labels = {"new": "Ny sag", "back": "Tilbage", "star": "Spørg STAR", "today": "I dag"}
+    turns, direct = Turns(Messages(environment), labels, "Hjælp", size=64), Messages(environment)
+    for scenario in SCENARIOS[:12]:
+        state = DialogueState([Segment(scenario["flow"])])
+        typed = [text for _, text in scenario["answers"]] + ["/ret", "1", "/tilbage", "/hjælp", "/forfra", "x" * 101]
+        for text in typed:
+            turn = conversation.handle(state, text, scenario["today"])
+            for echo in (None, text):
+                made = direct.render(entries(echo, turn.replies))
+                forms = controls(turn.replies, turn.state, labels, "Hjælp")
+                expected = (made, json.dumps(made, ensure_ascii=False), forms)
+                assert turns.make(echo, turn.replies, turn.state) == expected
+                assert turns.make(echo, turn.replies, turn.state) == expected  # the second time from memory
+            state = turn.state
+    assert 0 < len(turns._made) <= 64

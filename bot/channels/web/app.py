@@ -27,8 +27,7 @@ from bot.channels.web.chat import User, WebChat, WebTurn
 from bot.channels.web.learn import WebLearn
 from bot.channels.web.headers import SecurityHeaders
 from bot.channels.web.middleware import RateLimiter, Session, SessionMiddleware, csrf_token
-from bot.channels.web.render import (ControlsCache, Forms, Messages, controls, entries, fetched, for_page,
-                                     page_environment, reply)
+from bot.channels.web.render import ControlsCache, Messages, Turns, fetched, for_page, page_environment, reply
 from bot.channels.web.settings import WebSettings
 from bot.chat.dialogue import Reply
 
@@ -45,6 +44,7 @@ class WebApp:
         self.pages = page_environment()
         self.forms = ControlsCache(self.pages)
         self.messages = Messages(self.pages)
+        self.turns = Turns(self.messages, chat.labels, HELP_LABEL)
         self.limits = {name: RateLimiter(*limit) for name, limit in settings.limits.items()}
         self.lifetime = timedelta(hours=settings.session_hours)
         self.login = auth.Login(settings, self)
@@ -74,8 +74,8 @@ class WebApp:
         session = request.scope["session"]
         if not session.started("chat"):
             opening = self.chat.opening(user)
-            made = self.messages.render(entries(None, opening.replies))
-            session.add("chat", made, self._controls(opening), self.messages.array(made))
+            made, array, forms = self.turns.make(None, opening.replies, opening.state)
+            session.add("chat", made, forms, array)
         transcript = session.transcript("chat")
         return self.page("chat.j2", request, messages=for_page(transcript), controls=session.controls("chat"),
                          focus=len(transcript) > 3, skip_to="svar", skip_label="Gå til svarfeltet")
@@ -108,12 +108,9 @@ class WebApp:
         return RedirectResponse("/#seneste", status_code=303)
 
     def _remember(self, session: Any, turn: WebTurn, replies: list[Reply], echo: str | None) -> list[str]:
-        new = self.messages.render(entries(echo, replies))
-        session.add("chat", new, self._controls(WebTurn(turn.state, None, replies)), self.messages.array(new))
+        new, array, forms = self.turns.make(echo, replies, turn.state)
+        session.add("chat", new, forms, array)
         return new
-
-    def _controls(self, turn: WebTurn) -> Forms:
-        return controls(turn.replies, turn.state, self.chat.labels, HELP_LABEL)
 
     async def decision_log(self, request: Request) -> Response:
         """The support team's view of the log (as /log in Telegram)."""

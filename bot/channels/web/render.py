@@ -157,6 +157,33 @@ def _labels(options: tuple[tuple[str, str], ...]) -> tuple[str, ...]:
     return tuple([label for _, label in options])
 
 
+class Turns:
+    """A turn's messages (HTML), them as a turn stores them, and the answer forms after it, made once per echo, replies
+    and the state's part in the forms (its step is filled in): caseworkers at the same question with the same answer
+    get the same turn. Up to `size` are remembered; a long echo (typed text) is made each time."""
+
+    def __init__(self, messages: Messages, labels: dict[str, str], help_label: str, size: int = 1024) -> None:
+        self.messages, self.labels, self.help_label, self.size = messages, labels, help_label, size
+        self._made: dict[tuple[Any, ...], tuple[list[str], str, Forms]] = {}
+
+    def make(self, echo: str | None, replies: list[Reply], state: DialogueState) -> tuple[list[str], str, Forms]:
+        """The turn's messages, them as stored (Messages.array) and its answer forms."""
+        key = (echo, *replies, any(segment.answers for segment in state.segments), not state.pending)
+        try:
+            made = self._made.get(key) if echo is None or len(echo) <= self.messages.SHORT else None
+        except TypeError:  # a reply that cannot be a key (not as the conversation makes them): made each time
+            made, key = None, ()
+        if made is None:
+            messages = self.messages.render(entries(echo, replies))
+            made = messages, self.messages.array(messages), controls(replies, state, self.labels, self.help_label)
+            if key and (echo is None or len(echo) <= self.messages.SHORT):
+                if len(self._made) >= self.size:
+                    self._made.pop(next(iter(self._made)))
+                self._made[key] = made
+        messages, array, forms = made
+        return list(messages), array, forms if forms.step == state.step else forms._replace(step=state.step)
+
+
 class ControlsCache:
     """controls.j2 rendered once per set of forms (a question's options and buttons, the same for every caseworker
     there); each answer fills in its step and CSRF token. What it fills in is escaped; the rest is the template's."""
