@@ -13,7 +13,7 @@ from typing import Any
 
 
 def _json_writer() -> Callable[[Any], str]:
-    """json.dumps(value, ensure_ascii=False) as one function made once: the same text (tests/test_records.py).
+    """json.dumps(value, ensure_ascii=False) as one function made once: the same text (tests/test_storage.py).
 
     json.dumps makes a JSONEncoder and then CPython's C encoder on every call, about two thirds of its time for a
     dialogue's state (~10 of ~16 µs here); this makes the C encoder once, with json.dumps's own settings (", " and
