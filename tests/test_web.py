@@ -470,7 +470,8 @@ def test_messages_are_the_templates_own_made_once_and_what_was_typed_is_escaped(
 def test_the_reply_to_chat_js_is_the_json_starlette_would_send() -> None:
     from starlette.responses import JSONResponse
 
-    from bot.channels.web.render import ControlsCache, Forms, Messages, for_page, page_environment, reply
+    from bot.channels.web.render import (ControlsCache, Forms, Messages, for_page, messages_json, page_environment,
+                                         reply)
 
     environment = page_environment()
     messages, forms = Messages(environment, size=2), ControlsCache(environment)
@@ -482,6 +483,8 @@ def test_the_reply_to_chat_js_is_the_json_starlette_would_send() -> None:
     for csrf in ("abc-_123", '"><script>\u2028\\'):
         for shown in (made, made[:2], made[:1]):
             sent = reply(messages, shown, forms.json(controls, csrf, focus=True))
+            assert reply(messages, shown, forms.json(controls, csrf, focus=True), messages_json(messages, shown)).body \
+                == sent.body  # written from the turn's remembered JSON: the same
             expected = JSONResponse({"messages": "\n".join(for_page(shown)),
                                      "controls": forms.render(controls, csrf, focus=True)})
             assert sent.body == expected.body and sent.headers["content-type"] == "application/json"
@@ -510,7 +513,7 @@ def test_a_turn_made_once_is_the_turn_made_each_time(rulebook: Any) -> None:
     from bot.chat.conversation import Conversation
     from bot.chat.dialogue import DialogueState, Segment
     from bot.chat.texts import Texts
-    from bot.channels.web.render import Messages, Turns, controls, entries, page_environment
+    from bot.channels.web.render import Messages, Turns, controls, entries, messages_json, page_environment
 
     conversation, environment = Conversation(rulebook, Texts(rulebook), "Testkommune"), page_environment()
     labels = {"new": "Ny sag", "back": "Tilbage", "star": "Spørg STAR", "today": "I dag"}
@@ -523,7 +526,7 @@ def test_a_turn_made_once_is_the_turn_made_each_time(rulebook: Any) -> None:
             for echo in (None, text):
                 made = direct.render(entries(echo, turn.replies))
                 forms = controls(turn.replies, turn.state, labels, "Hjælp")
-                expected = (made, json.dumps(made, ensure_ascii=False), forms)
+                expected = (made, json.dumps(made, ensure_ascii=False), forms, messages_json(direct, made))
                 assert turns.make(echo, turn.replies, turn.state) == expected
                 assert turns.make(echo, turn.replies, turn.state) == expected  # the second time from memory
             state = turn.state

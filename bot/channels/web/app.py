@@ -27,7 +27,7 @@ from bot.channels.web.chat import User, WebChat, WebTurn
 from bot.channels.web.learn import WebLearn
 from bot.channels.web.headers import SecurityHeaders
 from bot.channels.web.middleware import RateLimiter, Session, SessionMiddleware, csrf_token
-from bot.channels.web.render import ControlsCache, Messages, Turns, fetched, for_page, page_environment, reply
+from bot.channels.web.render import ControlsCache, Made, Messages, Turns, fetched, for_page, page_environment, reply
 from bot.channels.web.settings import WebSettings
 from bot.chat.dialogue import Reply
 
@@ -74,8 +74,8 @@ class WebApp:
         session = request.scope["session"]
         if not session.started("chat"):
             opening = self.chat.opening(user)
-            made, array, forms = self.turns.make(None, opening.replies, opening.state)
-            session.add("chat", made, forms, array)
+            made = self.turns.make(None, opening.replies, opening.state)
+            session.add("chat", made.messages, made.forms, made.array)
         transcript = session.transcript("chat")
         return self.page("chat.j2", request, messages=for_page(transcript), controls=session.controls("chat"),
                          focus=len(transcript) > 3, skip_to="svar", skip_label="Gå til svarfeltet")
@@ -88,29 +88,30 @@ class WebApp:
                 return JSONResponse({"location": "/laer"})
             return RedirectResponse("/laer", status_code=303)
         session = request.scope["session"]
-        new: list[str] = []
+        new: list[Made] = []  # the turn as the page has it, once added to the session
 
         def with_session(conn: sqlite3.Connection, turn: WebTurn) -> None:
             """The session's new turn rides in the answer's own commit: no fsync of its own. (Run again, alone, if
             another write of its group commit failed: the turn is added once, and written the same again.)"""
             if turn.star_send is None:
                 if not new:
-                    new[:] = self._remember(session, turn, turn.replies, turn.echo)
+                    new.append(self._remember(session, turn, turn.replies, turn.echo))
                 session.persist(conn, self.lifetime, commit=False)
 
         turn = await self.chat.take(user, form, with_session)
         session.settled()
         if turn.star_send is not None or not new:  # sent to STAR, or a form that changed nothing (stale, empty)
             delivered = self.chat.deliver(turn.star_send)
-            new = self._remember(session, turn, delivered + turn.replies, turn.echo)
+            new[:] = [self._remember(session, turn, delivered + turn.replies, turn.echo)]
         if fetched(request):
-            return reply(self.messages, new, self.forms.json(session.controls("chat"), csrf_token(request), focus=True))
+            forms = self.forms.json(session.controls("chat"), csrf_token(request), focus=True)
+            return reply(self.messages, new[0].messages, forms, new[0].json)
         return RedirectResponse("/#seneste", status_code=303)
 
-    def _remember(self, session: Any, turn: WebTurn, replies: list[Reply], echo: str | None) -> list[str]:
-        new, array, forms = self.turns.make(echo, replies, turn.state)
-        session.add("chat", new, forms, array)
-        return new
+    def _remember(self, session: Any, turn: WebTurn, replies: list[Reply], echo: str | None) -> Made:
+        made = self.turns.make(echo, replies, turn.state)
+        session.add("chat", made.messages, made.forms, made.array)
+        return made
 
     async def decision_log(self, request: Request) -> Response:
         """The support team's view of the log (as /log in Telegram)."""

@@ -157,6 +157,16 @@ def _labels(options: tuple[tuple[str, str], ...]) -> tuple[str, ...]:
     return tuple([label for _, label in options])
 
 
+class Made(NamedTuple):
+    """A turn as the page has it: its messages (HTML), them as stored, the answer forms after it, and its messages as
+    chat.js gets them (the inside of a JSON string; `messages_json`)."""
+
+    messages: list[str]
+    array: str
+    forms: Forms
+    json: str
+
+
 class Turns:
     """A turn's messages (HTML), them as a turn stores them, and the answer forms after it, made once per echo, replies
     and the state's part in the forms (its step is filled in): caseworkers at the same question with the same answer
@@ -164,10 +174,10 @@ class Turns:
 
     def __init__(self, messages: Messages, labels: dict[str, str], help_label: str, size: int = 1024) -> None:
         self.messages, self.labels, self.help_label, self.size = messages, labels, help_label, size
-        self._made: dict[tuple[Any, ...], tuple[list[str], str, Forms]] = {}
+        self._made: dict[tuple[Any, ...], Made] = {}
 
-    def make(self, echo: str | None, replies: list[Reply], state: DialogueState) -> tuple[list[str], str, Forms]:
-        """The turn's messages, them as stored (Messages.array) and its answer forms."""
+    def make(self, echo: str | None, replies: list[Reply], state: DialogueState) -> Made:
+        """The turn's messages, them as stored (Messages.array), its answer forms, and its messages for chat.js."""
         key = (echo, *replies, any(segment.answers for segment in state.segments), not state.pending)
         try:
             made = self._made.get(key) if echo is None or len(echo) <= self.messages.SHORT else None
@@ -175,13 +185,13 @@ class Turns:
             made, key = None, ()
         if made is None:
             messages = self.messages.render(entries(echo, replies))
-            made = messages, self.messages.array(messages), controls(replies, state, self.labels, self.help_label)
+            made = Made(messages, self.messages.array(messages), controls(replies, state, self.labels, self.help_label),
+                        messages_json(self.messages, messages))
             if key and (echo is None or len(echo) <= self.messages.SHORT):
                 if len(self._made) >= self.size:
                     self._made.pop(next(iter(self._made)))
                 self._made[key] = made
-        messages, array, forms = made
-        return list(messages), array, forms if forms.step == state.step else forms._replace(step=state.step)
+        return made._replace(messages=list(made.messages), forms=made.forms._replace(step=state.step))
 
 
 class ControlsCache:
@@ -259,12 +269,19 @@ def fetched(request: Request) -> bool:
     return False
 
 
-def reply(made: Messages, messages: list[str], controls: str) -> Response:
-    """What chat.js gets for an answer: the new messages (made by `made`, the last marked as for_page marks it) and
-    the answer forms (ControlsCache.json), as JSON: the same bytes as Starlette's JSONResponse of the two texts,
-    written from the messages' and forms' JSON remembered with them."""
+def messages_json(made: Messages, messages: list[str]) -> str:
+    """New messages (made by `made`) as chat.js gets them: the inside of a JSON string, joined by newlines, the last
+    marked as for_page marks it; written from the messages' JSON remembered with them."""
     parts = [made.json(html) for html in messages]
     if parts and messages[-1].startswith(OPENING):
         parts[-1] = _MARKED_JSON + parts[-1][len(_OPENING_JSON):]
-    body = '{"messages":"' + "\\n".join(parts) + '","controls":' + controls + "}"
+    return "\\n".join(parts)
+
+
+def reply(made: Messages, messages: list[str], controls: str, written: str | None = None) -> Response:
+    """What chat.js gets for an answer: the new messages (made by `made`; `written`: messages_json's text for them,
+    if the caller has it) and the answer forms (ControlsCache.json), as JSON: the same bytes as Starlette's
+    JSONResponse of the two texts."""
+    text = messages_json(made, messages) if written is None else written
+    body = '{"messages":"' + text + '","controls":' + controls + "}"
     return Response(body.encode("utf-8"), media_type="application/json")
