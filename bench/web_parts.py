@@ -62,7 +62,7 @@ def main() -> None:
 
     import bot.chat.texts as texts
     import flows.engine as engine
-    from bot.channels.web import app as web_app, auth, chat, middleware
+    from bot.channels.web import app as web_app, auth, chat, middleware, render
     from bot.channels.web.settings import read_web_settings
 
     for owner, name, label in [
@@ -73,6 +73,8 @@ def main() -> None:
         (jinja2.Template, "render", "Jinja renders (all)"), (auth, "submitted_form", "form, CSRF, rate limit"),
         (middleware, "load_session", "session load"), (auth.IdentityMiddleware, "identify", "identity"),
         (middleware.Session, "changed", "session change check"), (web_app.WebApp, "_remember", "messages and forms"),
+        (chat.WebChat, "_alone", "whether an answer is alone"), (auth, "read_form", "  the form read"),
+        (render.ControlsCache, "json", "answer forms' JSON"), (web_app, "reply", "the reply"),
     ]:
         wrap(owner, name, label)
     app = web_app.build_app(read_web_settings())
