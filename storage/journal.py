@@ -5,7 +5,9 @@ acknowledges what a crash could lose. Bookkeeping (such as "this update was answ
 commit: `soon` asks for that commit now, and `ride(within=…)` waits up to that long for another write's commit and
 only then makes a cheap one of its own (synchronous=NORMAL: it survives the process being killed, not a power cut).
 Everything runs on the event loop's thread: a commit blocks it for one fsync, and whatever the loop handled meanwhile
-queues up for the next commit. A write that raises is rolled back alone; the others still commit together.
+queues up for the next commit. A write that raises is rolled back alone; the others still commit together. A caller
+that knows no other durable write is on its way (`durable(…, alone=True)`) has its commit made at once, with whatever
+is queued, instead of a pass of the loop later: a hint about company only, never about durability.
 """
 
 from __future__ import annotations
@@ -40,7 +42,8 @@ class Journal:
     async def durable(self, write: Write, alone: bool = False) -> Any:
         """Run `write(conn)` in the next group commit; return its result once it is on disk. With `alone` (the
         caller knows that no other durable write is on its way) the commit is made at once, with whatever is queued
-        already, instead of a pass of the event loop later: no company would come, and the pass costs time."""
+        already, instead of a pass of the event loop later: no company would come, and the pass costs time. A wrong
+        `alone` costs only the sharing of a commit, never durability."""
         if not alone:
             return await self._queue(write, durable=True)
         future = self._queue(write, durable=True, schedule=False)
@@ -91,15 +94,14 @@ class Journal:
         batch, self._queued = self._queued, []
         if not batch:
             return
-        self._set_synchronous("FULL" if any(future is not None for _, future in batch) else "NORMAL")
         try:
-            with self.conn:
-                results: list[Any] = [write(self.conn) for write, _ in batch]
-        except Exception:  # one bad write must not fail the others: the batch again, each write in a savepoint
-            results = self._commit_apart(batch)
-        else:
-            self.commits += 1
-            self.writes += len(batch)
+            results = self._commit(batch)
+        except BaseException as exc:  # the pragma failed, or the process is stopping: no write is known committed
+            error = exc if isinstance(exc, Exception) else sqlite3.OperationalError("the commit was interrupted")
+            for _, future in batch:
+                if future is not None and not future.done():
+                    future.set_exception(error)
+            raise
         for (_, future), result in zip(batch, results):
             if future is None or future.done():
                 continue
@@ -107,6 +109,18 @@ class Journal:
                 future.set_exception(result.error)
             else:
                 future.set_result(result)
+
+    def _commit(self, batch: list[tuple[Write, asyncio.Future[Any] | None]]) -> list[Any]:
+        """The batch in one transaction; each write's result, or its error as a _Failed."""
+        self._set_synchronous("FULL" if any(future is not None for _, future in batch) else "NORMAL")
+        try:
+            with self.conn:
+                results: list[Any] = [write(self.conn) for write, _ in batch]
+        except Exception:  # one bad write must not fail the others: the batch again, each write in a savepoint
+            return self._commit_apart(batch)
+        self.commits += 1
+        self.writes += len(batch)
+        return results
 
     def _commit_apart(self, batch: list[tuple[Write, asyncio.Future[Any] | None]]) -> list[Any]:
         """The batch in one transaction still, each write under a savepoint of its own: a write that raises is rolled

@@ -215,18 +215,29 @@ async def test_a_reply_does_not_wait_for_the_press_to_be_acknowledged(harness: H
     assert harness.rows("select flow from decisions") == [("early_pension",)]
 
 
-async def test_a_press_whose_answer_fails_is_still_acknowledged(harness: Harness,
-                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("part", ["_load", "conversation.choose", "attach_draft", "compose", "journal.durable",
+                                  "deliver"])
+async def test_a_press_is_acknowledged_exactly_once_whatever_part_of_its_answer_fails(
+        harness: Harness, monkeypatch: pytest.MonkeyPatch, part: str) -> None:
+    from bot.channels.telegram import app
+
     menu = (await harness.send("/start"))[-1]
+    owner: Any = {"conversation": harness.bot.conversation, "journal": harness.bot.journal}.get(
+        part.split(".")[0], harness.bot if part.startswith("_") else app)
+    name = part.split(".")[-1]
+    original, failed = getattr(owner, name), []
 
-    def broken(*args: Any, **kwargs: Any) -> Any:
-        raise RuntimeError("a bug")
+    def once(*args: Any, **kwargs: Any) -> Any:  # the first call fails (the error handler's own calls then work)
+        if not failed:
+            failed.append(part)
+            raise RuntimeError("a bug")
+        return original(*args, **kwargs)
 
-    monkeypatch.setattr(harness.bot.conversation, "choose", broken)
+    monkeypatch.setattr(owner, name, once)
     sent = await harness.click(menu, "Får førtidspension")
-    assert len(harness.fake.called("answerCallbackQuery")) == 1  # the client's spinner stops
-    assert "Beklager" in sent[-1]["text"] and "Hvad er der sket med den unge?" in sent[-1]["text"]  # the question again
-    assert harness.rows("select count(*) from decisions") == [(0,)]
+    assert failed and len(harness.fake.called("answerCallbackQuery")) == 1  # the client's spinner stops, once
+    assert "Beklager" in sent[-1]["text"]  # the apology (and, where it can be shown, the question again)
+    assert harness.rows("select count(*) from decisions") == [(0 if part != "deliver" else 1,)]
 
 
 async def test_stale_button_is_harmless_and_shows_the_current_question(harness: Harness) -> None:

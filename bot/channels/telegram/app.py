@@ -13,7 +13,7 @@ from collections import OrderedDict
 from datetime import date
 from typing import Any
 
-from telegram import CallbackQuery, Update, User
+from telegram import Update, User
 from telegram.constants import ChatType, ParseMode
 from telegram.error import TelegramError
 from telegram.ext import (
@@ -32,7 +32,7 @@ from bot.chat.dialogue import DialogueState, Options, Reply, Turn, current_day
 from bot.channels.telegram.inbox import Receipts, UserOrder, polling_bot, replay
 from bot.channels.telegram.learn import register as register_learn
 from bot.channels.telegram.menu import set_menu
-from bot.channels.telegram.send import Outgoing, clear_keyboard, deliver, safe_answer, safe_send
+from bot.channels.telegram.send import Outgoing, Press, clear_keyboard, deliver, safe_answer, safe_send
 from bot.channels.telegram.ui import compose, parse_callback
 from bot.chat.texts import Texts, to_plain
 from bot.chat.programmes import enabled_catalogue
@@ -227,38 +227,41 @@ class TelegramBot:
         return self.desk.show(record) if record else self.desk.text("no_such_decision", id=argument)
 
     async def _on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        query, user = update.callback_query, update.effective_user
-        assert query is not None and user is not None
+        assert update.callback_query is not None
+        press = Press(update.callback_query)
+        try:
+            await self._answer_press(update, press)
+        finally:  # acknowledged on every path, also when the answer failed (the error handler apologises)
+            await press.settle()
+
+    async def _answer_press(self, update: Update, press: Press) -> None:
+        query, user = press.query, update.effective_user
+        assert user is not None
         staff, today = self._staff(user), current_day()
         state, loaded, shown = self._load(staff, today)
         parsed = parse_callback(query.data)
         if update.update_id <= state.last_update:  # handled before a restart, maybe not answered: show where we are
-            await safe_answer(query)
-            await self._answer(update, staff, Turn(state, self.conversation.current_step(state, today)), loaded)
+            await self._answer(update, staff, Turn(state, self.conversation.current_step(state, today)), loaded, press)
             return
         if parsed is None or parsed[0] != state.step:
             # An old message's button, or the second of a double press: harmless, and the user sees where we are.
-            await safe_answer(query, to_plain(self.texts.common("stale_button_short")))
+            press.soon(to_plain(self.texts.common("stale_button_short")))
             await clear_keyboard(query)
             turn = Turn(state, [Reply(self.texts.common("stale_button"))]
                         + self.conversation.current_step(state, today, brief=True))
-            await self._answer(update, staff, turn, loaded)
+            await self._answer(update, staff, turn, loaded, press)
             return
         # A pressed question is replaced by what comes next; an outcome or a draft for STAR is never overwritten.
         pending = (state.pending or {}).get("kind")
-        try:
-            on_question = pending == "confirm_date" or (
-                not pending and self.conversation.position(state, today).question is not None)
-            _, action, argument = parsed
-            label, turn = self._act(state, action, argument, today, shown)
-            if turn is None:  # a button of ours that no longer means anything: show where the dialogue is
-                turn = Turn(state, self.conversation.current_step(state, today, brief=True))
-        except Exception:  # the press is acknowledged all the same (the error handler apologises)
-            await safe_answer(query)
-            raise
+        on_question = pending == "confirm_date" or (
+            not pending and self.conversation.position(state, today).question is not None)
         if pending == "star_confirm":
             await clear_keyboard(query)
-        await self._answer(update, staff, turn, loaded, edit=on_question, chosen=label, press=query)
+        _, action, argument = parsed
+        label, turn = self._act(state, action, argument, today, shown)
+        if turn is None:  # a button of ours that no longer means anything: show where the dialogue is
+            turn = Turn(state, self.conversation.current_step(state, today, brief=True))
+        await self._answer(update, staff, turn, loaded, press, edit=on_question, chosen=label)
 
     def _act(self, state: DialogueState, action: str, argument: str, today: Any,
              shown: Options = ()) -> tuple[str | None, Turn | None]:
@@ -293,22 +296,18 @@ class TelegramBot:
 
     # -- answering ------------------------------------------------------------------------------------------------------
     async def _answer(self, update: Update, staff: Staff, turn: Turn, before: dict[str, Any] | None,
-                      edit: bool = False, chosen: str | None = None, press: CallbackQuery | None = None) -> None:
+                      press: Press | None = None, edit: bool = False, chosen: str | None = None) -> None:
         """Commit the turn and its reply in one row and one transaction, then send the reply; after a crash in
         between, a restart sends exactly that reply (see inbox.replay). A question confirmed for STAR is sent first,
-        and its reply, which says what became of it, is composed after (and not kept).
-
-        A `press` is acknowledged (the client's spinner stopped) alongside the reply, not before the work: the
-        reply then never waits for a round trip to Telegram of its own, and the acknowledgement goes out even if
-        the answer fails."""
+        and its reply, which says what became of it, is composed after (and not kept). A `press` is acknowledged
+        once the answer is committed, alongside the reply."""
         attach_draft(self.star, staff, turn)
         outgoing = self._outgoing(update, turn, edit, chosen) if turn.star_send is None else None
         seq = self.receipts.open() if outgoing is not None else None
-        acknowledged = None
         try:
             await self._commit(staff, turn, update.update_id, before, outgoing, seq)
             if press is not None:
-                acknowledged, press = asyncio.ensure_future(safe_answer(press)), None
+                press.soon()
             if outgoing is None:
                 await self._send_to_star(turn)
                 outgoing = self._outgoing(update, turn, edit, chosen)
@@ -316,10 +315,6 @@ class TelegramBot:
         finally:
             if seq is not None:
                 self.receipts.close(seq)
-            if press is not None:  # the answer failed before its commit: the press is still acknowledged
-                await safe_answer(press)
-            if acknowledged is not None:
-                await acknowledged
 
     def _outgoing(self, update: Update, turn: Turn, edit: bool, chosen: str | None) -> Outgoing:
         text, markup = compose(turn, self._labels, chosen and self.texts.common("chosen", label=chosen))

@@ -104,6 +104,27 @@ async def safe_send(bot: Bot, chat_id: int, text: str, markup: Markup | str | No
                 return
 
 
+class Press:
+    """A button press, acknowledged exactly once (which stops the client's spinner): alongside the reply (`soon`,
+    after the answer is committed, so the reply never waits for a round trip of its own), or at the latest when its
+    handling ends (`settle`, whatever failed in between)."""
+
+    def __init__(self, query: CallbackQuery) -> None:
+        self.query = query
+        self._task: asyncio.Task[None] | None = None
+
+    def soon(self, text: str | None = None) -> None:
+        """Acknowledge now, without waiting for it (the first call's text counts)."""
+        if self._task is None:
+            self._task = asyncio.create_task(safe_answer(self.query, text))
+
+    async def settle(self) -> None:
+        """Acknowledge if not done yet, and wait until it is."""
+        self.soon()
+        assert self._task is not None
+        await self._task
+
+
 async def safe_answer(query: CallbackQuery, text: str | None = None) -> None:
     """Answer a button press (stops the client's spinner); a query too old to answer is harmless."""
     try:
