@@ -79,6 +79,23 @@ async def test_a_write_with_no_company_coming_commits_at_once_with_what_is_queue
     assert not journal.conn.in_transaction
 
 
+async def test_a_commit_that_cannot_start_fails_every_write_it_took(private_database: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """No write's future is left waiting (a receipt's would stall polling for good) when the commit fails before its
+    transaction, as when the disk refuses even the pragma."""
+    journal = Journal(open_database(private_database))
+    batch = journal.later(lambda conn: inbox.receive(conn, [(1, "{}")]))
+
+    def refused(level: str) -> None:
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(journal, "_set_synchronous", refused)
+    with pytest.raises(sqlite3.OperationalError):
+        await journal.durable(lambda conn: inbox.receive(conn, [(2, "{}")]), alone=True)
+    assert batch.done() and isinstance(batch.exception(), sqlite3.OperationalError)
+    assert inbox.unreplied(journal.conn) == [] and not journal.conn.in_transaction
+
+
 async def test_a_reply_kept_in_the_inbox_by_an_older_ungebot_is_still_sent_as_it_was(private_database: Path) -> None:
     journal = Journal(open_database(private_database))
     await journal.durable(lambda conn: (inbox.receive(conn, [(7, "{}"), (8, "{}"), (9, '{"update_id": 9}')]),
