@@ -14,9 +14,7 @@ from telegram import Update
 
 from bot.config import Settings, read_mail_settings
 from bot.channels.telegram.app import TelegramBot
-from bot.channels.telegram.send import markup_json
-from bot.channels.telegram.ui import callback, keyboard, parse_callback, split_message
-from bot.chat.dialogue import DialogueState, Reply, Segment
+from bot.channels.telegram.ui import callback, parse_callback, split_message
 from storage.db import open_database
 
 from tests.fake_telegram import FakeTelegram, OfflineRequest, buttons, callback_update, message_update, press
@@ -450,25 +448,6 @@ async def test_429_is_retried_by_the_rate_limiter(private_database: Path) -> Non
         h.fake.fail("sendMessage", 429, "Too Many Requests: retry after 1", {"retry_after": 1})
         sent = await h.send("/start")
         assert any("Hvad er der sket" in message["text"] for message in sent)
-
-
-def test_a_keyboard_is_made_once_per_kind_of_reply_and_step_with_its_json() -> None:
-    labels = {"new": "Ny sag", "back": "↩ Tilbage", "star": "Spørg STAR", "today": "I dag"}
-    question = Reply("Hvornår?", options=(("yes", "Ja"), ("no", "Nej")), kind="question", today_button=True)
-    fresh, answered = DialogueState([Segment("switch")], step=3), DialogueState([Segment("switch", {"a": "b"})], step=3)
-    made = keyboard(question, fresh, labels)
-    assert made is keyboard(question, DialogueState([Segment("switch")], step=3), labels)  # the same, made once
-    assert made is not None and markup_json(made) == json.dumps(made, ensure_ascii=False)
-    assert made == {"inline_keyboard": [[{"text": "Ja", "callback_data": "1:3:a:0"},
-                                         {"text": "Nej", "callback_data": "1:3:a:1"}],
-                                        [{"text": "I dag", "callback_data": "1:3:t:"}]]}
-    with_back = keyboard(question, answered, labels)  # an answer given: the back button too
-    assert with_back is not None and with_back["inline_keyboard"][-1] == [{"text": "↩ Tilbage", "callback_data": "1:3:b:"}]
-    later = keyboard(question, DialogueState([Segment("switch")], step=4), labels)
-    assert later is not None and "1:4:a:0" in markup_json(later)  # type: ignore[operator]
-    other = keyboard(question, fresh, {**labels, "today": "Today"})
-    assert other is not None and "Today" in markup_json(other)  # type: ignore[operator]
-    assert keyboard(Reply("Tak."), fresh, labels) is None
 
 
 def test_callback_data_round_trip() -> None:

@@ -21,7 +21,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, NetworkError, TelegramError
 from telegram.warnings import PTBUserWarning
 
-from bot.channels.telegram.ui import MESSAGE_LIMIT, Keyboard, Markup, split_message
+from bot.channels.telegram.ui import MESSAGE_LIMIT, Markup, split_message
 
 log = logging.getLogger("ungebot.telegram")
 NETWORK_RETRIES = (0.5, 1.0, 2.0, 4.0, 8.0)  # seconds between tries of a send that did not reach Telegram
@@ -75,8 +75,6 @@ async def deliver(bot: Bot, outgoing: Outgoing) -> None:
 
 def markup_json(markup: Markup | None) -> str | None:
     """A keyboard as the JSON that is sent: PTB sends a text parameter as it is, and would encode a dict itself."""
-    if isinstance(markup, Keyboard):
-        return markup.json
     return None if markup is None else json.dumps(markup, ensure_ascii=False)
 
 

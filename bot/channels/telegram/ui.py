@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import replace
 from typing import Any
@@ -74,35 +73,9 @@ def button(text: str, data: str) -> dict[str, str]:
     return {"text": text, "callback_data": data}
 
 
-class Keyboard(dict):  # type: ignore[type-arg]
-    """A keyboard as made by `keyboard`, with the JSON that is sent and stored (`json`), made once. Shared by every
-    reply of the same kind at the same step, so never changed after it is made."""
-
-    json: str
-
-
-KEYBOARDS = 4096  # keyboards kept (each a few hundred bytes): most answers show a keyboard an earlier answer showed
-_keyboards: dict[tuple[Any, ...], Keyboard | None] = {}
-
-
 def keyboard(reply: Reply, state: DialogueState, labels: dict[str, str]) -> Markup | None:
-    """The buttons for a reply: its options, "I dag" where a date is usually today, and the outcome's choices.
-    Made once per kind of reply and step (with its JSON, which encoding every time cost more than the rest)."""
-    answered = reply.kind == "question" and any(segment.answers for segment in state.segments)
-    key = (reply.options, reply.today_button, reply.kind, answered, state.step, tuple(labels.items()))
-    try:
-        return _keyboards[key]
-    except KeyError:
-        pass
-    made = _keyboard(reply, state.step, answered, labels)
-    if len(_keyboards) >= KEYBOARDS:
-        del _keyboards[next(iter(_keyboards))]  # the oldest
-    _keyboards[key] = made
-    return made
-
-
-def _keyboard(reply: Reply, step: int, answered: bool, labels: dict[str, str]) -> Keyboard | None:
-    rows = []
+    """The buttons for a reply: its options, "I dag" where a date is usually today, and the outcome's choices."""
+    step, rows = state.step, []
     if reply.options:
         buttons = [button(label, callback(step, "a", str(index)))
                    for index, (_, label) in enumerate(reply.options)]
@@ -114,13 +87,9 @@ def _keyboard(reply: Reply, step: int, answered: bool, labels: dict[str, str]) -
         shown = {label for _, label in reply.options}  # "Ny sag" may already be one of the outcome's options
         rows.append([button(labels[name], callback(step, code))
                      for name, code in (("new", "n"), ("back", "b"), ("star", "s")) if labels[name] not in shown])
-    elif answered:
+    elif reply.kind == "question" and any(segment.answers for segment in state.segments):
         rows.append([button(labels["back"], callback(step, "b"))])
-    if not rows:
-        return None
-    made = Keyboard(inline_keyboard=rows)
-    made.json = json.dumps(made, ensure_ascii=False)
-    return made
+    return {"inline_keyboard": rows} if rows else None
 
 
 def compose(turn: Turn, labels: dict[str, str], chosen: str | None = None) -> tuple[str, Markup | None]:
