@@ -40,6 +40,7 @@ from telegram.request import BaseRequest
 from bot.channels.telegram.send import Outgoing, deliver
 from storage import inbox
 from storage.journal import Journal
+from storage.records import to_json
 
 log = logging.getLogger("ungebot.telegram")
 PRUNE_EVERY = 500  # updates handled between two clean-ups of the inbox
@@ -200,7 +201,7 @@ class RawUpdates(BaseRequest):
         if isinstance(result, list):
             for item in result:
                 if isinstance(item, dict) and "update_id" in item:
-                    self.raw[item["update_id"]] = json.dumps(item, ensure_ascii=False)
+                    self.raw[item["update_id"]] = to_json(item)
         return data
 
     async def initialize(self) -> None:
