@@ -1,8 +1,10 @@
 """How this machine's durable commit depends on the CPU work just before it: the same one-page SQLite commit (WAL,
 synchronous=FULL, on the project's disk) after different stretches of busy CPU, taken in turns so that drift hits
-all alike. Prints p10/p50/p90 per stretch; asserts nothing.
+all alike. Prints the COMMIT's p10/p50/p90 per stretch (its statement is timed apart); asserts nothing.
 
     .venv/bin/python bench/fsync.py [--commits 2000] [--dir D]
+
+With `--dir /dev/shm` (no disk, so no fsync) it is the control: there the COMMIT does not grow with the stretch.
 
 Why it matters: bench/telegram.py's "commit alone" runs back to back, with almost no CPU work between two commits,
 while a bot's commit follows a millisecond of its own work. If the fsync costs more after a longer busy stretch,
@@ -38,7 +40,7 @@ def main() -> None:
     parser.add_argument("--commits", type=int, default=2000, help="commits per stretch")
     parser.add_argument("--dir", type=Path, default=ROOT, help="where the database goes (default: the project's disk)")
     args = parser.parse_args()
-    timings: dict[int, list[float]] = {stretch: [] for stretch in STRETCHES}
+    timings: dict[int, list[float]] = {stretch: [] for stretch in STRETCHES}  # the COMMIT alone, µs
     with tempfile.TemporaryDirectory(dir=args.dir) as folder:
         conn = open_database(Path(folder) / "fsync.db")
         conn.execute("CREATE TABLE row (id INTEGER PRIMARY KEY, body TEXT)")
@@ -46,12 +48,12 @@ def main() -> None:
         for count in range(args.commits):
             for stretch in STRETCHES:  # each commit follows the stretch alone: the last commit ended just before
                 busy(stretch)
-                started = time.perf_counter_ns()
                 with conn:
                     conn.execute("INSERT OR REPLACE INTO row VALUES (?, ?)", (count % 100, f"{count:x}" * 150))
-                timings[stretch].append((time.perf_counter_ns() - started) / 1000)
+                    wrote = time.perf_counter_ns()
+                timings[stretch].append((time.perf_counter_ns() - wrote) / 1000)
         conn.close()
-    print(f"one-page durable commit (WAL, synchronous=FULL) in {args.dir}, {args.commits:,} commits per stretch:")
+    print(f"COMMIT of one page (WAL, synchronous=FULL) in {args.dir}, {args.commits:,} commits per stretch:")
     for stretch, values in timings.items():
         ordered = sorted(values)
         print(f"  after {stretch:5} µs of busy CPU: p10 {ordered[len(ordered) // 10]:5.0f} µs   "

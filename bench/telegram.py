@@ -9,13 +9,18 @@ all alike: the smaller the chunk, the less a change in the machine's load betwee
 one at a time (`--chunk 1`): then the bots evict each other's data from the CPU caches, which costs the bot with the
 most code and data (ours) the most; in chunks of 100 each bot works from warm caches (each chunk takes 50–150 ms).
 
-On this machine (a VM) an fsync costs more the longer the CPU was busy just before it: the same one-page commit
-takes about 270 µs after 100 µs of work and 330–360 µs after 0.7–1.5 ms. The commit alone, run back to back, is
-therefore cheaper than the same commit inside a bot, and the sum "bare bot + commit alone" asks for a bot cheaper
-than any bot here can be. So the bench also runs, in the same turns, a bare PTB bot with keyboards that commits the
-same row durably before each reply: "bare PTB with keyboards + one durable commit" as one bot, the overhead printed
-first. Ours and that bot are each timed in four parts (medians over the updates that made exactly one commit): the work before the commit, the
-writes (SQL statements), the COMMIT, and the work after it (the reply).
+On this machine (a VM) an fsync costs more the longer the CPU was busy just before it (bench/fsync.py: a one-page
+COMMIT's p50 grows by about 80–100 µs from right after another commit to after 1.5 ms of work; not so on /dev/shm).
+The commit alone, run back to back, is therefore cheaper than the same commit inside a bot, and the sum "bare bot +
+commit alone" asks for a bot cheaper than any bot here can be. So the bench also runs, in the same turns, a bare PTB
+bot with keyboards that commits the same row durably before each reply: "bare PTB with keyboards + one durable
+commit" as one bot, the overhead printed first. The second line sums the bare bot's p50 and that bot's own writes
+and COMMIT (medians of parts: a sum of medians, not a median of sums); the third is the issue's sum with the commit
+alone.
+
+Ours and the committing bot are each timed in four parts (medians over the updates that made exactly one commit):
+the work before the commit, the writes (SQL statements), the COMMIT, and the work after it (the reply). Ours' parts
+are timed through a wrapper around its connection (a few Python calls per commit, counted against ours).
 
 --profile N runs cProfile around ours' timed updates only (not the load's own making of updates) and prints the
 Python calls per update of ours and of the bare bot with keyboards, then ours' top N functions by own time (the
@@ -125,9 +130,10 @@ class Load:
             self.trim()
 
     async def concurrently(self, per_user: int) -> float:
-        """Every user at once, `per_user` updates each; updates per second over the whole run. As with polling,
-        the updates sent since the last poll arrive together (one getUpdates batch, received as one) and are
-        handled concurrently, as the Application does."""
+        """Every user at once, `per_user` updates each; updates per second over the whole run. Polled as
+        InboxBot.get_updates polls: the updates sent since the last poll come as one batch, received as one and
+        handled concurrently (as the Application does), and the next poll waits until the last batch's inbox rows
+        are on disk. (No network round trip per poll: the bot is never idle waiting for Telegram here.)"""
         waiting: list[tuple[Update, str, asyncio.Future[None]]] = []
         sent = asyncio.Event()
 
@@ -140,30 +146,38 @@ class Load:
                 self.trim()
 
         async def poll() -> None:
-            handling: set[asyncio.Task[None]] = set()
+            receipt, handling = None, set()  # the tasks, kept referenced while they run
             while True:
+                if receipt is not None and self.receipts is not None:
+                    await self.receipts.flushed(receipt)
                 await sent.wait()
                 sent.clear()
                 batch, waiting[:] = list(waiting), []
                 if self.receipts is not None:
-                    self.receipts.receive([(update.update_id, raw) for update, raw, _ in batch])
+                    receipt = self.receipts.receive([(update.update_id, raw) for update, raw, _ in batch])
                 for update, _, answered in batch:
-                    task = asyncio.ensure_future(self.app.update_processor.process_update(
+                    task = asyncio.create_task(self.app.update_processor.process_update(
                         update, self.app.process_update(update)))
                     handling.add(task)
-                    task.add_done_callback(partial(self._answered, handling, answered))
+                    task.add_done_callback(handling.discard)
+                    task.add_done_callback(partial(self._answered, answered))
 
-        poller = asyncio.ensure_future(poll())
+        poller = asyncio.create_task(poll())
         started = time.perf_counter()
-        await asyncio.gather(*(user(offset) for offset in range(self.users)))
-        elapsed = time.perf_counter() - started
-        poller.cancel()
-        return self.users * per_user / elapsed
+        try:
+            await asyncio.gather(*(user(offset) for offset in range(self.users)))
+            return self.users * per_user / (time.perf_counter() - started)
+        finally:
+            poller.cancel()
+            await asyncio.gather(poller, return_exceptions=True)
 
     @staticmethod
-    def _answered(handling: set[asyncio.Task[None]], answered: asyncio.Future[None], task: asyncio.Task[None]) -> None:
-        handling.discard(task)
-        answered.set_result(None)
+    def _answered(answered: asyncio.Future[None], task: asyncio.Task[None]) -> None:
+        """An update handled: its user may send the next (a failure is reported, not left unretrieved)."""
+        if not task.cancelled() and task.exception() is not None:
+            answered.set_exception(task.exception())  # type: ignore[arg-type]
+        else:
+            answered.set_result(None)
 
     def trim(self) -> None:
         """Keep the fake's memory flat over long runs."""
@@ -343,7 +357,7 @@ async def main() -> None:
     keyed = report("bare PTB ConversationHandler (replies + keyboard)", loads["bare+keyboard"].timings)
     commit = report("the durable commit alone (same row, WAL, synchronous=FULL)", loads["commit"].timings)
     whole = report("bare PTB with keyboard, that row committed before each reply", loads["bare+keyboard+commit"].timings)
-    parts = {name: [statistics.median(part) for part in zip(*loads[name].phases)]
+    parts = {name: [statistics.median(part) for part in zip(*loads[name].phases)] or [0.0] * 4
              for name in ("ours", "bare+keyboard+commit")}
     inside = parts["bare+keyboard+commit"][1] + parts["bare+keyboard+commit"][2]  # its writes + COMMIT
     floor = loads["commit"].split
