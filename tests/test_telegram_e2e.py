@@ -188,3 +188,36 @@ async def test_asking_star_from_telegram_end_to_end(server: FakeBotApiServer, pr
         await stop_bot(application)
         smtp.stop()
 
+
+
+async def test_updates_polled_together_share_a_commit_and_a_lone_one_commits_at_once(
+        server: FakeBotApiServer, private_database: Path) -> None:
+    """Through real polling: a getUpdates batch's answers are grouped into one commit (each waits for the others);
+    an update polled alone is committed in its handler (Journal.durable(alone=True))."""
+    fake, users = server.fake, [CASEWORKER + n for n in range(5)]
+    for user in users:
+        fake.push(message_update(user, "/start"))  # waiting before the bot polls: one batch
+    settings = Settings(token=TOKEN, api_url=server.base_url, allowed_users=frozenset(users), support_users=frozenset(),
+                        database=private_database, municipality="Testkommune")
+    bot = TelegramBot(settings, db=open_database(private_database))
+    hints: list[bool] = []
+    durable = bot.journal.durable
+
+    async def noted(write: Any, alone: bool = False) -> Any:
+        hints.append(alone)
+        return await durable(write, alone)
+
+    bot.journal.durable = noted  # type: ignore[method-assign]
+    application = bot.build()
+    await application.initialize()
+    await application.start()
+    assert application.updater is not None
+    await application.updater.start_polling(poll_interval=0.0, timeout=1)
+    try:
+        await reply(fake, 0, lambda message: len({m["chat"]["id"] for m in fake.outbox}) == len(users))
+        assert hints == [False] * len(users) and bot.journal.commits <= 2  # the batch's, and maybe "sent through"
+        commits = bot.journal.commits
+        await say(fake, "/hjaelp", "", user_id=users[0])
+        assert hints[-1] is True and bot.journal.commits - commits <= 2
+    finally:
+        await stop_bot(application)
