@@ -47,7 +47,12 @@ class Journal:
         if not alone:
             return await self._queue(write, durable=True)
         future = self._queue(write, durable=True, schedule=False)
-        self.flush()
+        try:
+            self.flush()
+        except BaseException:
+            if future.done() and not future.cancelled():
+                future.exception()  # the error raised here: marked as seen, not logged as never retrieved
+            raise
         return future.result()
 
     def later(self, write: Write) -> asyncio.Future[Any]:
