@@ -79,3 +79,39 @@ def test_forms_of_other_kinds_and_oversized_answers_through_the_app(rulebook: An
         fetched = browser.client.post("/svar", data={**browser.hidden(), "text": "ø" * BODY_LIMIT},
                                       headers={"X-Ungebot-Fetch": "1"})
         assert fetched.status_code == 413 and "for langt" in fetched.json()["error"]
+
+
+def test_every_kind_of_body_is_held_to_the_limit_and_a_declared_length_is_refused_unread() -> None:
+    def unread(headers: list[tuple[bytes, bytes]]) -> Request:
+        async def receive() -> dict[str, Any]:
+            raise AssertionError("read although its declared length is over the limit")
+        return Request({"type": "http", "method": "POST", "headers": headers, "query_string": b""}, receive)
+
+    for kind in (b"application/x-www-form-urlencoded", b"multipart/form-data; boundary=x", b"text/plain"):
+        with pytest.raises(HTTPException) as refused:
+            asyncio.run(read_form(unread([(b"content-type", kind), (b"content-length", b"70000")])))
+        assert refused.value.status_code == 413
+    with pytest.raises(HTTPException) as refused:  # "²" is a digit to str.isdigit, not a length
+        asyncio.run(read_form(unread([(b"content-length", "²".encode())])))
+    assert refused.value.status_code == 400
+    boundary = b"--x\r\nContent-Disposition: form-data; name=\"f\"; filename=\"a\"\r\n\r\n"
+    big = boundary + b"0" * BODY_LIMIT + b"\r\n--x--\r\n"
+    with pytest.raises(HTTPException) as refused:  # undeclared: refused while it is read, never parsed
+        asyncio.run(read_form(_request(big, [(b"content-type", b"multipart/form-data; boundary=x")], chunks=9)))
+    assert refused.value.status_code == 413
+    small = b"--x\r\nContent-Disposition: form-data; name=\"option\"\r\n\r\n2\r\n--x--\r\n"
+    assert asyncio.run(read_form(_request(small, [(b"content-type", b"multipart/form-data; boundary=x")]))) == {
+        "option": "2"}
+
+
+def test_a_large_multipart_body_is_refused_before_any_login(rulebook: Any, private_database: Path) -> None:
+    with Browser(make_app(private_database, rulebook)) as browser:
+        refused = browser.client.post("/logout", files={"f": ("a", b"0" * (3 * BODY_LIMIT))})
+        assert refused.status_code == 413
+
+
+def test_a_csrf_token_that_is_not_ascii_is_refused_not_an_error(rulebook: Any, private_database: Path) -> None:
+    with Browser(make_app(private_database, rulebook)) as browser:
+        browser.open()
+        sent = browser.client.post("/svar", data={**browser.hidden(), "csrf": "é", "option": "0"})
+        assert sent.status_code == 403

@@ -1,6 +1,7 @@
 """A submitted form's fields. Our forms post a few short fields URL-encoded (browsers without JavaScript, and chat.js),
 read here in a few µs: Starlette's parser (python-multipart's callbacks, a form object, a stream) cost some 50 µs
-of every answer. Anything else (multipart) still goes to Starlette's parser with its own limits."""
+of every answer. Anything else (multipart, as an older chat.js sent) is read to the same limit first, then parsed by
+Starlette from those bytes: no body of any kind is read past the limit."""
 
 from __future__ import annotations
 
@@ -8,20 +9,31 @@ from urllib.parse import unquote_plus
 
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request
+from starlette.types import Message
 
 URLENCODED = "application/x-www-form-urlencoded"
 BODY_LIMIT = 65_536  # bytes: the answer field's 4,000 characters URL-encoded fit several times over
 
 
 async def read_form(request: Request, limit: int = BODY_LIMIT) -> dict[str, str]:
-    """The form's fields (for a field sent twice, its last value, as Starlette's form gives it). A URL-encoded body
-    over `limit` bytes is refused (413), by its declared length before it is read and while it is read."""
+    """The form's fields (for a field sent twice, its last value, as Starlette's form gives it). A body over `limit`
+    bytes is refused (413), by its declared length before it is read and while it is read; a declared length that is
+    not a number, with 400."""
     content_type, length = _headers(request.scope["headers"])
-    if content_type.partition(";")[0].strip().lower() != URLENCODED:
-        return {key: str(value) for key, value in (await request.form()).items()}
-    if length is not None and (not length.isdigit() or int(length) > limit):
-        raise HTTPException(413 if length.isdigit() else 400)
-    return parse_urlencoded(await _body(request, limit))
+    if length is not None and (not _number(length) or int(length) > limit):
+        raise HTTPException(413 if _number(length) else 400)
+    body = await _body(request, limit)
+    if content_type.partition(";")[0].strip().lower() == URLENCODED:
+        return parse_urlencoded(body)
+
+    async def replay() -> Message:  # the body already read, for Starlette's parser
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return {key: str(value) for key, value in (await Request(request.scope, replay).form()).items()}
+
+
+def _number(text: str) -> bool:
+    return text.isascii() and text.isdigit()  # str.isdigit alone takes "²" too
 
 
 def parse_urlencoded(body: bytes) -> dict[str, str]:

@@ -271,5 +271,5 @@ def csrf_token(connection: HTTPConnection) -> str:
 def check_csrf(connection: HTTPConnection, sent: str | None) -> None:
     """Refuse (403) a form whose token is not this session's."""
     expected = connection.scope["session"].get("csrf")
-    if not expected or not sent or not secrets.compare_digest(str(expected), sent):
-        raise HTTPException(403)
+    if not expected or not sent or not sent.isascii() or not secrets.compare_digest(str(expected), sent):
+        raise HTTPException(403)  # (compare_digest raises on a non-ASCII text: our tokens are ASCII)
