@@ -531,3 +531,20 @@ def test_a_turn_made_once_is_the_turn_made_each_time(rulebook: Any) -> None:
                 assert turns.make(echo, turn.replies, turn.state) == expected  # the second time from memory
             state = turn.state
     assert 0 < len(turns._made) <= 64
+
+
+def test_a_turn_with_a_caseworkers_own_words_is_never_kept(rulebook: Any) -> None:
+    """A draft for STAR quotes the question the caseworker typed, and /log lists decisions: neither is kept in the
+    process-wide memory of turns and messages (only the dialogue's own row holds them)."""
+    from bot.chat.dialogue import DialogueState, Reply, Segment
+    from bot.channels.web.render import Messages, Turns, page_environment
+
+    messages = Messages(page_environment())
+    turns, state = Turns(messages, {"new": "Ny sag", "back": "Tilbage", "star": "Spørg STAR", "today": "I dag"},
+                         "Hjælp"), DialogueState([Segment("switch")])
+    draft = [Reply("Spørgsmål til STAR: må vi det her?", options=(("send", "Send"),), kind="draft")]
+    turns.make(None, draft, state)
+    turns.make("/log", [Reply("Seneste afgørelser: …")], state)
+    assert turns._made == {} and messages._made == {}
+    turns.make(None, [Reply("Hvad er der sket med den unge?", kind="question")], state)
+    assert len(turns._made) == 1 and len(messages._made) == 1  # an ordinary turn is kept

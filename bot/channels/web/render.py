@@ -60,18 +60,18 @@ class Messages:
         self._made: dict[tuple[str, ...], str] = {}
         self._json: dict[str, str] = {}  # a remembered message's HTML as the inside of a JSON string
 
-    def render(self, entries: list[dict[str, str]]) -> list[str]:
-        """Each entry's HTML."""
-        return [self._one(entry) for entry in entries]
+    def render(self, entries: list[dict[str, str]], remember: bool = True) -> list[str]:
+        """Each entry's HTML; with `remember` False none is kept (a caseworker's own text: see Turns.make)."""
+        return [self._one(entry, remember) for entry in entries]
 
-    def _one(self, entry: dict[str, str]) -> str:
+    def _one(self, entry: dict[str, str], remember: bool = True) -> str:
         text = entry.get("text") or entry.get("html") or ""
         key = (entry["who"], entry["kind"], text, entry.get("src", ""), entry.get("alt", ""))
         html = self._made.get(key)
         if html is None:
             message = entry if entry["who"] == "me" else {**entry, "html": Markup(entry.get("html", ""))}
             html = self.template.render(message=message).strip()
-            if entry["who"] != "me" or len(text) <= self.SHORT:
+            if remember and (entry["who"] != "me" or len(text) <= self.SHORT):
                 if len(self._made) >= self.size:
                     self._json.pop(self._made.pop(next(iter(self._made))), None)
                 self._made[key] = html
@@ -177,21 +177,29 @@ class Turns:
         self._made: dict[tuple[Any, ...], Made] = {}
 
     def make(self, echo: str | None, replies: list[Reply], state: DialogueState) -> Made:
-        """The turn's messages, them as stored (Messages.array), its answer forms, and its messages for chat.js."""
+        """The turn's messages, them as stored (Messages.array), its answer forms, and its messages for chat.js.
+        A turn with a caseworker's own words in it (a draft for STAR, which quotes the question typed; the decision
+        log's listings) is never kept, nor are its messages: only the dialogue's row holds them."""
+        keep = (echo is None or len(echo) <= self.messages.SHORT) and not _own_words(echo, replies)
         key = (echo, *replies, any(segment.answers for segment in state.segments), not state.pending)
         try:
-            made = self._made.get(key) if echo is None or len(echo) <= self.messages.SHORT else None
+            made = self._made.get(key) if keep else None
         except TypeError:  # a reply that cannot be a key (not as the conversation makes them): made each time
             made, key = None, ()
         if made is None:
-            messages = self.messages.render(entries(echo, replies))
+            messages = self.messages.render(entries(echo, replies), remember=keep)
             made = Made(messages, self.messages.array(messages), controls(replies, state, self.labels, self.help_label),
                         messages_json(self.messages, messages))
-            if key and (echo is None or len(echo) <= self.messages.SHORT):
+            if key and keep:
                 if len(self._made) >= self.size:
                     self._made.pop(next(iter(self._made)))
                 self._made[key] = made
         return made._replace(messages=list(made.messages), forms=made.forms._replace(step=state.step))
+
+
+def _own_words(echo: str | None, replies: list[Reply]) -> bool:
+    """Whether a turn shows what a caseworker wrote or looked up: a draft for STAR, or the decision log (/log)."""
+    return any(reply.kind == "draft" for reply in replies) or (echo or "").lstrip().lower().startswith("/log")
 
 
 class ControlsCache:
