@@ -27,6 +27,22 @@ def test_a_question_that_names_an_answer_is_kept_by_that_answer(rulebook: Rulebo
     assert texts.question(flow, question, MappingProxyType({"current_marker": "ips"})) == ips  # not a dict: rendered
 
 
+def test_a_block_that_reads_a_typed_date_is_never_kept(rulebook: Rulebook) -> None:
+    """A typed date is one case's: a text that shows it is rendered each time, not kept in the process's memory."""
+    from flows.errors import AnswerError
+
+    texts = Texts(rulebook)
+    flow = rulebook.flow("switch")
+    question = flow.spec.questions["new_start_date"]
+    name = "ungeloeftet/switch/new_start_date.j2"
+    assert texts.reads(name, "before_current_start") == ("current_start_date",)  # read exactly, and a date
+    error = AnswerError("guard", message="before_current_start")
+    text = texts.error(error, flow, question, {"current_start_date": "2025-10-12"})
+    assert "12. oktober 2025" in text and not any("2025-10-12" in key for key in texts._rendered)
+    texts.question(flow, flow.spec.questions["current_start_date"], {"current_marker": "ips"})
+    assert len(texts._rendered) == 1  # a block reading a chosen answer is still kept
+
+
 def test_a_question_that_names_no_answer_is_rendered_once(rulebook: Rulebook) -> None:
     texts = Texts(rulebook)
     flow = rulebook.flow("switch")

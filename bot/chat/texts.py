@@ -75,6 +75,7 @@ class Texts:
         # texts by the values of those answers (see _required).
         self._reads: dict[tuple[str, str], tuple[str, ...] | None] = {}
         self._rendered: dict[tuple[Any, ...], str] = {}
+        self._typed: dict[tuple[str, str], bool] = {}  # whether a block reads a typed answer (then not kept)
         self._shared_found: dict[tuple[str, str], Template] = {}  # a shared template by name and programme
 
     # -- building blocks -------------------------------------------------------------------------------------------
@@ -171,7 +172,7 @@ class Texts:
         name = f"{flow.programme.id}/{flow.id}/{node}.j2"
         reads = self.reads(name, block)  # known before Jinja is asked for the template
         key = None
-        if reads is not None and (not reads or type(answers) is dict):  # a dict: answers.x is answers["x"]
+        if reads is not None and (not reads or type(answers) is dict) and not self._reads_typed(flow, name, block, reads):
             key = (name, block, *[answers.get(question, _MISSING) for question in reads])
             text = self._rendered.get(key)
             if text is not None:
@@ -184,6 +185,15 @@ class Texts:
                 self._rendered.clear()
             self._rendered[key] = text
         return text
+
+    def _reads_typed(self, flow: Flow, name: str, block: str, reads: tuple[str, ...]) -> bool:
+        """Whether a block reads an answer that is typed (a date) or not one of the flow's questions: its text is not
+        kept, as a typed date is one case's and the memory is the whole process's (and no other case would share it)."""
+        found = self._typed.get((name, block))
+        if found is None:
+            found = self._typed[(name, block)] = any(
+                (question := flow.question(read)) is None or question.kind == "date" for read in reads)
+        return found
 
     def reads(self, name: str, block: str) -> tuple[str, ...] | None:
         """The answers a block of a flow's template (by its name) reads; None when not known exactly."""
