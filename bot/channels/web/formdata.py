@@ -9,7 +9,9 @@ from urllib.parse import unquote_plus
 
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request
-from starlette.types import Message
+from starlette.types import Message, Scope
+
+from bot.channels.web.headers import first
 
 URLENCODED = "application/x-www-form-urlencoded"
 BODY_LIMIT = 65_536  # bytes: the answer field's 4,000 characters URL-encoded fit several times over
@@ -19,7 +21,7 @@ async def read_form(request: Request, limit: int = BODY_LIMIT) -> dict[str, str]
     """The form's fields (for a field sent twice, its last value, as Starlette's form gives it). A body over `limit`
     bytes is refused (413), by its declared length before it is read and while it is read; a declared length that is
     not a number, with 400."""
-    content_type, length = _headers(request.scope["headers"])
+    content_type, length = _headers(request.scope)
     if length is not None and (not _number(length) or int(length) > limit):
         raise HTTPException(413 if _number(length) else 400)
     body = await _body(request, limit)
@@ -50,15 +52,11 @@ def parse_urlencoded(body: bytes) -> dict[str, str]:
     return form
 
 
-def _headers(headers: list[tuple[bytes, bytes]]) -> tuple[str, str | None]:
+def _headers(scope: Scope) -> tuple[str, str | None]:
     """The request's Content-Type and Content-Length (the first of each), read from the raw headers."""
-    content_type, length = None, None
-    for name, value in headers:
-        if name == b"content-type" and content_type is None:
-            content_type = value.decode("latin-1")
-        elif name == b"content-length" and length is None:
-            length = value.decode("latin-1").strip()
-    return content_type or "", length
+    content_type, length = first(scope, b"content-type"), first(scope, b"content-length")
+    return (b"" if content_type is None else content_type).decode("latin-1"), (
+        None if length is None else length.decode("latin-1").strip())
 
 
 async def _body(request: Request, limit: int) -> bytes:

@@ -1,4 +1,5 @@
-"""Security headers on every response: CSP and friends; framing only by Microsoft Teams when that is switched on."""
+"""Security headers on every response (CSP and friends; framing only by Microsoft Teams when that is switched on), and
+a request's header read from the raw headers."""
 
 from __future__ import annotations
 
@@ -48,3 +49,12 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+def first(scope: Scope, name: bytes) -> bytes | None:
+    """A request header's value as Starlette's headers give it (the first of that name; `name` in lower case), read
+    from the raw headers without building a Headers object (this is on every request's path)."""
+    for key, value in scope["headers"]:
+        if key == name:
+            return bytes(value)
+    return None

@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import HTTPConnection, cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from bot.channels.web.headers import first
 from bot.channels.web.locks import KeyedLocks
 from bot.channels.web.render import Forms
 from storage.sessions import (append_turn, delete_session, last_turn, load_messages, load_session, messages_array,
@@ -220,16 +221,16 @@ class SessionMiddleware:
     def _token(self, scope: Scope) -> str | None:
         """The session cookie's value, read as Starlette reads cookies (the first Cookie header), without building a
         request; a browser sends the same header with each request, so its value is remembered by the header."""
-        for name, value in scope["headers"]:
-            if name == b"cookie":
-                token = self._tokens.get(value)
-                if token is None:
-                    token = cookie_parser(value.decode("latin-1")).get(COOKIE) or ""
-                    if len(self._tokens) >= TOKENS_KEPT:
-                        self._tokens.clear()
-                    self._tokens[value] = token
-                return token or None
-        return None
+        value = first(scope, b"cookie")
+        if value is None:
+            return None
+        token = self._tokens.get(value)
+        if token is None:
+            token = cookie_parser(value.decode("latin-1")).get(COOKIE) or ""
+            if len(self._tokens) >= TOKENS_KEPT:
+                self._tokens.clear()
+            self._tokens[value] = token
+        return token or None
 
     def _cookie(self, token: str | None) -> str:
         flags = f"Path=/; HttpOnly; SameSite={self.same_site}" + ("; Secure" if self.secure else "")

@@ -13,6 +13,7 @@ from markupsafe import Markup, escape
 from starlette.requests import Request
 from starlette.responses import Response
 
+from bot.channels.web.headers import first
 from bot.chat.dialogue import DialogueState, Reply
 from flows.loader import TEMPLATES_DIR
 
@@ -271,10 +272,7 @@ _OPENING_JSON = encode_basestring(OPENING)[1:-1]
 def fetched(request: Request) -> bool:
     """Whether chat.js sent the form (it asks for JSON with `X-Ungebot-Fetch: 1`), read as Starlette's headers read
     it (the first such header) from the raw headers."""
-    for name, value in request.scope["headers"]:
-        if name == b"x-ungebot-fetch":
-            return bool(value == b"1")
-    return False
+    return first(request.scope, b"x-ungebot-fetch") == b"1"
 
 
 def messages_json(made: Messages, messages: list[str]) -> str:
