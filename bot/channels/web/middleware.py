@@ -17,8 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from bot.channels.web.headers import first
 from bot.channels.web.locks import KeyedLocks
 from bot.channels.web.render import Forms
-from storage.sessions import (append_turn, delete_session, last_turn, load_messages, load_session, messages_array,
-                              save_session)
+from storage.sessions import append_turn, delete_session, last_turn, load_messages, load_session, save_session
 
 COOKIE = "ungebot_session"
 LEGACY_KEYS = ("transcript", "learn", "panes", "controls", "learn_controls")  # kept in the data before m024
@@ -64,13 +63,13 @@ class Session(dict[str, Any]):
         assert last is not None, f"the {pane} pane has no turn yet"
         return last[1]
 
-    def add(self, pane: str, messages: list[str], forms: Forms, array: str | None = None) -> None:
-        """Add a turn to a pane: its messages (HTML; `array`: them as stored, if the caller has it) and the answer
-        forms after it; written with the session (in the same transaction as the turn's answer)."""
+    def add(self, pane: str, messages: list[str], forms: Forms, array: str) -> None:
+        """Add a turn to a pane: its messages (HTML; `array`: them as stored, Messages.array) and the answer forms
+        after it; written with the session (in the same transaction as the turn's answer)."""
         last = self._pane(pane)
         seq = last[0] + 1 if last is not None else 0
         self._panes[pane] = (seq, forms)
-        self._pending.append((pane, seq, messages, forms, messages_array(messages) if array is None else array))
+        self._pending.append((pane, seq, messages, forms, array))
 
     def transcript(self, pane: str) -> list[str]:
         """The pane's last TRANSCRIPT_LIMIT messages (HTML), oldest first."""
