@@ -75,7 +75,7 @@ class Texts:
         # texts by the values of those answers (see _required).
         self._reads: dict[tuple[str, str], tuple[str, ...] | None] = {}
         self._rendered: dict[tuple[Any, ...], str] = {}
-        self._typed: dict[tuple[str, str], bool] = {}  # whether a block reads a typed answer (then not kept)
+        self._keys: dict[tuple[str, str], tuple[str, ...] | None] = {}  # what a block's text is kept by (_kept_by)
         self._shared_found: dict[tuple[str, str], Template] = {}  # a shared template by name and programme
 
     # -- building blocks -------------------------------------------------------------------------------------------
@@ -170,9 +170,9 @@ class Texts:
         questions read no answer, some one or two; bot/chat/template_reads.py) is rendered once per values of the
         answers it reads and then kept, up to RENDERED_KEPT texts: its text depends on nothing else."""
         name = f"{flow.programme.id}/{flow.id}/{node}.j2"
-        reads = self.reads(name, block)  # known before Jinja is asked for the template
+        reads = self._kept_by(flow, name, block)  # known before Jinja is asked for the template
         key = None
-        if reads is not None and (not reads or type(answers) is dict) and not self._reads_typed(flow, name, block, reads):
+        if reads is not None and (not reads or type(answers) is dict):  # a dict: answers.x is answers["x"]
             key = (name, block, *[answers.get(question, _MISSING) for question in reads])
             text = self._rendered.get(key)
             if text is not None:
@@ -186,14 +186,17 @@ class Texts:
             self._rendered[key] = text
         return text
 
-    def _reads_typed(self, flow: Flow, name: str, block: str, reads: tuple[str, ...]) -> bool:
-        """Whether a block reads an answer that is typed (a date) or not one of the flow's questions: its text is not
-        kept, as a typed date is one case's and the memory is the whole process's (and no other case would share it)."""
-        found = self._typed.get((name, block))
-        if found is None:
-            found = self._typed[(name, block)] = any(
+    def _kept_by(self, flow: Flow, name: str, block: str) -> tuple[str, ...] | None:
+        """The answers a block's text is kept by (`reads`), or None when it is rendered each time: its reads are not
+        known exactly, or it reads an answer that is typed (a date) or not one of the flow's questions — a typed date
+        is one case's, the memory is the whole process's, and no other case would share the text."""
+        found = self._keys.get((name, block), _UNKNOWN)
+        if found is _UNKNOWN:
+            reads = self.reads(name, block)
+            typed = reads is not None and any(
                 (question := flow.question(read)) is None or question.kind == "date" for read in reads)
-        return found
+            found = self._keys[(name, block)] = None if typed else reads
+        return found  # type: ignore[return-value]
 
     def reads(self, name: str, block: str) -> tuple[str, ...] | None:
         """The answers a block of a flow's template (by its name) reads; None when not known exactly."""
