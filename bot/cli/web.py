@@ -20,6 +20,7 @@ def run_web(args: argparse.Namespace) -> int:
     """Read the settings (refusing to start without a login outside demo mode), then serve until stopped."""
     import uvicorn
 
+    from bot.channels import freeze_long_lived
     from bot.channels.web.app import build_app
     from bot.channels.web.settings import read_web_settings
 
@@ -28,6 +29,7 @@ def run_web(args: argparse.Namespace) -> int:
     logging.getLogger("transitions").setLevel(logging.WARNING)  # a line per state change is no operator's business
     logging.getLogger("httpx").setLevel(logging.WARNING)
     app = build_app(settings)
+    freeze_long_lived()  # as `ungebot telegram` does: full collections scan only what requests made since
     mode = "demo-bruger, intet login" if settings.demo else ("OpenID Connect" if settings.oidc else "login-proxy")
     print(f"Ungebot kører på http://{settings.host}:{settings.port}/ ({mode}). Stop med Ctrl+C.", file=sys.stderr)
     # proxy_headers off: the peer address must be the real one, or anyone could claim to be the login proxy.

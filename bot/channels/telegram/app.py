@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import logging
 import sqlite3
 import time
@@ -29,6 +28,7 @@ from bot.desk.star import Delivery, StarDesk, attach_draft, delivery_replies
 from bot.desk.star.sender import Sender
 from bot.chat.conversation import Conversation
 from bot.chat.dialogue import DialogueState, Options, Reply, Turn, current_day
+from bot.channels import freeze_long_lived
 from bot.channels.telegram.inbox import Receipts, UserOrder, polling_bot, replay
 from bot.channels.telegram.learn import register as register_learn
 from bot.channels.telegram.menu import set_menu
@@ -416,13 +416,3 @@ def run_telegram() -> int:
     freeze_long_lived()
     application.run_polling(allowed_updates=[Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY])
     return 0
-
-
-def freeze_long_lived() -> None:
-    """What is built at start (the flows, the trainer's lessons, PTB and the modules) lives as long as the process:
-    it is moved out of the cyclic garbage collector's reach (gc.freeze), so that a collection scans only what the
-    answers since made. Without it a full collection, every few hundred answers, scanned some 90,000 objects."""
-    gc.collect()
-    gc.freeze()
-
-
