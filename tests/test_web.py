@@ -230,19 +230,42 @@ def test_the_log_is_for_support_staff(rulebook: Any, private_database: Path) -> 
         assert "De seneste resultater" in browser.page
 
 
+DOCUMENT_ONLY = ("referrer-policy", "cross-origin-opener-policy", "permissions-policy")
+
+
 def test_security_headers_and_cookie(rulebook: Any, private_database: Path) -> None:
     with Browser(make_app(private_database, rulebook)) as browser:
         response = browser.client.get("/")
         cookie = response.headers["set-cookie"]
         assert "HttpOnly" in cookie and "Secure" in cookie and "SameSite=lax" in cookie
         assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+        assert "script-src 'self'" in response.headers["content-security-policy"]
         assert response.headers["x-frame-options"] == "DENY"
+        assert all(name in response.headers for name in DOCUMENT_ONLY)
         assert browser.client.get("/finnes-ikke").status_code == 404
+        # An answer fetched by chat.js is JSON, never a document: OWASP's headers for an API response, and only those.
+        browser.page = response.text
+        answer = browser.client.post("/svar", data={**browser.hidden(), "option": "1"}, headers={"X-Ungebot-Fetch": "1"})
+        assert answer.status_code == 200 and answer.headers["content-type"] == "application/json" and {
+            name: answer.headers.get(name) for name in ("content-security-policy", "x-content-type-options",
+                                                        "cache-control", "x-frame-options",
+                                                        "strict-transport-security", *DOCUMENT_ONLY)} == {
+            "content-security-policy": "default-src 'none'; frame-ancestors 'none'", "x-content-type-options": "nosniff",
+            "cache-control": "no-store", "x-frame-options": "DENY",
+            "strict-transport-security": response.headers.get("strict-transport-security"),  # as on the pages
+            "referrer-policy": None, "cross-origin-opener-policy": None, "permissions-policy": None}
+        browser.page = answer.json()["controls"]
+        without_script = browser.client.post("/svar", data={**browser.hidden(), "option": "0"})  # a redirect: all
+        assert without_script.status_code == 303 and all(name in without_script.headers for name in DOCUMENT_ONLY)
     with Browser(make_app(private_database, rulebook, teams=True)) as browser:
         response = browser.client.get("/")
         assert "https://teams.microsoft.com" in response.headers["content-security-policy"]
         assert "x-frame-options" not in response.headers
         assert "SameSite=none" in response.headers["set-cookie"]
+        browser.page = response.text
+        answer = browser.client.post("/svar", data={**browser.hidden(), "option": "1"}, headers={"X-Ungebot-Fetch": "1"})
+        assert answer.status_code == 200 and "x-frame-options" not in answer.headers
+        assert answer.headers["content-security-policy"].startswith("default-src 'none'; frame-ancestors 'self' https://")
 
 
 def test_without_demo_and_without_login_it_refuses_to_start(capsys: pytest.CaptureFixture[str]) -> None:
