@@ -298,6 +298,32 @@ def test_learning_has_its_own_page_with_the_same_forms(rulebook: Any, private_da
     assert decisions == 0
 
 
+def test_an_answer_alone_is_told_from_the_loops_queue_and_a_task_waiting_to_start_is_company(
+        rulebook: Any, private_database: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    chat = make_app(private_database, rulebook).state.web.chat
+    scans: list[int] = []
+    all_tasks = asyncio.all_tasks
+
+    def counted() -> set[asyncio.Task[Any]]:
+        scans.append(1)
+        return all_tasks()
+
+    monkeypatch.setattr(asyncio, "all_tasks", counted)
+
+    async def run() -> None:
+        await asyncio.sleep(0)
+        chat._taking = 1  # this answer, being taken
+        assert chat._alone() is True and scans == []  # nothing ready to run: alone, and no task scanned
+        waiting = asyncio.create_task(asyncio.sleep(0))  # a request the server has just received
+        assert chat._alone() is False and scans == [1]  # the queue holds its first step: the tasks scanned
+        await waiting
+        later = asyncio.get_running_loop().call_soon(lambda: None)  # something ready that is no request
+        assert chat._alone() is True and scans == [1, 1]
+        later.cancel()
+
+    asyncio.run(run())
+
+
 def test_answers_arriving_together_share_a_commit_and_one_users_double_press_applies_once(
         rulebook: Any, private_database: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("UNGEBOT_TODAY", "2026-01-15")

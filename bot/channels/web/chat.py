@@ -146,6 +146,12 @@ class WebChat:
         sharing is at stake, never durability: either way the answer is on disk before the reply.)"""
         if self._taking > 1:
             return False
+        # A task waiting to start has its first step in the loop's queue of callbacks ready to run: when that queue
+        # is empty (as it mostly is for an answer alone) there is none, and the scan of every task is spared. The
+        # queue is asyncio's own (BaseEventLoop._ready); another loop without it gets the scan.
+        ready = getattr(asyncio.get_running_loop(), "_ready", None)
+        if ready is not None and not ready:
+            return True
         current = asyncio.current_task()
         return not any(task is not current and _unstarted(task) for task in asyncio.all_tasks())
 
