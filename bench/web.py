@@ -8,7 +8,11 @@ once) the same group commit as ours (storage/journal.py). Baseline and ours in t
 
 Two ways, both by default:
 - loopback: each server in its own process on uvicorn, driven over 127.0.0.1 by httpx (the issue's figure; the
-  client's own cost, several ms per request on this machine, is in every latency);
+  client's own cost, about a millisecond per request on this machine, is in every latency). The servers run at once
+  and take turns, so that this VM's swings of speed (it has two speed states, and changes between them within
+  seconds) fall on all of them alike: one session each answers answer by answer, the order reversed every other
+  answer; several sessions (each server's `--sessions` at once) case by case, `--cases` x 4 turns each. A session
+  alone answers `--cases` x 60 times (420 answers: its server's CPU, read from /proc in 10 ms ticks, to +-24 µs);
 - asgi: both apps in this process, called through ASGI without sockets: the server's own wall and CPU per answer.
 --profile FILE: after the timed runs, one session's cases through ASGI once more under cProfile (only the answers,
 not the start-up), saved to FILE, and the top of that profile printed (the figures are not affected).
@@ -28,12 +32,15 @@ import os
 import re
 import shutil
 import socket
+import ssl
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -78,30 +85,42 @@ def start(command: list[str], env: dict[str, str], port: int) -> subprocess.Pope
     raise SystemExit("the server did not start")
 
 
-async def open_page(client: httpx.AsyncClient) -> tuple[str, str, str]:
-    """A caseworker opens the page: its CSRF token, step and answer forms (the session's cookie kept)."""
-    opened = await client.get("/")
-    page = opened.text
-    cookie = opened.cookies.get("ungebot_session")  # Secure: httpx's jar keeps it off plain http, browsers do not
-    if cookie:
-        client.headers["Cookie"] = f"ungebot_session={cookie}"
-    csrf, step = CSRF.search(page), STEP.search(page)
-    assert csrf and step, page[:300]
-    return csrf.group(1), step.group(1), page
+class Caseworker:
+    """One session against one server over loopback: its client, the page's CSRF token, the step, the answer forms."""
 
+    def __init__(self, client: httpx.AsyncClient) -> None:
+        self.client, self.token, self.step, self.controls = client, "", "", ""
 
-async def session(client: httpx.AsyncClient, opened: tuple[str, str, str], cases: int, latencies: list[float]) -> None:
-    """One caseworker answers `cases` whole cases from the opened page, timing each answer."""
-    token, current, controls = opened
-    for kind, text in SCRIPT * cases:
+    async def open(self) -> None:
+        """Open the page (not timed): the CSRF token, step and answer forms, the session's cookie kept."""
+        opened = await self.client.get("/")
+        cookie = opened.cookies.get("ungebot_session")  # Secure: httpx's jar keeps it off plain http, browsers do not
+        if cookie:
+            self.client.headers["Cookie"] = f"ungebot_session={cookie}"
+        # The cookie goes in that header, so the jar is emptied: httpx walks its jar (http.cookiejar) on every request
+        # and response, some 100-150 µs of this client's CPU per answer with one cookie in it and none with none,
+        # which is the client's cost, not the server's, and would fall on ungebot alone (the bare servers set none).
+        self.client.cookies.clear()
+        csrf, step = CSRF.search(opened.text), STEP.search(opened.text)
+        assert csrf and step, opened.text[:300]
+        self.token, self.step, self.controls = csrf.group(1), step.group(1), opened.text
+
+    async def answer(self, kind: str, text: str) -> float:
+        """One answer as chat.js posts it; its latency, from request to response read."""
         began = time.perf_counter()
-        response = await client.post("/svar", data={"csrf": token, "step": current, **field(kind, text, controls)},
-                                     headers={"X-Ungebot-Fetch": "1"})
-        latencies.append(time.perf_counter() - began)
+        response = await self.client.post("/svar", headers={"X-Ungebot-Fetch": "1"}, data={
+            "csrf": self.token, "step": self.step, **field(kind, text, self.controls)})
+        latency = time.perf_counter() - began
         response.raise_for_status()
-        controls = response.json().get("controls", "")
-        found = STEP.search(controls)
-        current = found.group(1) if found else current
+        self.controls = response.json().get("controls", "")
+        found = STEP.search(self.controls)
+        self.step = found.group(1) if found else self.step
+        return latency
+
+    async def case(self, latencies: list[float]) -> None:
+        """One whole case (SCRIPT), each answer's latency kept."""
+        for kind, text in SCRIPT:
+            latencies.append(await self.answer(kind, text))
 
 
 def field(kind: str, text: str, controls: str) -> dict[str, str]:
@@ -114,28 +133,70 @@ def field(kind: str, text: str, controls: str) -> dict[str, str]:
     raise SystemExit(f"no button {text!r} in the answer forms: the bench's case no longer fits the dialogue")
 
 
-async def drive(base: str, sessions: int, cases: int, server: int) -> tuple[list[float], float, float, float]:
-    """`sessions` caseworkers at once against the server (process id `server`): the latencies, the seconds it took,
-    and the CPU seconds the server and this client spent meanwhile. The clients are made and the pages opened before
-    anything is timed (an httpx client costs some 50 ms of CPU to make: its TLS context)."""
-    clients = [httpx.AsyncClient(base_url=base, headers={"X-Bench-User": f"bench-{n}"}, timeout=60)
-               for n in range(sessions)]
-    latencies: list[float] = []
+class Server:
+    """One server's process over loopback, its caseworkers, and what was measured against it."""
+
+    def __init__(self, name: str, process: subprocess.Popen[bytes], base: str) -> None:
+        self.name, self.process, self.base = name, process, base
+        self.caseworkers: list[Caseworker] = []
+        self.latencies: list[float] = []
+        self.seconds = self.server_cpu = self.server_system = self.client_cpu = 0.0
+
+    async def open(self, sessions: int, tls: ssl.SSLContext) -> None:
+        """`sessions` caseworkers with their pages open (not timed). The clients share one TLS context: httpx makes
+        one per client otherwise, some 30-50 ms of CPU each, though nothing here is TLS."""
+        self.caseworkers = [Caseworker(httpx.AsyncClient(base_url=self.base, headers={"X-Bench-User": f"bench-{n}"},
+                                                          timeout=60, verify=tls)) for n in range(sessions)]
+        await asyncio.gather(*(caseworker.open() for caseworker in self.caseworkers))
+
+    async def timed(self, work: Awaitable[Any]) -> None:
+        """Run `work` (answers whose latencies it keeps), adding its wall and CPU seconds, the server's and ours."""
+        (server, system), client, began = cpu_split(self.process.pid), time.process_time(), time.perf_counter()
+        await work
+        self.seconds += time.perf_counter() - began
+        after = cpu_split(self.process.pid)
+        self.server_cpu += after[0] - server
+        self.server_system += after[1] - system
+        self.client_cpu += time.process_time() - client
+
+    async def close(self) -> None:
+        for caseworker in self.caseworkers:
+            await caseworker.client.aclose()
+
+
+async def take_turns(servers: list[Server], concurrency: int, cases: int) -> None:
+    """The servers take turns, so that a change in this machine's speed falls on all of them alike: with one session
+    each, answer by answer (the order reversed every other answer); with several, case by case (all sessions of one
+    server answer one whole case at once, then the next server's)."""
+    tls = ssl.create_default_context()
+    for server in servers:
+        await server.open(concurrency, tls)
+        await server.caseworkers[0].case([])  # warm up (not timed): templates compiled, pages made
     try:
-        pages = await asyncio.gather(*(open_page(client) for client in clients))  # not timed
-        began, server_cpu, client_cpu = time.perf_counter(), cpu_seconds(server), time.process_time()
-        await asyncio.gather(*(session(client, page, cases, latencies) for client, page in zip(clients, pages)))
+        if concurrency == 1:
+            for turn, (kind, text) in enumerate(SCRIPT * cases):
+                for server in servers if turn % 2 == 0 else servers[::-1]:
+                    await server.timed(keep(server.caseworkers[0].answer(kind, text), server.latencies))
+        else:
+            for turn in range(cases):
+                for server in servers if turn % 2 == 0 else servers[::-1]:
+                    await server.timed(asyncio.gather(*(caseworker.case(server.latencies)
+                                                        for caseworker in server.caseworkers)))
     finally:
-        for client in clients:
-            await client.aclose()
-    return (latencies, time.perf_counter() - began, cpu_seconds(server) - server_cpu,
-            time.process_time() - client_cpu)
+        for server in servers:
+            await server.close()
 
 
-def cpu_seconds(pid: int) -> float:
-    """The CPU time a process has used so far (user and system, from /proc; 10 ms ticks: read over many answers)."""
+async def keep(latency: Awaitable[float], latencies: list[float]) -> None:
+    latencies.append(await latency)
+
+
+def cpu_split(pid: int) -> tuple[float, float]:
+    """The CPU time a process has used so far, and the part of it in the kernel (from /proc; 10 ms ticks: read over
+    many answers)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    tick = os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + int(fields[12])) / tick, int(fields[12]) / tick
 
 
 def figures(name: str, latencies: list[float], seconds: float, cpu: list[float] | None = None) -> tuple[float, float]:
@@ -175,32 +236,35 @@ def environment(folder: Path, sessions: int) -> dict[str, str]:
 
 
 def loopback(sessions: int, cases: int, folder: Path) -> None:
-    """Each server in its own process on uvicorn, driven over loopback HTTP by httpx."""
+    """Each server in its own process on uvicorn, all running at once and taking turns, driven over loopback HTTP by
+    httpx."""
     env = {**os.environ, **environment(folder, sessions)}
     print("Over loopback HTTP (httpx client, uvicorn server; the client's own cost is in every latency, so the "
-          "servers' CPU per answer is read from /proc as well):")
+          "servers' CPU per answer is read from /proc as well; the servers take turns, answer by answer or case by "
+          "case):")
     for concurrency in sorted({1, sessions}):
-        results: dict[str, tuple[float, float]] = {}
-        cpu: dict[str, float] = {}
-        for name in (*floors(concurrency), OURS):
-            port = _port()
-            database = str(folder / f"bare-{concurrency}-{len(results)}.db")
-            command = ([sys.executable, __file__, "--bare-server", str(port), database, str(name == GROUPED)]
-                       if name != OURS else
-                       [sys.executable, "-m", "bot.cli", "web", "--port", str(port)])
-            process = start(command, env, port)
-            try:
-                base = f"http://127.0.0.1:{port}"
-                asyncio.run(drive(base, 1, 1, process.pid))  # warm up (not timed): templates compiled, pages made
-                rounds = cases if concurrency > 1 else cases * 30  # one session alone: enough answers for a median
-                latencies, seconds, server, client = asyncio.run(drive(base, concurrency, rounds, process.pid))
-            finally:
-                process.terminate()
-                process.wait(30)
-            results[name] = figures(f"{name} ({concurrency} at once)", latencies, seconds)
-            print(f"  CPU per answer: server {server / len(latencies) * 1e6:.0f} µs (mean), "
-                  f"client {client / len(latencies) * 1e6:.0f} µs (mean)")
-            cpu[name] = server / len(latencies)
+        servers: list[Server] = []
+        try:
+            for name in (*floors(concurrency), OURS):
+                port = _port()
+                database = str(folder / f"bare-{concurrency}-{len(servers)}.db")
+                command = ([sys.executable, __file__, "--bare-server", str(port), database, str(name == GROUPED)]
+                           if name != OURS else
+                           [sys.executable, "-m", "bot.cli", "web", "--port", str(port)])
+                servers.append(Server(name, start(command, env, port), f"http://127.0.0.1:{port}"))
+            # One session alone: enough answers for a median; several: a few cases each, in turns.
+            asyncio.run(take_turns(servers, concurrency, cases * 60 if concurrency == 1 else cases * 4))
+        finally:
+            for server in servers:
+                server.process.terminate()
+                server.process.wait(30)
+        results = {server.name: figures(f"{server.name} ({concurrency} at once)", server.latencies, server.seconds)
+                   for server in servers}
+        cpu = {server.name: server.server_cpu / len(server.latencies) for server in servers}
+        for server in servers:
+            print(f"  {server.name}: CPU per answer: server {cpu[server.name] * 1e6:.0f} µs (mean; in the kernel "
+                  f"{server.server_system / len(server.latencies) * 1e6:.0f}), "
+                  f"client {server.client_cpu / len(server.latencies) * 1e6:.0f} µs (mean)")
         overheads(results, concurrency)
         for floor in floors(concurrency):
             print(f"  server CPU per answer beyond {floor!r}: {(cpu[OURS] - cpu[floor]) * 1e6:.0f} µs (mean)")
@@ -211,6 +275,7 @@ def in_process(sessions: int, cases: int, folder: Path, profile: str | None) -> 
     """Both apps in this process, called through ASGI without sockets: the server's own cost per answer."""
     os.environ.update(environment(folder, sessions))
     sys.path.insert(0, str(ROOT))
+    from bot.channels import freeze_long_lived
     from bot.channels.web.app import build_app
     from bot.channels.web.settings import read_web_settings
 
@@ -221,6 +286,7 @@ def in_process(sessions: int, cases: int, folder: Path, profile: str | None) -> 
           "sessions an answer waits for the others' work in its group, so p50 is about sessions x CPU per answer):")
     for app in apps.values():
         web_asgi.drive(app, 1, SCRIPT, field, (STEP, CSRF))  # warm up: imports, templates, first pages
+    freeze_long_lived()  # as `ungebot web` does before it serves
     for concurrency in sorted({1, sessions}):
         results = {}
         for name in (*floors(concurrency, asgi=True), OURS):
