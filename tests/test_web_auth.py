@@ -103,6 +103,12 @@ def test_the_proxy_header_counts_only_from_the_proxy(rulebook: Any, private_data
         assert spoofer.client.post("/svar", data={"text": "ips"}).status_code == 401
     with Browser(app, client=("10.0.0.5", 4000), headers={"X-Remote-User": "mallory"}) as stranger:
         assert "ikke på listen" in stranger.open()
+    # A proxy that adds its header beside the client's own passes both on: which is the proxy's cannot be told.
+    with Browser(app, client=("10.0.0.5", 4000), headers=httpx.Headers(
+            [("X-Remote-User", "anna"), ("X-Remote-User", "mallory")])) as doubled:
+        page = doubled.open()
+        assert "Ingen adgang" in page and "Logget ind som" not in page
+        assert doubled.client.post("/svar", data={"text": "ips"}).status_code == 401
     with Browser(app, client=("10.0.0.5", 4000), headers={"X-Remote-User": "sven", "X-Remote-Groups": "support"}) as sven:
         assert "(support)" in sven.open() and sven.client.get("/log").status_code == 200
     with Browser(app, client=("10.0.0.5", 4000), headers={"X-Remote-User": "bo"}) as bo:
@@ -147,7 +153,8 @@ def test_answers_and_logins_are_rate_limited(rulebook: Any, private_database: Pa
         assert [browser.client.get("/login").status_code for _ in range(3)] == [302, 302, 429]
 
 
-def test_the_proxys_headers_are_read_as_starlette_reads_them(rulebook: Any, private_database: Path) -> None:
+def test_the_proxys_headers_are_read_as_starlette_reads_them_and_a_repeated_one_lets_nobody_in(
+        rulebook: Any, private_database: Path) -> None:
     from starlette.datastructures import Headers
 
     from bot.channels.web.auth import IdentityMiddleware
@@ -155,13 +162,22 @@ def test_the_proxys_headers_are_read_as_starlette_reads_them(rulebook: Any, priv
 
     settings = _proxy_app(rulebook, private_database).state.web.settings
     identity = IdentityMiddleware(None, settings)  # type: ignore[arg-type]
-    for raw in ([(b"x-remote-user", b"bo"), (b"x-remote-user", b"anna"), (b"x-remote-name", b"Bo B.")],
-                [(b"x-remote-user", b""), (b"x-remote-user", b"anna")], [(b"x-remote-name", b"Anna")],
-                [(b"x-remote-groups", b"support"), (b"x-remote-user", b"anna"), (b"x-remote-groups", b"x")]):
+
+    def identify(raw: list[tuple[bytes, bytes]]) -> Any:
+        return identity.identify({"headers": raw, "client": ("10.0.0.5", 4000), "session": Session({}, None)})
+
+    for raw in ([(b"x-remote-user", b"bo"), (b"x-remote-name", b"Bo B.")], [(b"x-remote-user", b"")],
+                [(b"x-remote-name", b"Anna")], [(b"x-remote-user", b"anna")],
+                [(b"x-remote-groups", b"support"), (b"x-remote-user", b"anna"), (b"accept", b"x")]):
         headers = Headers(raw=raw)
-        user = identity.identify({"headers": raw, "client": ("10.0.0.5", 4000), "session": Session({}, None)})
+        user = identify(raw)
         first = headers.get(PROXY.user)
-        assert (user.id if user else None) == (first or None)  # the first header of its name, as Starlette's
+        assert (user.id if user else None) == (first or None)  # the header's value, as Starlette's
         if user:
             assert user.name == headers.get(PROXY.name or "", first) and user.role == (
                 "support" if headers.get(PROXY.groups or "") == "support" else "caseworker")
+    for raw in ([(b"x-remote-user", b"bo"), (b"x-remote-user", b"anna")], [(b"x-remote-user", b""),
+                (b"x-remote-user", b"anna")], [(b"x-remote-user", b"anna"), (b"x-remote-name", b"A"),
+                (b"x-remote-name", b"B")], [(b"x-remote-groups", b"x"), (b"x-remote-user", b"anna"),
+                (b"x-remote-groups", b"support")]):
+        assert identify(raw) is None, raw  # any of the proxy's headers twice: nobody is let in by them

@@ -74,9 +74,12 @@ class IdentityMiddleware:
         """The user, and the session made theirs: a session that belonged to someone else starts over."""
         session = scope["session"]
         user = None
+        sent = self._sent(scope) if self._wanted and not self.settings.demo else ("", "", "")
         if self.settings.demo:
             user = User(DEMO_USER, "Demo-bruger", "support")
-        elif self._wanted and (sent := self._sent(scope))[0]:
+        elif sent is None:
+            log.warning("refused a request that sent a login header more than once")
+        elif sent[0]:
             user = self._from_proxy(scope, sent)
         elif isinstance(session.get("user"), dict):
             stored = session["user"]
@@ -87,15 +90,17 @@ class IdentityMiddleware:
             session["user"] = {"id": user.id, "name": user.name, "groups": []}
         return user
 
-    def _sent(self, scope: Scope) -> tuple[str, str, str]:
-        """The login proxy's user, name and groups headers ("" when not sent), each the first of its name, as
-        Starlette's headers give them, read from the raw headers (this is on every request's path)."""
+    def _sent(self, scope: Scope) -> tuple[str, str, str] | None:
+        """The login proxy's user, name and groups headers ("" when not sent), read from the raw headers (this is on
+        every request's path); None when one of them came more than once: which one the proxy set cannot be told (a
+        proxy that adds its header beside the client's own would pass on both), so nobody is let in by them."""
         found: list[str | None] = [None, None, None]
         wanted = self._wanted
         for name, value in scope["headers"]:
             for index in wanted.get(name, ()):
-                if found[index] is None:
-                    found[index] = value.decode("latin-1")
+                if found[index] is not None:
+                    return None
+                found[index] = value.decode("latin-1")
         return found[0] or "", found[1] or "", found[2] or ""
 
     def _from_proxy(self, scope: Scope, sent: tuple[str, str, str]) -> User | None:
