@@ -268,6 +268,32 @@ def test_security_headers_and_cookie(rulebook: Any, private_database: Path) -> N
         assert answer.headers["content-security-policy"].startswith("default-src 'none'; frame-ancestors 'self' https://")
 
 
+def test_an_unexpected_error_gets_our_page_and_the_security_headers_and_json_gets_hsts(
+        rulebook: Any, private_database: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    proxy = TrustedHeader("X-Remote-User", None, None, (ipaddress.ip_network("127.0.0.1/32"),))
+    app = make_app(private_database, rulebook, demo=False, trusted=proxy, allowed_users=frozenset({"anna"}))
+    with Browser(app, headers={"X-Remote-User": "anna"}, raise_server_exceptions=False) as browser:
+        browser.open()
+        answer = browser.client.post("/svar", data={**browser.hidden(), "option": "1"}, headers={"X-Ungebot-Fetch": "1"})
+        assert answer.status_code == 200 and answer.headers["strict-transport-security"] == "max-age=31536000"
+        browser.page = answer.json()["controls"]
+
+        async def broken(*args: Any, **kwargs: Any) -> Any:
+            raise RuntimeError("a bug")
+
+        monkeypatch.setattr(app.state.web.chat, "take", broken)
+        fetched = browser.client.post("/svar", data={**browser.hidden(), "option": "0"},
+                                      headers={"X-Ungebot-Fetch": "1"})
+        assert fetched.status_code == 500 and "Noget gik galt" in fetched.json()["error"]
+        assert fetched.headers["content-security-policy"] == "default-src 'none'; frame-ancestors 'none'"
+        assert fetched.headers["strict-transport-security"] == "max-age=31536000"
+        assert fetched.headers["x-content-type-options"] == "nosniff" and fetched.headers["cache-control"] == "no-store"
+        page = browser.client.post("/svar", data={**browser.hidden(), "option": "0"})
+        assert page.status_code == 500 and "Der skete en fejl" in page.text
+        assert "script-src 'self'" in page.headers["content-security-policy"]
+        assert page.headers["x-frame-options"] == "DENY" and all(name in page.headers for name in DOCUMENT_ONLY)
+
+
 def test_without_demo_and_without_login_it_refuses_to_start(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(ConfigError, match="ikke sat et login op"):
         read_web_settings(environ={})

@@ -33,9 +33,10 @@ def make_app(db_path: Path, rulebook: Any = None, **settings: Any) -> Any:
 class Browser:
     """A TestClient that reads the page's forms and submits them like a browser without JavaScript."""
 
-    def __init__(self, app: Any, client: tuple[str, int] = ("127.0.0.1", 50000), headers: Any = None) -> None:
+    def __init__(self, app: Any, client: tuple[str, int] = ("127.0.0.1", 50000), headers: Any = None,
+                 raise_server_exceptions: bool = True) -> None:
         self.client = TestClient(app, base_url="https://testserver", client=client, headers=headers,
-                                 follow_redirects=False)
+                                 follow_redirects=False, raise_server_exceptions=raise_server_exceptions)
         self.page = ""
 
     def __enter__(self) -> "Browser":

@@ -172,6 +172,18 @@ def _lifespan(chat: WebChat) -> Any:
     return lifespan
 
 
+class SecuredStarlette(Starlette):
+    """Starlette with the security headers outermost: it answers an unexpected error (with our error page) in its
+    ServerErrorMiddleware, outside every middleware it is given, so given as one the headers missed that page."""
+
+    def __init__(self, *args: Any, teams: bool, https: bool, **kwargs: Any) -> None:
+        self.security = {"teams": teams, "https": https}
+        super().__init__(*args, **kwargs)
+
+    def build_middleware_stack(self) -> Any:
+        return SecurityHeaders(super().build_middleware_stack(), **self.security)
+
+
 def build_app(settings: WebSettings, chat: WebChat | None = None) -> Starlette:
     """The ASGI application for these settings."""
     chat = chat or WebChat(municipality=settings.municipality)
@@ -191,13 +203,13 @@ def build_app(settings: WebSettings, chat: WebChat | None = None) -> Starlette:
                     settings.assets)
     same_site = "none" if settings.teams else "lax"  # a Teams tab is a cross-site frame
     middleware = [
-        Middleware(SecurityHeaders, teams=settings.teams, https=not settings.demo),
         Middleware(SessionMiddleware, conn=chat.db, lifetime=web.lifetime, secure=settings.secure_cookies,
                    same_site=same_site, kept=web.sessions),
         Middleware(auth.IdentityMiddleware, settings=settings),
     ]
-    app = Starlette(routes=routes, middleware=middleware, lifespan=_lifespan(chat),
-                    exception_handlers={HTTPException: web.error, Exception: web.error})
+    app = SecuredStarlette(routes=routes, middleware=middleware, lifespan=_lifespan(chat),
+                           exception_handlers={HTTPException: web.error, Exception: web.error},
+                           teams=settings.teams, https=not settings.demo)
     app.state.web = web
     return app
 
