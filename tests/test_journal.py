@@ -26,13 +26,24 @@ async def test_a_mark_rides_with_the_next_answer_and_commits_alone_when_none_com
     assert journal.commits == 2  # the mark went with the next durable write's commit: no commit of its own
     assert [row[0] for row in inbox.unreplied(journal.conn)] == [2, 3, 4]
 
-    journal.ride(lambda conn: inbox.mark_replied(conn, [2]), within=0.5)
-    await asyncio.sleep(0)  # a pass of the loop, far from the deadline even on a loaded machine
-    assert journal.commits == 2 and [row[0] for row in inbox.unreplied(journal.conn)] == [2, 3, 4]  # not yet
-    for _ in range(100):  # the deadline, however late the loop gets to it
-        await asyncio.sleep(0.05)
-        if journal.commits > 2:
-            break
+    loop = asyncio.get_running_loop()
+    committed_at: list[float] = []
+
+    def mark(conn: sqlite3.Connection) -> None:
+        committed_at.append(loop.time())
+        inbox.mark_replied(conn, [2])
+
+    before = loop.time()
+    journal.ride(mark, within=0.05)
+    after = loop.time()
+    assert journal._deadline is not None
+    when = journal._deadline.when()  # the commit promised alone (pinned by the timer, not by wall time under load)
+    assert before + 0.05 <= when <= after + 0.05
+    await asyncio.sleep(0)
+    assert committed_at == [] and journal.commits == 2  # not at the next pass: it waits for company
+    while not committed_at and loop.time() < before + 30:  # a loaded machine may only make it late
+        await asyncio.sleep(0.01)
+    assert committed_at and committed_at[0] >= when - loop._clock_resolution  # never before its time
     assert journal.commits == 3 and [row[0] for row in inbox.unreplied(journal.conn)] == [3, 4]  # alone, in time
 
 
