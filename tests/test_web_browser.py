@@ -8,11 +8,7 @@ folder), so the committed pictures can be renewed with one command."""
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,6 +20,8 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.wait import WebDriverWait
 
+from tests.web_server import Server, free_port
+
 ROOT = Path(__file__).resolve().parent.parent
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -31,49 +29,9 @@ FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
 WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-class Server:
-    """`ungebot web --demo` in its own process; stop() ends it (and kills it if it will not stop)."""
-
-    def __init__(self, database: Path, port: int) -> None:
-        self.database, self.port = database, port
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        env = {**os.environ, "UNGEBOT_DB": str(self.database), "UNGEBOT_TODAY": "2026-01-15",
-               "UNGEBOT_MUNICIPALITY": "Testkommune", "UNGEBOT_WEB_ASSETS": str(ROOT / "node_modules")}
-        self.process = subprocess.Popen([sys.executable, "-m", "bot.cli", "web", "--demo", "--port", str(self.port)],
-                                        env=env, cwd=self.database.parent, stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), 0.2).close()
-                return
-            except OSError:
-                assert self.process.poll() is None, "the server stopped at start-up"
-                time.sleep(0.05)
-        raise AssertionError("the server did not start")
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(5)
-        self.process = None
-
-
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[Server]:
-    running = Server(tmp_path / "ungebot.db", _free_port())
+    running = Server(tmp_path / "ungebot.db", free_port())
     running.start()
     try:
         yield running

@@ -1,0 +1,52 @@
+"""`ungebot web --demo` in a process of its own on 127.0.0.1, for the tests that need the real server (uvicorn)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class Server:
+    """`ungebot web --demo` in its own process; stop() ends it (and kills it if it will not stop)."""
+
+    def __init__(self, database: Path, port: int) -> None:
+        self.database, self.port = database, port
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        env = {**os.environ, "UNGEBOT_DB": str(self.database), "UNGEBOT_TODAY": "2026-01-15",
+               "UNGEBOT_MUNICIPALITY": "Testkommune", "UNGEBOT_WEB_ASSETS": str(ROOT / "node_modules")}
+        self.process = subprocess.Popen([sys.executable, "-m", "bot.cli", "web", "--demo", "--port", str(self.port)],
+                                        env=env, cwd=self.database.parent, stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), 0.2).close()
+                return
+            except OSError:
+                assert self.process.poll() is None, "the server stopped at start-up"
+                time.sleep(0.05)
+        raise AssertionError("the server did not start")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5)
+        self.process = None
