@@ -12,7 +12,8 @@ Two ways, both by default:
   and take turns, so that this VM's swings of speed (it has two speed states, and changes between them within
   seconds) fall on all of them alike: one session each answers answer by answer, the order reversed every other
   answer; several sessions (each server's `--sessions` at once) case by case, `--cases` x 4 turns each. A session
-  alone answers `--cases` x 60 times (420 answers: its server's CPU, read from /proc in 10 ms ticks, to +-24 µs);
+  alone answers `--cases` x 60 times (420 answers: its server's CPU, read from /proc in 10 ms ticks over all the
+  turns, its own and the others', to +-24 µs); every server, the bare ones too, freezes what it built at start;
 - asgi: both apps in this process, called through ASGI without sockets: the server's own wall and CPU per answer.
 --profile FILE: after the timed runs, one session's cases through ASGI once more under cProfile (only the answers,
 not the start-up), saved to FILE, and the top of that profile printed (the figures are not affected).
@@ -63,7 +64,10 @@ def bare_server(port: int, database: str, grouped: bool) -> None:
     """The floor on uvicorn (see web_asgi.bare_app)."""
     import uvicorn
 
+    from bot.channels import freeze_long_lived
+
     app = bare_app(database, SCRIPT, grouped)
+    freeze_long_lived()  # as `ungebot web` does before it serves
     uvicorn.run(app, host="127.0.0.1", port=port, proxy_headers=False, access_log=False, log_level="warning")
 
 
@@ -150,14 +154,17 @@ class Server:
         await asyncio.gather(*(caseworker.open() for caseworker in self.caseworkers))
 
     async def timed(self, work: Awaitable[Any]) -> None:
-        """Run `work` (answers whose latencies it keeps), adding its wall and CPU seconds, the server's and ours."""
-        (server, system), client, began = cpu_split(self.process.pid), time.process_time(), time.perf_counter()
+        """Run `work` (answers whose latencies it keeps), adding its wall seconds and this client's CPU seconds."""
+        client, began = time.process_time(), time.perf_counter()
         await work
         self.seconds += time.perf_counter() - began
-        after = cpu_split(self.process.pid)
-        self.server_cpu += after[0] - server
-        self.server_system += after[1] - system
         self.client_cpu += time.process_time() - client
+
+    def cpu_from(self, start: tuple[float, float]) -> None:
+        """The server's CPU seconds since `start` (its cpu_split when the turns began): over all turns, its own and
+        the others' (when it idles, but may still finish what an answer left for after its reply)."""
+        now = cpu_split(self.process.pid)
+        self.server_cpu, self.server_system = now[0] - start[0], now[1] - start[1]
 
     async def close(self) -> None:
         for caseworker in self.caseworkers:
@@ -172,6 +179,7 @@ async def take_turns(servers: list[Server], concurrency: int, cases: int) -> Non
     for server in servers:
         await server.open(concurrency, tls)
         await server.caseworkers[0].case([])  # warm up (not timed): templates compiled, pages made
+    started = [cpu_split(server.process.pid) for server in servers]
     try:
         if concurrency == 1:
             for turn, (kind, text) in enumerate(SCRIPT * cases):
@@ -182,6 +190,8 @@ async def take_turns(servers: list[Server], concurrency: int, cases: int) -> Non
                 for server in servers if turn % 2 == 0 else servers[::-1]:
                     await server.timed(asyncio.gather(*(caseworker.case(server.latencies)
                                                         for caseworker in server.caseworkers)))
+        for server, start in zip(servers, started):
+            server.cpu_from(start)
     finally:
         for server in servers:
             await server.close()
@@ -284,9 +294,9 @@ def in_process(sessions: int, cases: int, folder: Path, profile: str | None) -> 
             OURS: build_app(read_web_settings())}
     print("In this process through ASGI (no sockets, no client cost; CPU is this process's, per answer; with several "
           "sessions an answer waits for the others' work in its group, so p50 is about sessions x CPU per answer):")
+    freeze_long_lived()  # as `ungebot web` does before it serves
     for app in apps.values():
         web_asgi.drive(app, 1, SCRIPT, field, (STEP, CSRF))  # warm up: imports, templates, first pages
-    freeze_long_lived()  # as `ungebot web` does before it serves
     for concurrency in sorted({1, sessions}):
         results = {}
         for name in (*floors(concurrency, asgi=True), OURS):
