@@ -129,6 +129,7 @@ def run_review(args: argparse.Namespace) -> int:
         print("Datasette er ikke installeret: pip install 'ungebot[review]' (make test installerer den).",
               file=sys.stderr)
         return 2
+    from bot.channels.web.http import BoundedHttpTools
     from bot.config import read_values
 
     port = whole_number(args.port, "--port")
@@ -148,7 +149,7 @@ def run_review(args: argparse.Namespace) -> int:
                   file=sys.stderr, flush=True)
 
     try:
-        serve(db_path, conn, port, gate, announce)
+        serve(db_path, conn, port, gate, announce, http=BoundedHttpTools)  # httptools, a request's head bounded
     except KeyboardInterrupt:
         pass
     return 0

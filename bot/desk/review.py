@@ -127,18 +127,17 @@ def _stopped(signum: int, frame: Any) -> None:
     raise SystemExit(0)
 
 
-def serve(db_path: Path, conn: sqlite3.Connection, port: int, gate: Gate, announce: Any) -> None:
-    """Serve on 127.0.0.1 until SIGTERM or Ctrl-C (uvicorn handles both and shuts down cleanly)."""
+def serve(db_path: Path, conn: sqlite3.Connection, port: int, gate: Gate, announce: Any, http: Any = "auto") -> None:
+    """Serve on 127.0.0.1 until SIGTERM or Ctrl-C (uvicorn handles both and shuts down cleanly); `http` is uvicorn's
+    HTTP protocol (the command passes the web chat's bounded one)."""
     import uvicorn
 
     from datasette.plugins import pm
 
-    from bot.channels.web.http import BoundedHttpTools
-
     app = build(db_path, conn, gate).app()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off",
                             proxy_headers=False,  # the peer is the proxy itself: the gate checks that address
-                            http=BoundedHttpTools)  # httptools, with a bound on a request's head
+                            http=http)
     server = uvicorn.Server(config)
     announce(f"http://127.0.0.1:{port}/-/login?token={gate.token}")
     # uvicorn shuts down gracefully on SIGTERM, then raises the signal again: let that end us with exit code 0.
