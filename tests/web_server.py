@@ -50,3 +50,39 @@ class Server:
                 self.process.kill()
                 self.process.wait(5)
         self.process = None
+
+
+def exchange(port: int, reads: list[bytes]) -> bytes:
+    """Send `reads` on one new connection to 127.0.0.1:`port` (a pause after each, when several) and read until the
+    server closes it, or until one response with a Content-Length is whole."""
+    with socket.create_connection(("127.0.0.1", port), 10) as connection:
+        connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        connection.settimeout(10)
+        for read in reads:
+            try:
+                connection.sendall(read)
+            except OSError:  # the server closed the connection while the rest was still being sent
+                break
+            if len(reads) > 1:
+                time.sleep(0.02)
+        received = b""
+        while True:
+            try:
+                chunk = connection.recv(65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            received += chunk
+            head, _, body = received.partition(b"\r\n\r\n")
+            length = next((int(line.split(b":")[1]) for line in head.split(b"\r\n")
+                           if line.lower().startswith(b"content-length:")), None)
+            if length is not None and len(body) >= length:
+                break
+        return received
+
+
+def get(header: bytes, close: bool = True) -> bytes:
+    """A GET of the front page with a filler header of these bytes."""
+    return (b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Filler: " + header + b"\r\n"
+            + (b"Connection: close\r\n" if close else b"") + b"\r\n")

@@ -129,7 +129,6 @@ def run_review(args: argparse.Namespace) -> int:
         print("Datasette er ikke installeret: pip install 'ungebot[review]' (make test installerer den).",
               file=sys.stderr)
         return 2
-    from bot.channels.web.http import BoundedHttpTools
     from bot.config import read_values
 
     port = whole_number(args.port, "--port")
@@ -149,7 +148,7 @@ def run_review(args: argparse.Namespace) -> int:
                   file=sys.stderr, flush=True)
 
     try:
-        serve(db_path, conn, port, gate, announce, http=BoundedHttpTools)  # httptools, a request's head bounded
+        serve(db_path, conn, port, gate, announce)
     except KeyboardInterrupt:
         pass
     return 0

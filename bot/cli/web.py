@@ -22,7 +22,6 @@ def run_web(args: argparse.Namespace) -> int:
 
     from bot.channels import freeze_long_lived
     from bot.channels.web.app import build_app
-    from bot.channels.web.http import BoundedHttpTools
     from bot.channels.web.settings import read_web_settings
 
     settings = read_web_settings(demo=args.demo, host=args.host, port=args.port)
@@ -35,5 +34,5 @@ def run_web(args: argparse.Namespace) -> int:
     print(f"Ungebot kører på http://{settings.host}:{settings.port}/ ({mode}). Stop med Ctrl+C.", file=sys.stderr)
     # proxy_headers off: the peer address must be the real one, or anyone could claim to be the login proxy.
     uvicorn.run(app, host=settings.host, port=settings.port, proxy_headers=False, server_header=False,
-                access_log=False, log_level="warning", http=BoundedHttpTools)
+                access_log=False, log_level="warning", http="h11")  # h11 bounds a request's head; httptools does not
     return 0

@@ -127,9 +127,8 @@ def _stopped(signum: int, frame: Any) -> None:
     raise SystemExit(0)
 
 
-def serve(db_path: Path, conn: sqlite3.Connection, port: int, gate: Gate, announce: Any, http: Any = "auto") -> None:
-    """Serve on 127.0.0.1 until SIGTERM or Ctrl-C (uvicorn handles both and shuts down cleanly); `http` is uvicorn's
-    HTTP protocol (the command passes the web chat's bounded one)."""
+def serve(db_path: Path, conn: sqlite3.Connection, port: int, gate: Gate, announce: Any) -> None:
+    """Serve on 127.0.0.1 until SIGTERM or Ctrl-C (uvicorn handles both and shuts down cleanly)."""
     import uvicorn
 
     from datasette.plugins import pm
@@ -137,7 +136,7 @@ def serve(db_path: Path, conn: sqlite3.Connection, port: int, gate: Gate, announ
     app = build(db_path, conn, gate).app()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off",
                             proxy_headers=False,  # the peer is the proxy itself: the gate checks that address
-                            http=http)
+                            http="h11")  # h11 bounds a request's head, whatever else is installed
     server = uvicorn.Server(config)
     announce(f"http://127.0.0.1:{port}/-/login?token={gate.token}")
     # uvicorn shuts down gracefully on SIGTERM, then raises the signal again: let that end us with exit code 0.
