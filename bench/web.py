@@ -68,7 +68,8 @@ def bare_server(port: int, database: str, grouped: bool) -> None:
 
     app = bare_app(database, SCRIPT, grouped)
     freeze_long_lived()  # as `ungebot web` does before it serves
-    uvicorn.run(app, host="127.0.0.1", port=port, proxy_headers=False, access_log=False, log_level="warning")
+    uvicorn.run(app, host="127.0.0.1", port=port, proxy_headers=False, access_log=False, log_level="warning",
+                http="h11")  # as `ungebot web` runs
 
 
 def _port() -> int:

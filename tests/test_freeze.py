@@ -39,6 +39,7 @@ def test_web_freezes_its_app_before_it_serves(private_database: Path, monkeypatc
 
     def serve(app: Any, **options: Any) -> None:
         served.append(frozen(app) and frozen(app.state.web.chat))
+        app.state.web.chat.db.close()
 
     monkeypatch.setattr(uvicorn, "run", serve)
     assert run_web(argparse.Namespace(demo=True, host=None, port=None)) == 0
