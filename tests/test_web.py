@@ -294,6 +294,27 @@ def test_an_unexpected_error_gets_our_page_and_the_security_headers_and_json_get
         assert page.headers["x-frame-options"] == "DENY" and all(name in page.headers for name in DOCUMENT_ONLY)
 
 
+def test_a_long_cookie_header_is_read_but_not_kept_in_memory(rulebook: Any, private_database: Path) -> None:
+    from bot.channels.web.middleware import TOKEN_HEADER_KEPT, SessionMiddleware
+
+    app = make_app(private_database, rulebook)
+    with Browser(app) as browser:
+        browser.open()
+        browser.type("skifter målgruppe")
+        layer = app.middleware_stack
+        while not isinstance(layer, SessionMiddleware):
+            layer = layer.app
+        kept = dict(layer._tokens)
+        token = browser.client.cookies["ungebot_session"]
+        long = f"andet={'x' * TOKEN_HEADER_KEPT}; ungebot_session={token}"
+        browser.client.cookies.clear()
+        page = browser.client.get("/", headers={"Cookie": long}).text
+        assert "skifter målgruppe" in page  # the same session, read from the long header
+        assert layer._tokens == kept  # ... which was not remembered
+        browser.client.get("/", headers={"Cookie": f"ungebot_session={token}"})
+        assert list(layer._tokens.values())[-1] == token  # a short one is
+
+
 def test_without_demo_and_without_login_it_refuses_to_start(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(ConfigError, match="ikke sat et login op"):
         read_web_settings(environ={})

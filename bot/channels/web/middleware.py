@@ -25,6 +25,7 @@ TRANSCRIPT_LIMIT = 120  # messages shown per pane; the dialogue itself is in the
 TURNS_KEPT = TRANSCRIPT_LIMIT  # turns kept per pane (each has at least one message)
 SESSIONS_KEPT = 10_000  # sessions kept in memory between requests (each is also on disk)
 TOKENS_KEPT = 1024  # Cookie headers remembered with the session cookie's value in them
+TOKEN_HEADER_KEPT = 512  # ... each at most this long (ours alone is ~60 bytes): at most 512 KiB in all
 EXPIRY_SLACK = timedelta(minutes=5)  # the stored expiry is moved on when it is this much behind the idle lifetime
 Pane = tuple[int, Forms]  # a pane's last turn: its number and the answer forms after it
 
@@ -226,9 +227,10 @@ class SessionMiddleware:
         token = self._tokens.get(value)
         if token is None:
             token = cookie_parser(value.decode("latin-1")).get(COOKIE) or ""
-            if len(self._tokens) >= TOKENS_KEPT:
-                self._tokens.clear()
-            self._tokens[value] = token
+            if len(value) <= TOKEN_HEADER_KEPT:  # a long header (many cookies, or a client's junk) is read each time
+                if len(self._tokens) >= TOKENS_KEPT:
+                    self._tokens.clear()
+                self._tokens[value] = token
         return token or None
 
     def _cookie(self, token: str | None) -> str:
