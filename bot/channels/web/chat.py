@@ -244,6 +244,7 @@ class WebChat:
 
 
 def _unstarted(task: asyncio.Task[object]) -> bool:
-    """A task that has not run yet (or one whose state cannot be told: counted as such)."""
+    """A task that has not run yet (or one whose state cannot be told: counted as such, which only ever costs the
+    sharing of a commit; `_alone` asks this only when some callback is ready to run)."""
     coro = task.get_coro()
     return not inspect.iscoroutine(coro) or inspect.getcoroutinestate(coro) == inspect.CORO_CREATED
