@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.web_server import Server, exchange, free_port, get
+from tests.test_star import free_port
+from tests.web_server import Server, exchange, get
 
 HEAD_LIMIT = 16 * 1024  # h11's bound on an incomplete event (uvicorn's default for it)
 
