@@ -18,7 +18,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import web
+import web_case
 import web_asgi
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,10 +34,10 @@ def frames(wal: Path) -> list[int]:
 
 def answered(app: Any, conn: sqlite3.Connection, wal: Path, cases: int) -> list[int]:
     """The pages written while one session answered `cases` cases (after one case to warm up)."""
-    web_asgi.drive(app, 1, web.SCRIPT, web.field, (web.STEP, web.CSRF))
+    web_asgi.drive(app, 1, web_case.SCRIPT, web_case.field, (web_case.STEP, web_case.CSRF))
     conn.execute("PRAGMA wal_autocheckpoint=0")
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    web_asgi.drive(app, 1, web.SCRIPT * cases, web.field, (web.STEP, web.CSRF))
+    web_asgi.drive(app, 1, web_case.SCRIPT * cases, web_case.field, (web_case.STEP, web_case.CSRF))
     return frames(wal)
 
 
@@ -47,18 +47,18 @@ def main() -> None:
     parser.add_argument("--dir", help="where the databases go (default: the system's temporary directory)")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="ungebot-bench-pages-", dir=args.dir))
-    os.environ.update(web.environment(folder, 1))
+    os.environ.update(web_case.environment(folder, 1))
     sys.path.insert(0, str(ROOT))
     from bot.channels.web.app import build_app
     from bot.channels.web.settings import read_web_settings
 
-    answers = len(web.SCRIPT) * args.cases
+    answers = len(web_case.SCRIPT) * args.cases
     app = build_app(read_web_settings())
     conn = app.state.web.chat.db
     ours = answered(app, conn, folder / "ungebot.db-wal", args.cases)
     owners = dict(conn.execute("SELECT pageno, name FROM dbstat").fetchall())
-    bare = web_asgi.bare_app(str(folder / "bare.db"), web.SCRIPT)
-    web_asgi.drive(bare, 1, web.SCRIPT, web.field, (web.STEP, web.CSRF))  # creates the database
+    bare = web_asgi.bare_app(str(folder / "bare.db"), web_case.SCRIPT)
+    web_asgi.drive(bare, 1, web_case.SCRIPT, web_case.field, (web_case.STEP, web_case.CSRF))  # creates the database
     floor = answered(bare, sqlite3.connect(folder / "bare.db"), folder / "bare.db-wal", args.cases)
     print(f"WAL pages per answer ({answers} answers): ungebot web {len(ours) / answers:.2f}, "
           f"bare Starlette + one durable commit {len(floor) / answers:.2f}")

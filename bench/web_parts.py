@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-import web
+import web_case
 import web_asgi
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -56,7 +56,7 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=60)
     parser.add_argument("--dir", help="where the database goes (e.g. /dev/shm to take the disk out)")
     args = parser.parse_args()
-    os.environ.update(web.environment(Path(tempfile.mkdtemp(prefix="ungebot-bench-parts-", dir=args.dir)), 1))
+    os.environ.update(web_case.environment(Path(tempfile.mkdtemp(prefix="ungebot-bench-parts-", dir=args.dir)), 1))
     sys.path.insert(0, str(ROOT))
     import jinja2
 
@@ -78,11 +78,11 @@ def main() -> None:
     ]:
         wrap(owner, name, label)
     app = web_app.build_app(read_web_settings())
-    web_asgi.drive(app, 1, web.SCRIPT * 2, web.field, (web.STEP, web.CSRF))  # warm up
+    web_asgi.drive(app, 1, web_case.SCRIPT * 2, web_case.field, (web_case.STEP, web_case.CSRF))  # warm up
     spent.clear()
-    answers = len(web.SCRIPT) * args.cases
+    answers = len(web_case.SCRIPT) * args.cases
     began = time.process_time()
-    web_asgi.drive(app, 1, web.SCRIPT * args.cases, web.field, (web.STEP, web.CSRF))
+    web_asgi.drive(app, 1, web_case.SCRIPT * args.cases, web_case.field, (web_case.STEP, web_case.CSRF))
     total = time.process_time() - began
     print(f"CPU per answer, all of it (server and the in-process client): {total / answers * 1e6:.0f} µs "
           f"({answers} answers)")
