@@ -31,21 +31,37 @@ def receive(conn: sqlite3.Connection, updates: Iterable[tuple[int, str]], handle
 
 class Progress(NamedTuple):
     """Where a restarted bot stands: the newest update received (the next getUpdates offset is one past it), the
-    highest reply number given, and how far replies are known sent (every reply numbered up to it was)."""
+    highest reply number given, how far replies are known sent (every reply numbered up to it was), which of
+    Telegram's numberings the update ids are in (see `renumber`), and when an update was last received (UTC, ISO
+    text as utc_now writes it; "" if never)."""
 
     newest: int
     last_seq: int
     sent_through: int
+    numbering: int = 0
+    heard: str = ""
 
 
 def progress(conn: sqlite3.Connection) -> Progress:
     """Read once at start: one pass over the dialogues (no index: an index would cost every answer a page)."""
-    received = conn.execute("SELECT max(update_id) FROM telegram_inbox").fetchone()[0] or 0
-    answered, seq, sent = conn.execute("SELECT max(reply_update), max(reply_seq), max(sent_through) FROM dialogues "
-                                       "WHERE channel = 'telegram'").fetchone()
-    quiet = conn.execute("SELECT sent_through FROM telegram_progress WHERE id = 1").fetchone()
+    received, inbox_heard = conn.execute("SELECT max(update_id), max(received) FROM telegram_inbox").fetchone()
+    answered, seq, sent, answer_heard = conn.execute(
+        "SELECT max(reply_update), max(reply_seq), max(sent_through), max(CASE WHEN reply_update IS NOT NULL "
+        "THEN updated END) FROM dialogues WHERE channel = 'telegram'").fetchone()
+    quiet = conn.execute("SELECT sent_through, numbering FROM telegram_progress WHERE id = 1").fetchone()
     sent_through = max(sent or 0, quiet[0] if quiet else 0)
-    return Progress(max(received, answered or 0), max(seq or 0, sent_through), sent_through)
+    return Progress(max(received or 0, answered or 0), max(seq or 0, sent_through), sent_through,
+                    quiet[1] if quiet else 0, max(inbox_heard or "", answer_heard or ""))
+
+
+def renumber(conn: sqlite3.Connection, numbering: int) -> None:
+    """Telegram has numbered its updates afresh: record the new numbering, and let go of the old numbering's ids
+    that the offset is read from (the answered updates' ids and the answered inbox rows), so that a restart asks
+    Telegram from the new numbering. Updates not yet answered keep their rows."""
+    conn.execute("INSERT INTO telegram_progress (id, sent_through, numbering) VALUES (1, 0, ?) "
+                 "ON CONFLICT(id) DO UPDATE SET numbering = excluded.numbering", (numbering,))
+    conn.execute("UPDATE dialogues SET reply_update = NULL WHERE channel = 'telegram' AND reply_update IS NOT NULL")
+    conn.execute("DELETE FROM telegram_inbox WHERE replied = 1")
 
 
 def set_sent_through(conn: sqlite3.Connection, seq: int) -> None:
@@ -78,6 +94,12 @@ def mark_replied(conn: sqlite3.Connection, update_ids: Iterable[int]) -> None:
     """These updates have been answered; a restart must not handle them again. The body is no longer needed."""
     for update_id in update_ids:  # mostly one: a plain statement is quicker than executemany's setup
         conn.execute("UPDATE telegram_inbox SET replied = 1, body = '' WHERE update_id = ?", (update_id,))
+
+
+def forget(conn: sqlite3.Connection, update_ids: Iterable[int]) -> None:
+    """These updates have been handled, and their ids are of an old numbering: not to be read for the offset."""
+    for update_id in update_ids:
+        conn.execute("DELETE FROM telegram_inbox WHERE update_id = ?", (update_id,))
 
 
 def prune(conn: sqlite3.Connection) -> None:

@@ -200,3 +200,11 @@ def m024_web_turns(db: Database) -> None:
                                  pk="id", not_null={"key", "pane", "seq", "messages", "controls"})
     db.table("web_turns").create_index(["key", "pane", "seq"], unique=True)
     db.execute("DROP TABLE IF EXISTS web_transcript")
+
+
+@MIGRATIONS()
+def m025_telegram_numbering(db: Database) -> None:
+    """Which numbering of Telegram's updates the ids kept for the offset belong to: Telegram numbers its updates
+    afresh after a week without any (see bot/channels/telegram/inbox.py), and each time the bot sees that, this
+    count goes up by one and the old ids are let go."""
+    db.execute("ALTER TABLE telegram_progress ADD COLUMN numbering INTEGER NOT NULL DEFAULT 0")

@@ -40,6 +40,8 @@ class FakeTelegram:
         self.on_message: Callable[[int], None] | None = None  # told the chat id of each message sent or edited
         self._updates: list[dict[str, Any]] = []
         self._next_update = 1
+        self._highest = 0  # the highest update_id given in the current numbering
+        self.offsets_beyond_confirm = False  # see renumber
         self._next_message = 1000
         self._poll_generation = 0
         self._lock = threading.Condition()
@@ -56,10 +58,21 @@ class FakeTelegram:
             if "update_id" not in update:
                 update = {"update_id": self._next_update, **update}
                 self._next_update += 1
+            self._highest = max(self._highest, update["update_id"])
             self._updates.append(update)
             self.pushed.append(update)
             self._lock.notify_all()
         return update
+
+    def renumber(self, start: int, offsets_beyond_confirm: bool = False) -> None:
+        """Number the next updates afresh from `start`, as Telegram does after a week without any update ("chosen
+        randomly instead of sequentially", so maybe far below the old numbers). An offset beyond the new numbering
+        confirms nothing, so the new updates still come (seen by go-telegram-bot-api, issue 156: getUpdates with
+        offset 727334708 returned update 117314199, again and again while the offset stayed); with
+        `offsets_beyond_confirm`, as the Bot API's text reads: every update below the offset counts as confirmed."""
+        with self._lock:
+            self._next_update, self._highest = start, 0
+            self.offsets_beyond_confirm = offsets_beyond_confirm
 
     def next_update_id(self) -> int:
         with self._lock:
@@ -154,8 +167,10 @@ class FakeTelegram:
             while True:
                 if generation != self._poll_generation:
                     return None
-                # Updates below the offset are confirmed: Telegram forgets them.
-                self._updates = [u for u in self._updates if u["update_id"] >= offset]
+                # Updates below the offset are confirmed: Telegram forgets them (see renumber for an offset beyond
+                # the numbering).
+                if offset <= self._highest + 1 or self.offsets_beyond_confirm:
+                    self._updates = [u for u in self._updates if u["update_id"] >= offset]
                 if self._updates or time.monotonic() >= deadline:
                     return list(self._updates)
                 self._lock.wait(max(0.0, min(0.05, deadline - time.monotonic())))

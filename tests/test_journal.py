@@ -139,11 +139,14 @@ async def test_progress_is_read_from_the_inbox_the_dialogue_rows_and_the_quiet_m
                                         _answer(conn, "2", 39, 6, 4)))
     write_turn(journal.conn, Staff("web", "x"), {"answers": []})  # other channels' rows have none of it
     journal.conn.commit()
-    assert inbox.progress(journal.conn) == inbox.Progress(newest=41, last_seq=6, sent_through=4)
+    read = inbox.progress(journal.conn)
+    assert read[:4] == inbox.Progress(newest=41, last_seq=6, sent_through=4, numbering=0)[:4]
+    assert read.heard == max(row[0] for row in journal.conn.execute(  # when the newest update was received
+        "SELECT received FROM telegram_inbox UNION SELECT updated FROM dialogues WHERE reply_update IS NOT NULL"))
     assert inbox.unsent(journal.conn, 4) == [(5, '{"text": "svar"}'), (6, '{"text": "svar"}')]
     await journal.durable(lambda conn: inbox.set_sent_through(conn, 9))
     await journal.durable(lambda conn: inbox.set_sent_through(conn, 8))  # never backwards
-    assert inbox.progress(journal.conn) == inbox.Progress(newest=41, last_seq=9, sent_through=9)
+    assert inbox.progress(journal.conn)[:3] == (41, 9, 9)
     assert inbox.unsent(journal.conn, 9) == []
 
 

@@ -239,3 +239,38 @@ async def test_updates_polled_together_share_a_commit_and_a_lone_one_commits_at_
         assert answers[-1][0::2] == (True, True)  # hinted alone, and committed before the handler went on
     finally:
         await stop_bot(application)
+
+
+async def test_updates_numbered_afresh_after_a_quiet_week_are_each_applied_once_also_after_a_restart(
+        server: FakeBotApiServer, private_database: Path) -> None:
+    """Telegram numbers updates afresh after a week without any, maybe far below the old numbers. The bot follows
+    the new numbering: each update is applied to its dialogue (not taken for one redelivered) and answered once, and
+    a restart asks Telegram from the new numbering."""
+    fake = server.fake
+    fake.renumber(5000)
+    application = await start_bot(server.base_url, private_database)
+    try:
+        menu = await say(fake, "/start", "Hvad er der sket med den unge?")
+        question = await click(fake, menu, "Skifter målgruppe", "Hvilken markør har den unge nu?")
+        fake.renumber(7)  # the quiet week
+        question = await click(fake, question, "Ungeløftet – Flere unge skal med", "nu et forløb i psykiatrien")
+        await click(fake, question, "Ja", "startdato har den nuværende markør")
+        await say(fake, "12. oktober 2025", "Fra hvilken dag hører den unge til den nye målgruppe?")
+        polls = len(fake.called("getUpdates"))
+        while len(fake.called("getUpdates")) < polls + 2:  # the bot polls on after the last answer
+            await asyncio.sleep(0.02)
+        assert int(fake.called("getUpdates")[-1]["offset"]) == 10  # updates 7, 8 and 9, each confirmed
+        shown = [params["text"] for name, params in fake.calls if name in ("sendMessage", "editMessageText")]
+        for text in ("nu et forløb i psykiatrien", "startdato har den nuværende markør", "til den nye målgruppe"):
+            assert sum(text in message for message in shown) == 1, (text, shown)
+    finally:
+        await stop_bot(application)
+
+    polls = len(fake.called("getUpdates"))
+    application = await start_bot(server.base_url, private_database)
+    try:
+        outcome = await say(fake, "1/2-26", "Skift markøren")  # update 10: applied, the case goes on
+        assert "Opret markøren »Ungeløftet – IPS« med startdato <b>1. februar 2026</b>" in outcome["text"]
+        assert int(fake.called("getUpdates")[polls]["offset"]) == 10  # the restart asks from the new numbering
+    finally:
+        await stop_bot(application)

@@ -6,16 +6,18 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
-from bot.channels.telegram.inbox import MARK_WITHIN, Receipts
+from bot.channels.telegram.inbox import MARK_WITHIN, InboxBot, Receipts
 from bot.channels.telegram.send import Outgoing
 from storage import inbox
 from storage.db import open_database
 from storage.journal import Journal
 from storage.records import Staff, write_turn
+from tests.fake_telegram import FakeTelegram, OfflineRequest, message_update
 
 
 CASEWORKER_CHAT = 4711
@@ -29,13 +31,14 @@ async def _answer(receipts: Receipts, update_id: int, staff: str = "1") -> int:
     """As TelegramBot._commit does: claim, number the reply, write the row (marking an inbox row in the same write)."""
     row = receipts.claim(update_id)
     seq = receipts.open()
+    kept_id, mark = (update_id, inbox.mark_replied) if receipts.keeps(update_id) else (None, inbox.forget)
 
     def write(conn: sqlite3.Connection) -> None:
         write_turn(conn, Staff("telegram", staff), {"answers": []}, None, {
-            "reply": inbox.compress('{"text": "svar"}'), "reply_update": update_id, "reply_seq": seq,
+            "reply": inbox.compress('{"text": "svar"}'), "reply_update": kept_id, "reply_seq": seq,
             "sent_through": receipts.carry()})
         if row:
-            inbox.mark_replied(conn, [update_id])
+            mark(conn, [update_id])
 
     await receipts.journal.durable(write)
     receipts.answered(update_id)
@@ -177,3 +180,82 @@ def test_a_reply_is_stored_as_json_that_reads_back_exactly(text: str, edit: int 
                                                   "text": text}
         assert Outgoing.from_json(outgoing.to_json()) == outgoing
         assert outgoing.keyboard == (None if keyboard is None else json.dumps(keyboard, ensure_ascii=False))
+
+
+def _bot(receipts: Receipts, fake: FakeTelegram, clock: list[float]) -> InboxBot:
+    return InboxBot(receipts, "123:QUIET", get_updates_request=OfflineRequest(fake), request=OfflineRequest(fake),
+                    clock=lambda: clock[0])
+
+
+async def _poll(bot: InboxBot, receipts: Receipts, fake: FakeTelegram) -> list[int]:
+    """One getUpdates as the Updater makes it (its own offset: what it last saw), the batch then put on disk; the
+    ids it brought, and the offset the bot sent."""
+    updates = await bot.get_updates(offset=None, timeout=0)
+    await receipts.journal.flushed(receipts.journal.later(lambda conn: None), grace=0)
+    return [update.update_id for update in updates]
+
+
+def _offsets(fake: FakeTelegram) -> list[int | None]:
+    return [params.get("offset") for params in fake.called("getUpdates")]
+
+
+async def test_after_six_quiet_days_getupdates_is_asked_without_an_offset_also_after_a_restart(
+        private_database: Path) -> None:
+    """After six days without an update the bot asks for whatever Telegram has: an old offset might confirm a new
+    numbering's updates unseen (as the Bot API's text reads). Until then, and once one has come, from its offset."""
+    fake, clock = FakeTelegram(), [1_000_000.0]
+    fake.renumber(5000, offsets_beyond_confirm=True)
+    receipts = _receipts(private_database)
+    bot = _bot(receipts, fake, clock)
+    fake.push(message_update(CASEWORKER_CHAT, "a"))
+    assert await _poll(bot, receipts, fake) == [5000]
+    clock[0] += 5 * 24 * 3600
+    assert await _poll(bot, receipts, fake) == [] and _offsets(fake)[-1] == 5001
+    fake.renumber(7, offsets_beyond_confirm=True)  # the week is up: Telegram numbers afresh
+    fake.push(message_update(CASEWORKER_CHAT, "b"))
+    clock[0] += 2 * 24 * 3600
+    assert await _poll(bot, receipts, fake) == [7] and _offsets(fake)[-1] is None
+    assert receipts.numbering == 1
+    assert await _poll(bot, receipts, fake) == [] and _offsets(fake)[-1] == 8
+
+    # A restart a week later reads when the newest update came, from the disk.
+    receipts.done(5000)
+    receipts.done(7)
+    await receipts.journal.flushed(receipts.journal.later(lambda conn: None), grace=0)
+    heard = datetime.fromisoformat(inbox.progress(receipts.journal.conn).heard).timestamp()
+    again = _receipts(private_database)
+    assert again.numbering == 1 and again.newest == 7
+    clock[0] = heard + 24 * 3600  # a day later: from the offset on disk
+    assert await _poll(_bot(again, fake, clock), again, fake) == [] and _offsets(fake)[-1] == 8
+    again = _receipts(private_database)
+    clock[0] = heard + 7 * 24 * 3600  # a week later
+    fake.renumber(3, offsets_beyond_confirm=True)
+    fake.push(message_update(CASEWORKER_CHAT, "c"))
+    assert await _poll(_bot(again, fake, clock), again, fake) == [3] and _offsets(fake)[-1] is None
+    assert (again.numbering, inbox.progress(again.journal.conn).newest) == (2, 3)
+
+
+async def test_an_update_of_the_old_numbering_still_being_handled_leaves_no_id_for_the_offset(
+        private_database: Path) -> None:
+    """When Telegram numbers afresh, the old numbering's ids that the offset is read from go, and an update of it
+    still being handled keeps its numbering and, answered or not, leaves no id behind: a restart asks from the new
+    numbering."""
+    receipts = _receipts(private_database)
+    receipts.receive([(900, "{}"), (901, "{}")])
+    await _answer(receipts, 900)
+    await receipts.journal.flushed(receipts.journal.later(lambda conn: None), grace=0)
+    receipts.done(900)
+    assert inbox.progress(receipts.journal.conn).newest == 901
+    receipts.renumbered()  # 901 is still being handled
+    receipts.receive([(7, "{}"), (8, "{}")])
+    assert (receipts.numbering_of(901), receipts.numbering_of(7)) == (0, 1)
+    await _answer(receipts, 7, staff="2")
+    receipts.done(7)
+    receipts.done(8)  # handled without a reply of ours
+    await _answer(receipts, 901, staff="3")
+    receipts.done(901)
+    await receipts.journal.flushed(receipts.journal.later(lambda conn: None), grace=0)
+    assert receipts.numbering_of(901) == 1
+    on_disk = inbox.progress(receipts.journal.conn)
+    assert (on_disk.newest, on_disk.numbering) == (8, 1)
+    assert {row[0] for row in _inbox(receipts)} <= {7, 8}

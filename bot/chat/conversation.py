@@ -72,6 +72,7 @@ class Conversation(StarSteps, AmendSteps, ResumeSteps, WhySteps):
         fresh = self.new_state(state.programme)
         fresh.segments = [Segment(flow)]
         fresh.step, fresh.last_update, fresh.star_drafts = state.step + 1, state.last_update, state.star_drafts
+        fresh.numbering = state.numbering
         return Turn(fresh, self.current_step(fresh, today))
 
     def restore(self, data: dict[str, Any] | None, today: date) -> DialogueState:
@@ -337,7 +338,7 @@ class Conversation(StarSteps, AmendSteps, ResumeSteps, WhySteps):
 
     def _restart(self, state: DialogueState, today: date) -> Turn:
         fresh = self.new_state(state.programme)
-        fresh.step, fresh.last_update = state.step + 1, state.last_update
+        fresh.step, fresh.last_update, fresh.numbering = state.step + 1, state.last_update, state.numbering
         fresh.star_drafts = state.star_drafts  # drafts saved for later outlive the case
         return Turn(fresh, [Reply(self.texts.common("restarted"))] + self.prompt(fresh, today))
 

@@ -67,6 +67,7 @@ class DialogueState:
     pending: dict[str, str] | None = None
     step: int = 0
     last_update: int = 0  # the newest Telegram update applied, so a redelivered update is not applied twice
+    numbering: int = 0  # ... in this numbering of Telegram's updates (it numbers afresh after a quiet week)
     programme: str | None = None  # the caseworker's own choice of programme (/program), kept across new cases
     star_drafts: list[str] = field(default_factory=list)  # drafts for STAR saved for later, shown again by /star
     decision_id: int | None = None  # the logged decision now shown (set by storage.records.record_turn)
@@ -81,6 +82,8 @@ class DialogueState:
         data = {"v": STATE_VERSION, "step": self.step, "pending": None if self.pending is None else dict(self.pending),
                 "last_update": self.last_update, "programme": self.programme, "star_drafts": list(self.star_drafts),
                 "segments": [{"flow": s.flow, "answers": list(s.answers.items())} for s in self.segments]}
+        if self.numbering:
+            data["numbering"] = self.numbering
         if self.decision_id is not None:
             data["decision_id"] = self.decision_id
         if self.replaced:
@@ -92,7 +95,8 @@ class DialogueState:
         """Read a stored state back."""
         segments = [Segment(s["flow"], dict(s["answers"])) for s in data["segments"]]
         return cls(segments=segments, pending=data.get("pending"), step=int(data.get("step", 0)),
-                   last_update=int(data.get("last_update", 0)), programme=data.get("programme"),
+                   last_update=int(data.get("last_update", 0)), numbering=int(data.get("numbering", 0)),
+                   programme=data.get("programme"),
                    star_drafts=list(data.get("star_drafts", [])),
                    decision_id=data.get("decision_id"), replaced=list(data.get("replaced") or ()))
 

@@ -196,13 +196,18 @@ class TelegramBot:
         # to the conversation instead, which refuses it without echoing.
         if command == "/log" and not contains_cpr(message.text):
             turn = Turn(state, [Reply(self._log(user.id, argument.strip()))])
-        elif update.update_id <= state.last_update:  # redelivered after a restart: already applied
+        elif self._applied(update.update_id, state):  # redelivered after a restart: already applied
             turn = Turn(state, self.conversation.current_step(state, today))
         elif command == "/start":
             turn = self._start(state, argument.strip(), today)
         else:
             turn = self.conversation.handle(state, message.text, today)
         await self._answer(update, staff, turn, loaded)
+
+    def _applied(self, update_id: int, state: DialogueState) -> bool:
+        """The update was applied to this dialogue before (handled again after a restart): it is at most the newest
+        applied, in the same numbering of Telegram's updates."""
+        return update_id <= state.last_update and state.numbering == self.receipts.numbering_of(update_id)
 
     def _start(self, state: DialogueState, flow: str, today: Any) -> Turn:
         """/start: the welcome, then (as in the terminal) a stored case's recap and exactly the step left open;
@@ -240,7 +245,7 @@ class TelegramBot:
         staff, today = self._staff(user), current_day()
         state, loaded, shown = self._load(staff, today)
         parsed = parse_callback(query.data)
-        if update.update_id <= state.last_update:  # handled before a restart, maybe not answered: show where we are
+        if self._applied(update.update_id, state):  # handled before a restart, maybe not answered: show where we are
             await self._answer(update, staff, Turn(state, self.conversation.current_step(state, today)), loaded, press)
             return
         if parsed is None or parsed[0] != state.step:
@@ -329,22 +334,28 @@ class TelegramBot:
         if it changed, the decision if one was reached, and a question for STAR the caseworker confirmed."""
         state = turn.state.to_dict()
         changed = turn.decision is not None or before is None or state != before
+        numbering = self.receipts.numbering_of(update_id)
         if changed:
-            turn.state.last_update = max(turn.state.last_update, update_id)
-            state["last_update"] = turn.state.last_update
+            applied = turn.state
+            applied.last_update = max(applied.last_update, update_id) if applied.numbering == numbering else update_id
+            applied.numbering = numbering
+            state["last_update"] = applied.last_update
+            if numbering:
+                state["numbering"] = numbering
         decision = self.conversation.decision_record(turn)
         reply = inbox.compress(outgoing.to_json()) if outgoing is not None else None
         # Without a reply to keep, the update keeps its inbox row (a restart handles it again).
         row = self.receipts.claim(update_id) if outgoing is not None else False
         receipts, star = self.receipts, self.star
+        kept_id, mark = (update_id, inbox.mark_replied) if receipts.keeps(update_id) else (None, inbox.forget)
 
         def write(conn: sqlite3.Connection) -> int | None:
-            columns = {"reply": reply, "reply_update": update_id, "reply_seq": seq, "sent_through": receipts.carry()}
+            columns = {"reply": reply, "reply_update": kept_id, "reply_seq": seq, "sent_through": receipts.carry()}
             decision_id = None
             if changed or not update_dialogue(conn, staff, columns):
                 decision_id = write_turn(conn, staff, state, decision, columns)
             if row:
-                inbox.mark_replied(conn, [update_id])
+                mark(conn, [update_id])
             star.queue_with_answer(conn, turn.star_send)  # a confirmed question is queued with the confirmation
             return decision_id
 

@@ -19,6 +19,14 @@ ordinary answer is one row in one durable commit. `Receipts` keeps the bookkeepi
   figure on disk: exactly those a crash may have interrupted (a send in flight, or one sent in the last moments),
   never one it cannot know was sent.
 
+Telegram numbers its updates afresh after a week without any ("chosen randomly instead of sequentially"), maybe far
+below the old numbers, and an offset beyond its numbering confirms nothing: asked from the old offset, it sends the
+new updates again and again. `InboxBot` therefore asks from the offset its last batch gave (not the highest ever),
+sees a batch below that offset as a new numbering (`Receipts.renumbered`: the old ids the offset is read from are
+let go, and each dialogue's newest applied update counts only within its numbering), and after six quiet days asks
+for whatever Telegram has, without an offset: every update before was confirmed by the polls since, and an old
+offset could otherwise confirm the new numbering's updates unseen (as the Bot API's text reads).
+
 `UserOrder` handles updates concurrently across users but one at a time, in order, for each user.
 """
 
@@ -28,7 +36,9 @@ import asyncio
 import json
 import logging
 import sqlite3
-from collections.abc import Awaitable
+import time
+from collections.abc import Awaitable, Callable
+from datetime import datetime
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -48,6 +58,9 @@ PRUNE_EVERY = 500  # updates handled between two clean-ups of the inbox
 # that window makes the restart send those replies again, as it would a send in flight at the kill (the Bot API
 # has no idempotent send); a crash bench counts both as "sent again at a kill".
 MARK_WITHIN = 0.005
+# Telegram numbers updates afresh after a week without any; after this long without one, getUpdates is asked without
+# an offset (a day's margin).
+ASK_AFRESH_AFTER = 6 * 24 * 3600.0
 
 
 @dataclass
@@ -82,6 +95,9 @@ class Receipts:
         self._quiet: asyncio.TimerHandle | None = None
         self._carried = 0.0  # the loop's time of the last write that carried "sent through"
         self._handled = 0
+        self.numbering = start.numbering  # Telegram's numbering of the updates now coming (see the module docstring)
+        self._older: set[int] = set()  # updates of the numbering before it, still being handled
+        self.heard = start.heard  # when the newest update on disk was received (UTC, ISO text; "" if never)
 
     # -- receipt --------------------------------------------------------------------------------------------------------
     def receive(self, bodies: list[tuple[int, str]]) -> asyncio.Future[Any]:
@@ -91,6 +107,24 @@ class Receipts:
         for update_id, _ in bodies:
             self._waiting[update_id] = batch
         return batch.future
+
+    def renumbered(self) -> None:
+        """Telegram has numbered its updates afresh. The old numbering's ids that a restart reads the offset from are
+        let go in the next commit, before the new batch's rows (queue this first); the updates still being handled
+        keep the old numbering (`numbering_of`)."""
+        self.numbering += 1
+        self._older = set(self._waiting)
+        self.journal.soon(partial(inbox.renumber, numbering=self.numbering))
+
+    def numbering_of(self, update_id: int) -> int:
+        """The numbering an update belongs to: the one before the current one for an update that was being handled
+        when Telegram numbered afresh."""
+        return self.numbering - 1 if self._older and update_id in self._older else self.numbering
+
+    def keeps(self, update_id: int) -> bool:
+        """Whether an answer's write keeps the update's id for a restart's offset (in the dialogue's row, and its inbox
+        row marked replied): not for an update of Telegram's old numbering, whose inbox row goes instead."""
+        return self.numbering_of(update_id) == self.numbering
 
     def pending(self, update_ids: list[int]) -> None:
         """Updates whose rows are on disk already (a restart's unanswered ones): answered as any other."""
@@ -116,13 +150,17 @@ class Receipts:
     def answered(self, update_id: int) -> None:
         """The answer taking this update is on disk, with its reply and, where the update had one, its row marked."""
         self._waiting.pop(update_id, None)
+        self._older.discard(update_id)
 
     def done(self, update_id: int) -> None:
         """The update has been handled (the Application's handlers and error handler are through with it). One
         whose answer did not reach the disk (it failed, and the caseworker was told) is kept as replied: it must
         not be handled again after a restart, nor its offset forgotten."""
         batch = self._waiting.pop(update_id, None)
-        if batch is not None and not batch.committed:
+        if update_id in self._older:  # of the old numbering: its row goes, so that no restart reads its id
+            self._older.discard(update_id)
+            self.journal.soon(partial(inbox.forget, update_ids=[update_id]))
+        elif batch is not None and not batch.committed:
             batch.answered.discard(update_id)
             batch.handled.add(update_id)
         elif batch is not None and update_id in batch.answered:  # its row was left out for an answer that failed
@@ -221,12 +259,15 @@ class RawUpdates(BaseRequest):
 class InboxBot(ExtBot):  # type: ignore[type-arg]
     """An ExtBot whose getUpdates returns only updates already committed (see the module docstring)."""
 
-    def __init__(self, receipts: Receipts, token: str, get_updates_request: BaseRequest, **kwargs: Any) -> None:
+    def __init__(self, receipts: Receipts, token: str, get_updates_request: BaseRequest,
+                 clock: Callable[[], float] = time.time, **kwargs: Any) -> None:
         self._raw = RawUpdates(get_updates_request)
         super().__init__(token, get_updates_request=self._raw, **kwargs)
         self._receipts = receipts
         self._next_offset = receipts.newest + 1 if receipts.newest else 0
         self._receipt: asyncio.Future[Any] | None = None
+        self._clock = clock
+        self._heard = datetime.fromisoformat(receipts.heard).timestamp() if receipts.heard else clock()
 
     async def get_updates(self, offset: int | None = None, *args: Any, **kwargs: Any) -> tuple[Update, ...]:
         # This call confirms the previous batch to Telegram: that batch must be on disk first. Its write rides
@@ -234,16 +275,22 @@ class InboxBot(ExtBot):  # type: ignore[type-arg]
         if self._receipt is not None:
             await self._receipts.flushed(self._receipt)
             self._receipt = None
-        # Never ask again for what is on disk: after a restart the Updater starts from offset 0.
+        # Never ask again for what is on disk: after a restart the Updater starts from offset 0. After six quiet days,
+        # no offset (see the module docstring).
         if self._next_offset:
-            offset = max(offset or 0, self._next_offset)
+            offset = self._next_offset if self._clock() - self._heard < ASK_AFRESH_AFTER else None
         updates = await super().get_updates(offset, *args, **kwargs)
         if updates:
+            self._heard = self._clock()
+            if updates[0].update_id < self._next_offset:  # below what was confirmed: a new numbering
+                log.warning("Telegram numbers its updates afresh (update %d, where %d was next): following the new "
+                            "numbering", updates[0].update_id, self._next_offset)
+                self._receipts.renumbered()
             bodies = [(update.update_id, self._raw.raw.pop(update.update_id, None) or update.to_json())
                       for update in updates]
             self._raw.raw.clear()
             self._receipt = self._receipts.receive(bodies)
-            self._next_offset = max(self._next_offset, updates[-1].update_id + 1)
+            self._next_offset = updates[-1].update_id + 1
         return updates
 
 
