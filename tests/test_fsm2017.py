@@ -198,3 +198,16 @@ def test_every_2017_question_and_outcome_names_the_programme(catalogue: Catalogu
                                                                  - len(without_actions):]:
             assert "'Flere skal med' (2017)" in text and "16-10-2017" in text
 
+
+
+@pytest.mark.parametrize("scenario", [s for s in SCENARIOS if s["expect"]["gap"]],
+                         ids=[s["id"] for s in SCENARIOS if s["expect"]["gap"]])
+def test_a_question_for_star_about_a_gap_is_plain_text(scenario: dict[str, Any], both: Conversation,
+                                                       catalogue_texts: Texts) -> None:
+    """The e-mail to STAR is plain text: the gap's texts go in without their HTML (the 2017 gaps' questions name
+    the programme in italics), so STAR and the caseworker reading the draft see no tags."""
+    turn, _ = chat_walk(both, scenario, scenario["today"])
+    subject, body = both.star_draft(turn.state, "Hvad gør vi?", scenario["today"])
+    assert not re.search(r"</?[a-z][^>]*>|&(lt|gt|amp|#\d+);", subject + body), body
+    gap = catalogue_texts.gap(scenario["expect"]["gap"], both.rulebook.flow(scenario["flow"]).programme.id)
+    assert to_plain(gap["question"]).splitlines()[-1] in body
