@@ -1,5 +1,6 @@
-"""Hostile text at every question of every flow, through each channel: the terminal chat, `ungebot decide`, and
-Telegram (a real Application over the fake Bot API, offline). Prints tracebacks, hangs and unescaped echoes.
+"""Hostile text at every question of every flow, both programmes' and the programme question, through each channel:
+the terminal chat, `ungebot decide`, and Telegram (a real Application over the fake Bot API, offline). Prints
+tracebacks, hangs and unescaped echoes.
 
     .venv/bin/python bench/fuzz.py [--inputs 10000] [--seed 1]
 
@@ -31,7 +32,7 @@ sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != 
 
 from bot.chat.conversation import Conversation  # noqa: E402
 from bot.chat.texts import Texts  # noqa: E402
-from flows.engine import load_rulebook  # noqa: E402
+from flows.catalogue import PROGRAMMES, load_catalogue  # noqa: E402
 from tests.fuzzing import hostile_text, html_problems, lookalike, question_states, typed_path  # noqa: E402
 
 HANG_SECONDS = 10
@@ -211,7 +212,7 @@ def main() -> int:
     parser.add_argument("--inputs", type=int, default=10_000, help="inputs per channel")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
-    rulebook = load_rulebook()
+    rulebook = load_catalogue(PROGRAMMES)  # as the channels run by default: both programmes
     texts = Texts(rulebook)
     conversation = Conversation(rulebook, texts)
     states = question_states(rulebook, texts)
@@ -220,10 +221,8 @@ def main() -> int:
     # In memory where the machine has it: the fuzz is about input, not fsync.
     shm = "/dev/shm" if Path("/dev/shm").is_dir() else None
     with tempfile.TemporaryDirectory(dir=shm) as folder:
-        # The channels ask for the programme first when both are enabled; the paths typed here are Ungeløftet's
-        # (load_rulebook), so the channels run Ungeløftet alone, as the suite's fuzz test does. Without it, "2" at
-        # the programme question led into 'Flere skal med' (2017), and drafts there were miscounted as echoes.
-        os.environ["UNGEBOT_PROGRAMMES"] = "ungeloeftet"
+        # Both programmes, as the channels run by default: each typed path begins at the programme question.
+        os.environ.pop("UNGEBOT_PROGRAMMES", None)
         os.environ["UNGEBOT_DB"] = str(Path(folder) / "fuzz.db")
         os.environ["UNGEBOT_OUTBOX"] = str(Path(folder) / "outbox")
         for name, run in (("terminal", lambda: terminal(cases, conversation, Path(folder))),

@@ -196,20 +196,11 @@ def judge(conversation: Conversation, flow: str, today: date, answers: dict[str,
 
 
 def typed_path(conversation: Conversation, flow: str, today: date, answers: dict[str, str]) -> list[str]:
-    """What a caseworker types from a fresh dialogue (after /forfra) to stand at this question: the router's option
-    into the flow, then each answer (option numbers, ISO dates, "ja" to a far date's confirmation)."""
-    entry = conversation.rulebook.programme.entry
-    typed: list[str] = ["/forfra"]
-    state = conversation.new_state()
-    if flow != entry:
-        router = conversation.position(state, today).question
-        assert router is not None
-        for number, value in enumerate(router.options, start=1):
-            if conversation.choose(conversation.new_state(), value, today).state.segments[-1].flow == flow:
-                typed.append(str(number))
-                state = conversation.handle(state, str(number), today).state
-                break
-        assert state.segments[-1].flow == flow, f"the router does not lead to {flow}"
+    """What a caseworker types from a fresh dialogue (after /forfra) to stand at this question: the routers' options
+    into the flow (with several programmes, the programme's first), then each answer (option numbers, ISO dates,
+    "ja" to a far date's confirmation)."""
+    typed = _route(conversation, flow, today)
+    state = _typed_state(conversation, typed, today)
     for question_id, value in answers.items():
         question = conversation.position(state, today).question
         assert question is not None and question.id == question_id
@@ -221,3 +212,25 @@ def typed_path(conversation: Conversation, flow: str, today: date, answers: dict
             state = conversation.handle(state, "ja", today).state
     assert state.segments[-1].flow == flow and state.segments[-1].answers == answers
     return typed
+
+
+def _typed_state(conversation: Conversation, typed: list[str], today: date) -> DialogueState:
+    state = conversation.new_state()
+    for text in typed:
+        state = conversation.handle(state, text, today).state
+    return state
+
+
+def _route(conversation: Conversation, flow: str, today: date) -> list[str]:
+    """The options typed from a fresh dialogue through the routers into `flow` (breadth first, so the shortest)."""
+    routers = conversation.rulebook.routers
+    queue = [["/forfra"]]
+    while queue:
+        typed = queue.pop(0)
+        state = _typed_state(conversation, typed, today)
+        if state.segments[-1].flow == flow:
+            return typed
+        question = conversation.position(state, today).question
+        if state.segments[-1].flow in routers and question is not None and len(typed) < 4:
+            queue += [typed + [str(number)] for number in range(1, len(question.options) + 1)]
+    raise AssertionError(f"no router leads to {flow}")

@@ -1,5 +1,6 @@
-"""Random and hostile text at every question of every flow: no exception, the question again or the next step,
-Telegram-safe HTML and no raw echo (#15). bench/fuzz.py does the same 10,000 times per channel."""
+"""Random and hostile text at every question of every flow of both programmes and of the programme question (the
+catalogue the channels run): no exception, the question again or the next step, Telegram-safe HTML and no raw echo
+(#15). bench/fuzz.py does the same 10,000 times per channel."""
 
 from __future__ import annotations
 
@@ -9,19 +10,42 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from tests.fuzzing import FRAGMENTS, hostile_text, html_problems, judge, question_states, unescaped_echo
+from bot.chat.conversation import Conversation
+from bot.chat.texts import Texts
+from flows.catalogue import PROGRAMMES, Catalogue, load_catalogue
+from tests.fuzzing import FRAGMENTS, hostile_text, html_problems, judge, question_states, typed_path, unescaped_echo
 
 
 @pytest.fixture(scope="module")
-def states(rulebook: Any, texts: Any) -> list[Any]:
-    return question_states(rulebook, texts)
+def catalogue() -> Catalogue:
+    return load_catalogue(PROGRAMMES)
 
 
-def test_every_question_of_every_flow_is_fuzzed(rulebook: Any, states: list[Any]) -> None:
+@pytest.fixture(scope="module")
+def conversation(catalogue: Catalogue) -> Conversation:
+    return Conversation(catalogue, Texts(catalogue), "Testkommune")
+
+
+@pytest.fixture(scope="module")
+def states(catalogue: Catalogue, conversation: Conversation) -> list[Any]:
+    return question_states(catalogue, conversation.texts)
+
+
+def test_every_question_of_every_flow_is_fuzzed(catalogue: Catalogue, states: list[Any]) -> None:
     asked = {(flow, answers_question) for flow, _, answers in states
-             for answers_question in [rulebook.flow(flow).walk(answers, _).question.id]}  # type: ignore[union-attr]
-    every = {(flow.id, q) for flow in rulebook.flows.values() for q in flow.spec.questions}
+             for answers_question in [catalogue.flow(flow).walk(answers, _).question.id]}  # type: ignore[union-attr]
+    every = {(flow.id, q) for flow in catalogue.flows.values() for q in flow.spec.questions}
     assert asked == every
+    assert {flow.split("_")[0] for flow, _ in every} >= {"programme", "fsm2017", "switch"}  # both programmes
+
+
+def test_every_question_is_reached_as_a_caseworker_types(conversation: Conversation, states: list[Any]) -> None:
+    """bench/fuzz.py types its way to each question through the channels: the programme, the router, the answers."""
+    for flow, today, answers in states:
+        state = conversation.new_state()
+        for text in typed_path(conversation, flow, today, answers):
+            state = conversation.handle(state, text, today).state
+        assert (state.segments[-1].flow, state.segments[-1].answers) == (flow, answers)
 
 
 def test_every_fragment_at_every_question(conversation: Any, states: list[Any]) -> None:
