@@ -16,14 +16,15 @@ from storage.records import utc_now
 COMPRESS_FROM = 1000  # characters: a stored reply longer than this is compressed
 
 
-def receive(conn: sqlite3.Connection, updates: Iterable[tuple[int, str]], handled: Collection[int] = ()) -> list[int]:
-    """Store (update_id, JSON body) pairs not stored before, those in `handled` as replied already (kept only for
-    the offset); the ids that were new."""
+def receive(conn: sqlite3.Connection, updates: Iterable[tuple[int, str]], handled: Collection[int] = (),
+            numbering: int = 0) -> list[int]:
+    """Store (update_id, JSON body) pairs not stored before, received in this numbering of Telegram's updates, those
+    in `handled` as replied already (kept only for the offset); the ids that were new."""
     received, fresh = utc_now(), []
     for update_id, body in updates:
         done = update_id in handled
-        cursor = conn.execute("INSERT OR IGNORE INTO telegram_inbox (update_id, received, body, replied) "
-                              "VALUES (?, ?, ?, ?)", (update_id, received, "" if done else body, int(done)))
+        cursor = conn.execute("INSERT OR IGNORE INTO telegram_inbox (update_id, received, body, replied, numbering) "
+                              "VALUES (?, ?, ?, ?, ?)", (update_id, received, "" if done else body, int(done), numbering))
         if cursor.rowcount:
             fresh.append(update_id)
     return fresh
@@ -32,32 +33,39 @@ def receive(conn: sqlite3.Connection, updates: Iterable[tuple[int, str]], handle
 class Progress(NamedTuple):
     """Where a restarted bot stands: the newest update received (the next getUpdates offset is one past it), the
     highest reply number given, how far replies are known sent (every reply numbered up to it was), which of
-    Telegram's numberings the update ids are in (see `renumber`), and when an update was last received (UTC, ISO
-    text as utc_now writes it; "" if never)."""
+    Telegram's numberings the updates now come in (see `renumber`), when an update of it was last received or
+    answered (UTC, ISO text as utc_now writes it; "" if never), and the updates of an older numbering still to be
+    handled."""
 
     newest: int
     last_seq: int
     sent_through: int
     numbering: int = 0
     heard: str = ""
+    older: tuple[tuple[int, int], ...] = ()  # (update id, numbering)
 
 
 def progress(conn: sqlite3.Connection) -> Progress:
     """Read once at start: one pass over the dialogues (no index: an index would cost every answer a page)."""
-    received, inbox_heard = conn.execute("SELECT max(update_id), max(received) FROM telegram_inbox").fetchone()
+    quiet = conn.execute("SELECT sent_through, numbering FROM telegram_progress WHERE id = 1").fetchone()
+    numbering = quiet[1] if quiet else 0
+    received, inbox_heard = conn.execute("SELECT max(update_id), max(received) FROM telegram_inbox "
+                                         "WHERE numbering = ?", (numbering,)).fetchone()
+    older = tuple((row[0], row[1]) for row in conn.execute(
+        "SELECT update_id, numbering FROM telegram_inbox WHERE replied = 0 AND numbering != ? ORDER BY update_id",
+        (numbering,)))
     answered, seq, sent, answer_heard = conn.execute(
         "SELECT max(reply_update), max(reply_seq), max(sent_through), max(CASE WHEN reply_update IS NOT NULL "
         "THEN updated END) FROM dialogues WHERE channel = 'telegram'").fetchone()
-    quiet = conn.execute("SELECT sent_through, numbering FROM telegram_progress WHERE id = 1").fetchone()
     sent_through = max(sent or 0, quiet[0] if quiet else 0)
-    return Progress(max(received or 0, answered or 0), max(seq or 0, sent_through), sent_through,
-                    quiet[1] if quiet else 0, max(inbox_heard or "", answer_heard or ""))
+    return Progress(max(received or 0, answered or 0), max(seq or 0, sent_through), sent_through, numbering,
+                    max(inbox_heard or "", answer_heard or ""), older)
 
 
 def renumber(conn: sqlite3.Connection, numbering: int) -> None:
-    """Telegram has numbered its updates afresh: record the new numbering, and let go of the old numbering's ids
-    that the offset is read from (the answered updates' ids and the answered inbox rows), so that a restart asks
-    Telegram from the new numbering. Updates not yet answered keep their rows."""
+    """Telegram has numbered its updates afresh: record the new numbering, and let go of the old numbering's ids that
+    were kept only for the offset (the answered updates' ids in the dialogues, the answered inbox rows), so that a
+    restart asks Telegram from the new numbering. Updates not yet answered keep their rows, under their numbering."""
     conn.execute("INSERT INTO telegram_progress (id, sent_through, numbering) VALUES (1, 0, ?) "
                  "ON CONFLICT(id) DO UPDATE SET numbering = excluded.numbering", (numbering,))
     conn.execute("UPDATE dialogues SET reply_update = NULL WHERE channel = 'telegram' AND reply_update IS NOT NULL")
@@ -96,17 +104,11 @@ def mark_replied(conn: sqlite3.Connection, update_ids: Iterable[int]) -> None:
         conn.execute("UPDATE telegram_inbox SET replied = 1, body = '' WHERE update_id = ?", (update_id,))
 
 
-def forget(conn: sqlite3.Connection, update_ids: Iterable[int]) -> None:
-    """These updates have been handled, and their ids are of an old numbering: not to be read for the offset."""
-    for update_id in update_ids:
-        conn.execute("DELETE FROM telegram_inbox WHERE update_id = ?", (update_id,))
-
-
-def prune(conn: sqlite3.Connection) -> None:
-    """Forget answered updates, keeping the newest row: with the dialogues' answered update ids, it tells a restart
-    where Telegram's offset stands (see `progress`)."""
-    conn.execute("DELETE FROM telegram_inbox WHERE replied = 1 "
-                 "AND update_id < (SELECT max(update_id) FROM telegram_inbox)")
+def prune(conn: sqlite3.Connection, numbering: int = 0) -> None:
+    """Forget answered updates, keeping the newest row of the current numbering: with the dialogues' answered update
+    ids, it tells a restart where Telegram's offset stands (see `progress`)."""
+    conn.execute("DELETE FROM telegram_inbox WHERE replied = 1 AND (numbering != ? OR update_id < "
+                 "(SELECT max(update_id) FROM telegram_inbox WHERE numbering = ?))", (numbering, numbering))
 
 
 def unreplied(conn: sqlite3.Connection) -> list[tuple[int, str, str | None]]:

@@ -204,7 +204,8 @@ def m024_web_turns(db: Database) -> None:
 
 @MIGRATIONS()
 def m025_telegram_numbering(db: Database) -> None:
-    """Which numbering of Telegram's updates the ids kept for the offset belong to: Telegram numbers its updates
-    afresh after a week without any (see bot/channels/telegram/inbox.py), and each time the bot sees that, this
-    count goes up by one and the old ids are let go."""
+    """Which numbering of Telegram's updates an update belongs to: Telegram numbers its updates afresh after a week
+    without any (see bot/channels/telegram/inbox.py). The bot counts the numberings it has seen, and each inbox row
+    keeps the count it was received under, so the offset is read from the current numbering's ids alone."""
     db.execute("ALTER TABLE telegram_progress ADD COLUMN numbering INTEGER NOT NULL DEFAULT 0")
+    db.execute("ALTER TABLE telegram_inbox ADD COLUMN numbering INTEGER NOT NULL DEFAULT 0")

@@ -470,3 +470,32 @@ def test_long_messages_are_split_at_paragraphs() -> None:
     text = "\n\n".join(f"<b>Afsnit {n}</b> " + "x" * 900 for n in range(10))
     parts = split_message(text)
     assert all(len(part) <= 4096 for part in parts) and "\n\n".join(parts) == text
+
+
+async def test_updates_of_two_numberings_are_each_applied_once(harness: Harness) -> None:
+    """Telegram numbers its updates afresh after a quiet week (bot/channels/telegram/inbox.py): an update of the old
+    numbering still being handled is applied and keeps no id for the offset; the new numbering's lower ids are
+    applied, and one of them handled again (redelivered after a restart) is not applied twice."""
+    def state() -> dict[str, Any]:
+        return json.loads(harness.rows("select state from dialogues")[0][0])
+
+    sent = await harness.send("/start", update_id=5000)
+    sent = await harness._process(callback_update(CASEWORKER, press(sent[-1], "Skifter målgruppe"), sent[-1],
+                                                  update_id=5001))
+    receipts = harness.bot.receipts
+    receipts.pending([5002])
+    receipts.renumbered()  # while 5002 is waiting to be handled
+    sent = await harness._process(callback_update(
+        CASEWORKER, press(sent[-1], "Ungeløftet – Flere unge skal med"), sent[-1], update_id=5002))
+    assert "forløb i psykiatrien" in sent[-1]["text"]
+    assert harness.rows("select reply_update from dialogues") == [(None,)]  # no old id for a restart's offset
+    assert (state()["last_update"], state().get("numbering", 0)) == (5002, 0)
+    sent = await harness._process(callback_update(CASEWORKER, press(sent[-1], "Ja"), sent[-1], update_id=7))
+    assert "startdato har den nuværende markør" in sent[-1]["text"]
+    sent = await harness.send("12. oktober 2025", update_id=8)
+    assert "til den nye målgruppe" in sent[-1]["text"]
+    answers = state()["segments"]
+    assert (state()["last_update"], state()["numbering"]) == (8, 1)
+    assert harness.rows("select reply_update from dialogues") == [(8,)]
+    again = await harness.send("12. oktober 2025", update_id=8)  # handled again after a restart
+    assert "til den nye målgruppe" in again[-1]["text"] and state()["segments"] == answers

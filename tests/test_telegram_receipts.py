@@ -7,6 +7,7 @@ import asyncio
 import json
 import sqlite3
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -31,14 +32,14 @@ async def _answer(receipts: Receipts, update_id: int, staff: str = "1") -> int:
     """As TelegramBot._commit does: claim, number the reply, write the row (marking an inbox row in the same write)."""
     row = receipts.claim(update_id)
     seq = receipts.open()
-    kept_id, mark = (update_id, inbox.mark_replied) if receipts.keeps(update_id) else (None, inbox.forget)
+    kept_id = receipts.kept_id(update_id)
 
     def write(conn: sqlite3.Connection) -> None:
         write_turn(conn, Staff("telegram", staff), {"answers": []}, None, {
             "reply": inbox.compress('{"text": "svar"}'), "reply_update": kept_id, "reply_seq": seq,
             "sent_through": receipts.carry()})
         if row:
-            mark(conn, [update_id])
+            inbox.mark_replied(conn, [update_id])
 
     await receipts.journal.durable(write)
     receipts.answered(update_id)
@@ -188,8 +189,8 @@ def _bot(receipts: Receipts, fake: FakeTelegram, clock: list[float]) -> InboxBot
 
 
 async def _poll(bot: InboxBot, receipts: Receipts, fake: FakeTelegram) -> list[int]:
-    """One getUpdates as the Updater makes it (its own offset: what it last saw), the batch then put on disk; the
-    ids it brought, and the offset the bot sent."""
+    """One getUpdates as the Updater makes it (no offset of its own: the bot's decides), the batch then put on disk;
+    the ids it brought (_offsets tells the offset the bot sent)."""
     updates = await bot.get_updates(offset=None, timeout=0)
     await receipts.journal.flushed(receipts.journal.later(lambda conn: None), grace=0)
     return [update.update_id for update in updates]
@@ -235,11 +236,11 @@ async def test_after_six_quiet_days_getupdates_is_asked_without_an_offset_also_a
     assert (again.numbering, inbox.progress(again.journal.conn).newest) == (2, 3)
 
 
-async def test_an_update_of_the_old_numbering_still_being_handled_leaves_no_id_for_the_offset(
+async def test_an_update_of_the_old_numbering_still_being_handled_keeps_its_numbering_also_after_a_restart(
         private_database: Path) -> None:
-    """When Telegram numbers afresh, the old numbering's ids that the offset is read from go, and an update of it
-    still being handled keeps its numbering and, answered or not, leaves no id behind: a restart asks from the new
-    numbering."""
+    """When Telegram numbers afresh, the old numbering's ids kept only for the offset go; an update of it still
+    being handled keeps its numbering (in memory and in its inbox row, so a restart knows it too) and leaves no id
+    that the offset is read from: a restart asks from the new numbering."""
     receipts = _receipts(private_database)
     receipts.receive([(900, "{}"), (901, "{}")])
     await _answer(receipts, 900)
@@ -248,14 +249,24 @@ async def test_an_update_of_the_old_numbering_still_being_handled_leaves_no_id_f
     assert inbox.progress(receipts.journal.conn).newest == 901
     receipts.renumbered()  # 901 is still being handled
     receipts.receive([(7, "{}"), (8, "{}")])
-    assert (receipts.numbering_of(901), receipts.numbering_of(7)) == (0, 1)
+    assert (receipts.numbering_of(901), receipts.kept_id(901), receipts.numbering_of(7), receipts.kept_id(7)) == (
+        0, None, 1, 7)
     await _answer(receipts, 7, staff="2")
     receipts.done(7)
-    receipts.done(8)  # handled without a reply of ours
-    await _answer(receipts, 901, staff="3")
-    receipts.done(901)
     await receipts.journal.flushed(receipts.journal.later(lambda conn: None), grace=0)
-    assert receipts.numbering_of(901) == 1
-    on_disk = inbox.progress(receipts.journal.conn)
-    assert (on_disk.newest, on_disk.numbering) == (8, 1)
-    assert {row[0] for row in _inbox(receipts)} <= {7, 8}
+
+    # The process dies with 901 unanswered: the restart reads the offset from the new numbering, and 901's own.
+    again = _receipts(private_database)
+    assert (again.newest, again.numbering) == (8, 1)
+    assert (again.numbering_of(901), again.kept_id(901), again.numbering_of(8)) == (0, None, 1)
+    again.pending([901, 8])
+    await _answer(again, 901, staff="3")
+    again.done(901)
+    again.done(8)  # handled without a reply of ours
+    await again.journal.flushed(again.journal.later(lambda conn: None), grace=0)
+    assert (again.numbering_of(901), again.kept_id(901)) == (1, 901)  # handled: forgotten
+    on_disk = inbox.progress(again.journal.conn)
+    assert (on_disk.newest, on_disk.numbering, on_disk.older) == (8, 1, ())
+    again.journal.soon(partial(inbox.prune, numbering=1))
+    await again.journal.flushed(again.journal.later(lambda conn: None), grace=0)
+    assert [row[0] for row in _inbox(again)] == [8]  # the newest row of the numbering stays, for the offset

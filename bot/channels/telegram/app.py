@@ -342,12 +342,14 @@ class TelegramBot:
             state["last_update"] = applied.last_update
             if numbering:
                 state["numbering"] = numbering
+            else:  # as to_dict writes it
+                state.pop("numbering", None)
         decision = self.conversation.decision_record(turn)
         reply = inbox.compress(outgoing.to_json()) if outgoing is not None else None
         # Without a reply to keep, the update keeps its inbox row (a restart handles it again).
         row = self.receipts.claim(update_id) if outgoing is not None else False
         receipts, star = self.receipts, self.star
-        kept_id, mark = (update_id, inbox.mark_replied) if receipts.keeps(update_id) else (None, inbox.forget)
+        kept_id = receipts.kept_id(update_id)  # none for an update of Telegram's older numbering (see inbox.py)
 
         def write(conn: sqlite3.Connection) -> int | None:
             columns = {"reply": reply, "reply_update": kept_id, "reply_seq": seq, "sent_through": receipts.carry()}
@@ -355,7 +357,7 @@ class TelegramBot:
             if changed or not update_dialogue(conn, staff, columns):
                 decision_id = write_turn(conn, staff, state, decision, columns)
             if row:
-                mark(conn, [update_id])
+                inbox.mark_replied(conn, [update_id])
             star.queue_with_answer(conn, turn.star_send)  # a confirmed question is queued with the confirmation
             return decision_id
 

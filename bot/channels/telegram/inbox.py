@@ -22,10 +22,12 @@ ordinary answer is one row in one durable commit. `Receipts` keeps the bookkeepi
 Telegram numbers its updates afresh after a week without any ("chosen randomly instead of sequentially"), maybe far
 below the old numbers, and an offset beyond its numbering confirms nothing: asked from the old offset, it sends the
 new updates again and again. `InboxBot` therefore asks from the offset its last batch gave (not the highest ever),
-sees a batch below that offset as a new numbering (`Receipts.renumbered`: the old ids the offset is read from are
-let go, and each dialogue's newest applied update counts only within its numbering), and after six quiet days asks
-for whatever Telegram has, without an offset: every update before was confirmed by the polls since, and an old
-offset could otherwise confirm the new numbering's updates unseen (as the Bot API's text reads).
+and sees a batch below that offset as a new numbering (`Receipts.renumbered`). The numberings are counted on disk
+and each inbox row keeps the one it came in; the old numbering's ids kept only for the offset are let go, so a
+restart asks from the new one; and each dialogue's newest applied update counts only within its numbering. After six
+quiet days the bot asks without an offset, for whatever Telegram has: an old offset could otherwise confirm the new
+numbering's updates unseen (as the Bot API's text reads). Nothing is handled twice that way: Telegram keeps an update
+24 hours at most, so all it still has after six days came since.
 
 `UserOrder` handles updates concurrently across users but one at a time, in order, for each user.
 """
@@ -68,13 +70,14 @@ class Batch:
     """Updates from one getUpdates, waiting for (or past) the commit of their inbox rows."""
 
     bodies: list[tuple[int, str]]
+    numbering: int = 0  # Telegram's numbering they came in (see the module docstring)
     future: asyncio.Future[Any] | None = None  # done once the rows are committed
     answered: set[int] = field(default_factory=set)  # answered in the rows' own commit: no row
     handled: set[int] = field(default_factory=set)  # handled before that commit without a reply of ours
 
     def write(self, conn: sqlite3.Connection) -> list[int]:
         rows = [(i, body) for i, body in self.bodies if i not in self.answered]
-        return inbox.receive(conn, rows, self.handled) if rows else []
+        return inbox.receive(conn, rows, self.handled, self.numbering) if rows else []
 
     @property
     def committed(self) -> bool:
@@ -96,35 +99,35 @@ class Receipts:
         self._carried = 0.0  # the loop's time of the last write that carried "sent through"
         self._handled = 0
         self.numbering = start.numbering  # Telegram's numbering of the updates now coming (see the module docstring)
-        self._older: set[int] = set()  # updates of the numbering before it, still being handled
+        self._older = dict(start.older)  # update id -> its older numbering, until handled (a restart's too)
         self.heard = start.heard  # when the newest update on disk was received (UTC, ISO text; "" if never)
 
     # -- receipt --------------------------------------------------------------------------------------------------------
     def receive(self, bodies: list[tuple[int, str]]) -> asyncio.Future[Any]:
         """A batch as fetched: its rows ride with the next commit; the future is done once they are on disk."""
-        batch = Batch(bodies)
+        batch = Batch(bodies, self.numbering)
         batch.future = self.journal.later(batch.write)
         for update_id, _ in bodies:
             self._waiting[update_id] = batch
         return batch.future
 
     def renumbered(self) -> None:
-        """Telegram has numbered its updates afresh. The old numbering's ids that a restart reads the offset from are
-        let go in the next commit, before the new batch's rows (queue this first); the updates still being handled
-        keep the old numbering (`numbering_of`)."""
+        """Telegram has numbered its updates afresh. The old numbering's ids kept only for the offset are let go in
+        the next commit, before the new batch's rows (queue this first); the updates still waiting to be handled
+        keep their numbering (`numbering_of`), on disk too (their inbox rows)."""
+        for update_id in self._waiting:
+            self._older.setdefault(update_id, self.numbering)
         self.numbering += 1
-        self._older = set(self._waiting)
         self.journal.soon(partial(inbox.renumber, numbering=self.numbering))
 
     def numbering_of(self, update_id: int) -> int:
-        """The numbering an update belongs to: the one before the current one for an update that was being handled
-        when Telegram numbered afresh."""
-        return self.numbering - 1 if self._older and update_id in self._older else self.numbering
+        """The numbering of Telegram's updates that an update being handled came in."""
+        return self._older.get(update_id, self.numbering) if self._older else self.numbering
 
-    def keeps(self, update_id: int) -> bool:
-        """Whether an answer's write keeps the update's id for a restart's offset (in the dialogue's row, and its inbox
-        row marked replied): not for an update of Telegram's old numbering, whose inbox row goes instead."""
-        return self.numbering_of(update_id) == self.numbering
+    def kept_id(self, update_id: int) -> int | None:
+        """The update id an answer's row keeps for a restart's offset (dialogues.reply_update): none for an update of
+        an older numbering."""
+        return None if self._older and update_id in self._older else update_id
 
     def pending(self, update_ids: list[int]) -> None:
         """Updates whose rows are on disk already (a restart's unanswered ones): answered as any other."""
@@ -150,26 +153,25 @@ class Receipts:
     def answered(self, update_id: int) -> None:
         """The answer taking this update is on disk, with its reply and, where the update had one, its row marked."""
         self._waiting.pop(update_id, None)
-        self._older.discard(update_id)
+        self._older.pop(update_id, None)
 
     def done(self, update_id: int) -> None:
         """The update has been handled (the Application's handlers and error handler are through with it). One
         whose answer did not reach the disk (it failed, and the caseworker was told) is kept as replied: it must
         not be handled again after a restart, nor its offset forgotten."""
         batch = self._waiting.pop(update_id, None)
-        if update_id in self._older:  # of the old numbering: its row goes, so that no restart reads its id
-            self._older.discard(update_id)
-            self.journal.soon(partial(inbox.forget, update_ids=[update_id]))
-        elif batch is not None and not batch.committed:
+        if batch is not None and not batch.committed:
             batch.answered.discard(update_id)
             batch.handled.add(update_id)
         elif batch is not None and update_id in batch.answered:  # its row was left out for an answer that failed
-            self.journal.soon(partial(inbox.receive, updates=[(update_id, "")], handled={update_id}))
+            self.journal.soon(partial(inbox.receive, updates=[(update_id, "")], handled={update_id},
+                                      numbering=batch.numbering))
         elif batch is not None:
             self.journal.ride(partial(inbox.mark_replied, update_ids=[update_id]), within=MARK_WITHIN)
+        self._older.pop(update_id, None)
         self._handled += 1
         if self._handled % PRUNE_EVERY == 0:
-            self.journal.soon(inbox.prune)
+            self.journal.soon(partial(inbox.prune, numbering=self.numbering))
 
     async def flushed(self, future: asyncio.Future[Any]) -> None:
         """Wait for a batch's rows to be on disk (see Journal.flushed)."""
