@@ -6,7 +6,6 @@ import csv
 import io
 import json
 import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -280,12 +279,6 @@ async def test_log_in_telegram_for_support_staff_only(logbook: Path) -> None:
         assert "CPR-nummer" in sent[-1]["text"] and "0102031234" not in sent[-1]["text"]
         sent = await harness.send("/log", user_id=CASEWORKER)
         assert "kun for supportteamet" in sent[-1]["text"] and "#3" not in sent[-1]["text"]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _get(url: str) -> tuple[int, str]:
