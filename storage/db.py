@@ -15,7 +15,7 @@ SCHEMA = ("m001_decisions", "m002_dialogues", "m003_decisions_append_only", "m00
           "m005_staff_name_index", "m006_star_questions", "m007_replaced_decisions", "m009_telegram_inbox",
           "m011_star_outbox", "m012_local_settings", "m017_learn", "m019_web_sessions",
           "m020_inbox_lean", "m021_web_transcript", "m022_telegram_reply_in_dialogue", "m024_web_turns",
-          "m025_telegram_numbering")
+          "m025_telegram_numbering", "m026_telegram_inbox_numbering")
 
 
 BUSY_TIMEOUT_MS = 5000  # how long a write waits for another process's lock before giving up

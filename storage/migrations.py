@@ -204,8 +204,14 @@ def m024_web_turns(db: Database) -> None:
 
 @MIGRATIONS()
 def m025_telegram_numbering(db: Database) -> None:
-    """Which numbering of Telegram's updates an update belongs to: Telegram numbers its updates afresh after a week
-    without any (see bot/channels/telegram/inbox.py). The bot counts the numberings it has seen, and each inbox row
-    keeps the count it was received under, so the offset is read from the current numbering's ids alone."""
+    """Which numbering of Telegram's updates the ids kept for the offset belong to: Telegram numbers its updates
+    afresh after a week without any (see bot/channels/telegram/inbox.py), and each time the bot sees that, this
+    count goes up by one and the old ids are let go."""
     db.execute("ALTER TABLE telegram_progress ADD COLUMN numbering INTEGER NOT NULL DEFAULT 0")
+
+
+@MIGRATIONS()
+def m026_telegram_inbox_numbering(db: Database) -> None:
+    """Each inbox row keeps the numbering of Telegram's updates it came in (see m025), so the offset is read from
+    the current numbering's ids alone and an older update still waiting is known as such after a restart."""
     db.execute("ALTER TABLE telegram_inbox ADD COLUMN numbering INTEGER NOT NULL DEFAULT 0")

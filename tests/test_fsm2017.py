@@ -200,8 +200,10 @@ def test_every_2017_question_and_outcome_names_the_programme(catalogue: Catalogu
 
 
 
-@pytest.mark.parametrize("scenario", [s for s in SCENARIOS if s["expect"]["gap"]],
-                         ids=[s["id"] for s in SCENARIOS if s["expect"]["gap"]])
+WITH_GAPS = [s for s in load_scenarios() + SCENARIOS if s["expect"]["gap"]]  # Ungeløftet's, 2017's and the router's
+
+
+@pytest.mark.parametrize("scenario", WITH_GAPS, ids=[s["id"] for s in WITH_GAPS])
 def test_a_question_for_star_about_a_gap_is_plain_text(scenario: dict[str, Any], both: Conversation,
                                                        catalogue_texts: Texts) -> None:
     """The e-mail to STAR is plain text: the gap's texts go in without their HTML (the 2017 gaps' questions name

@@ -77,7 +77,11 @@ class Batch:
 
     def write(self, conn: sqlite3.Connection) -> list[int]:
         rows = [(i, body) for i, body in self.bodies if i not in self.answered]
-        return inbox.receive(conn, rows, self.handled, self.numbering) if rows else []
+        fresh = inbox.receive(conn, rows, self.handled, self.numbering) if rows else []
+        if len(fresh) < len(rows):  # only when a new numbering of Telegram's meets an older update still waiting
+            log.warning("update(s) %s already on disk from an older numbering: not stored again",
+                        sorted({i for i, _ in rows} - set(fresh)))
+        return fresh
 
     @property
     def committed(self) -> bool:
@@ -132,7 +136,7 @@ class Receipts:
     def pending(self, update_ids: list[int]) -> None:
         """Updates whose rows are on disk already (a restart's unanswered ones): answered as any other."""
         for update_id in update_ids:
-            self._waiting[update_id] = Batch([])
+            self._waiting[update_id] = Batch([], self.numbering_of(update_id))
 
     def claim(self, update_id: int) -> bool:
         """This update's answer is being queued with its reply: True if its inbox row must be marked replied in that
