@@ -4,7 +4,8 @@ tracebacks, hangs and unescaped echoes.
 
     .venv/bin/python bench/fuzz.py [--inputs 10000] [--seed 1]
 
-An input is typed at a question reached the way a caseworker reaches it (tests/fuzzing.py's typed_path). A traceback
+An input is typed at a question reached the way a caseworker reaches it (tests/fuzzing.py's typed_path; "off target"
+counts inputs whose path did not end at its question, in the terminal and in Telegram). A traceback
 is any exception out of the channel (or `decide` ending other than 0 or 2); a hang is an input taking over 10 s;
 an unescaped echo is a reply that differs from the reply to the same text with < > & swapped for look-alikes
 (HTML replies must also pass Telegram's parse mode rules).
@@ -33,7 +34,8 @@ sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != 
 from bot.chat.conversation import Conversation  # noqa: E402
 from bot.chat.texts import Texts  # noqa: E402
 from flows.catalogue import PROGRAMMES, load_catalogue  # noqa: E402
-from tests.fuzzing import hostile_text, html_problems, lookalike, question_states, typed_path  # noqa: E402
+from tests.fuzzing import (hostile_text, html_problems, lookalike, prompt_shown, question_states,  # noqa: E402
+                           typed_path)
 
 HANG_SECONDS = 10
 _TO_LOOK = str.maketrans({"<": "‹", ">": "›", "&": "＆"})
@@ -94,9 +96,13 @@ def terminal(cases: list[tuple[Any, str]], conversation: Conversation, folder: P
             continue
         if transcripts[1] is None:
             continue
-        for (_, text), replies, twins in zip(chunk, transcripts[0], transcripts[1]):
+        for ((flow, today, answers), text), replies, twins in zip(chunk, transcripts[0], transcripts[1]):
             if not symmetric(replies, twins, text):
                 counts["unescaped echoes"] += 1
+            typed = [at for at, line in enumerate(replies) if line.startswith("> ")]
+            steps = len(typed_path(conversation, flow, today, answers)) - 1  # typed after /forfra, which split them
+            shown = "\n".join(replies[typed[steps - 1] + 1:typed[steps]]) if len(typed) > steps else ""
+            counts["off target"] += not prompt_shown(conversation, flow, today, answers, shown)
     return counts
 
 
@@ -191,8 +197,11 @@ async def telegram(cases: list[tuple[Any, str]], conversation: Conversation, fol
             replies = []
             for user, typed in ((1, text), (2, lookalike(text))):
                 try:
+                    shown: list[str] = []
                     for step in typed_path(conversation, flow, today, answers):
-                        await say(user, step)
+                        shown = await say(user, step)
+                    counts["off target"] += user == 1 and not prompt_shown(conversation, flow, today, answers,
+                                                                            "\n".join(shown))
                     replies.append(await say(user, typed))
                 except asyncio.TimeoutError:
                     counts["hangs"] += 1
@@ -221,8 +230,9 @@ def main() -> int:
     # In memory where the machine has it: the fuzz is about input, not fsync.
     shm = "/dev/shm" if Path("/dev/shm").is_dir() else None
     with tempfile.TemporaryDirectory(dir=shm) as folder:
-        # Both programmes, as the channels run by default: each typed path begins at the programme question.
-        os.environ.pop("UNGEBOT_PROGRAMMES", None)
+        # Both programmes, as the channels run by default (named: a local ungebot.toml must not choose): each typed
+        # path begins at the programme question.
+        os.environ["UNGEBOT_PROGRAMMES"] = ",".join(PROGRAMMES)
         os.environ["UNGEBOT_DB"] = str(Path(folder) / "fuzz.db")
         os.environ["UNGEBOT_OUTBOX"] = str(Path(folder) / "outbox")
         for name, run in (("terminal", lambda: terminal(cases, conversation, Path(folder))),
@@ -230,8 +240,9 @@ def main() -> int:
                           ("telegram", lambda: asyncio.run(telegram(cases, conversation, Path(folder))))):
             started = time.perf_counter()
             counts = run()
+            aimed = f", off target {counts['off target']}" if name != "decide" else ""  # decide takes the answers
             print(f"{name:<9} tracebacks {counts['tracebacks']}, hangs {counts['hangs']}, "
-                  f"unescaped echoes {counts['unescaped echoes']}  ({time.perf_counter() - started:.0f} s)",
+                  f"unescaped echoes {counts['unescaped echoes']}{aimed}  ({time.perf_counter() - started:.0f} s)",
                   flush=True)
     return 0
 

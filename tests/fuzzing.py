@@ -11,6 +11,7 @@ from typing import Any
 
 from bot.chat.conversation import Conversation
 from bot.chat.dialogue import DialogueState, Segment, Turn
+from bot.chat.texts import to_plain
 from flows.engine import Rulebook
 
 from tests.scenarios import DEFAULT_TODAY, load_scenarios
@@ -196,9 +197,11 @@ def judge(conversation: Conversation, flow: str, today: date, answers: dict[str,
 
 
 def typed_path(conversation: Conversation, flow: str, today: date, answers: dict[str, str]) -> list[str]:
-    """What a caseworker types from a fresh dialogue (after /forfra) to stand at this question: the routers' options
-    into the flow (with several programmes, the programme's first), then each answer (option numbers, ISO dates,
-    "ja" to a far date's confirmation)."""
+    """What a caseworker types to stand at this question, wherever the dialogue stands (the channels keep it from one
+    input to the next): /forfra and "ja" (which confirms throwing a half-finished case away, and is refused at the
+    first question when /forfra started afresh at once), the routers' options into the flow (with several
+    programmes, the programme's first), then each answer (option numbers, ISO dates, "ja" to a far date's
+    confirmation)."""
     typed = _route(conversation, flow, today)
     state = _typed_state(conversation, typed, today)
     for question_id, value in answers.items():
@@ -214,6 +217,13 @@ def typed_path(conversation: Conversation, flow: str, today: date, answers: dict
     return typed
 
 
+def prompt_shown(conversation: Conversation, flow: str, today: date, answers: dict[str, str], shown: str) -> bool:
+    """Whether `shown` (a channel's reply, HTML or plain) asks this question: its prompt's first line is in it. A
+    channel typed into checks with it that the typed path led where it should before the hostile text comes."""
+    prompt = to_plain(conversation.prompt(state_at(flow, answers), today)[-1].text).splitlines()[0]
+    return prompt in to_plain(shown)
+
+
 def _typed_state(conversation: Conversation, typed: list[str], today: date) -> DialogueState:
     state = conversation.new_state()
     for text in typed:
@@ -224,7 +234,7 @@ def _typed_state(conversation: Conversation, typed: list[str], today: date) -> D
 def _route(conversation: Conversation, flow: str, today: date) -> list[str]:
     """The options typed from a fresh dialogue through the routers into `flow` (breadth first, so the shortest)."""
     routers = conversation.rulebook.routers
-    queue = [["/forfra"]]
+    queue = [["/forfra", "ja"]]
     while queue:
         typed = queue.pop(0)
         state = _typed_state(conversation, typed, today)

@@ -13,7 +13,8 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from bot.chat.conversation import Conversation
 from bot.chat.texts import Texts
 from flows.catalogue import PROGRAMMES, Catalogue, load_catalogue
-from tests.fuzzing import FRAGMENTS, hostile_text, html_problems, judge, question_states, typed_path, unescaped_echo
+from tests.fuzzing import (FRAGMENTS, hostile_text, html_problems, judge, prompt_shown, question_states,
+                           typed_path, unescaped_echo)
 
 
 @pytest.fixture(scope="module")
@@ -40,12 +41,17 @@ def test_every_question_of_every_flow_is_fuzzed(catalogue: Catalogue, states: li
 
 
 def test_every_question_is_reached_as_a_caseworker_types(conversation: Conversation, states: list[Any]) -> None:
-    """bench/fuzz.py types its way to each question through the channels: the programme, the router, the answers."""
-    for flow, today, answers in states:
-        state = conversation.new_state()
+    """bench/fuzz.py types its way to each question through the channels, which keep the dialogue from one input to
+    the next: from wherever the last hostile text left it, the typed path leads to the question, and the reply shows
+    it (a fragment typed at each question leaves half-finished cases, pending steps and outcomes behind)."""
+    state = conversation.new_state()
+    for number, (flow, today, answers) in enumerate(states * 2):
         for text in typed_path(conversation, flow, today, answers):
-            state = conversation.handle(state, text, today).state
+            turn = conversation.handle(state, text, today)
+            state = turn.state
         assert (state.segments[-1].flow, state.segments[-1].answers) == (flow, answers)
+        assert prompt_shown(conversation, flow, today, answers, turn.replies[-1].text)
+        state = conversation.handle(state, FRAGMENTS[number * 7 % len(FRAGMENTS)], today).state
 
 
 def test_every_fragment_at_every_question(conversation: Any, states: list[Any]) -> None:
