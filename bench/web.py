@@ -4,7 +4,7 @@ parse the same form and commit one dialogue-sized row durably: one commit per an
 once) the same group commit as ours (storage/journal.py). Baseline and ours in the same run. Prints; asserts nothing.
 
     .venv/bin/python bench/web.py [--sessions 100] [--cases 1] [--pause 250] [--dir /dev/shm]
-                                  [--only loopback|asgi] [--profile web.prof]
+                                  [--only loopback|asgi] [--evict 32] [--profile web.prof]
 
 Two ways, both by default:
 - loopback: each server in its own process on uvicorn, driven over 127.0.0.1 by httpx (the issue's figure; the
@@ -16,7 +16,8 @@ Two ways, both by default:
   caseworker pausing `--pause` ms on average before an answer (100 people at work, not 100 scripts firing: the
   servers run below saturation, so the latency is an answer's own). Every server, the bare ones too, freezes what it
   built at start;
-- asgi: both apps in this process, called through ASGI without sockets: the server's own wall and CPU per answer.
+- asgi: both apps in this process, called through ASGI without sockets: the server's own wall and CPU per answer;
+  with --evict MIB each answer first finds the CPU's caches cold, as a server idling between answers does.
 --profile FILE: after the timed runs, one session's cases through ASGI once more under cProfile (only the answers,
 not the start-up), saved to FILE, and the top of that profile printed (the figures are not affected).
 
@@ -112,8 +113,9 @@ def loopback(sessions: int, cases: int, folder: Path, pause: float) -> None:
         print()
 
 
-def in_process(sessions: int, cases: int, folder: Path, profile: str | None) -> None:
-    """Both apps in this process, called through ASGI without sockets: the server's own cost per answer."""
+def in_process(sessions: int, cases: int, folder: Path, profile: str | None, evict: int = 0) -> None:
+    """Both apps in this process, called through ASGI without sockets: the server's own cost per answer (with
+    `evict`, each answer starts with the CPU's caches cold: that many MiB written to before it)."""
     os.environ.update(environment(folder, sessions))
     sys.path.insert(0, str(ROOT))
     from bot.channels import freeze_long_lived
@@ -124,7 +126,9 @@ def in_process(sessions: int, cases: int, folder: Path, profile: str | None) -> 
             GROUPED: bare_app(str(folder / "asgi-grouped.db"), SCRIPT, grouped=True),
             OURS: build_app(read_web_settings())}
     print("In this process through ASGI (no sockets, no client cost; CPU is this process's, per answer; with several "
-          "sessions an answer waits for the others' work in its group, so p50 is about sessions x CPU per answer):")
+          "sessions an answer waits for the others' work in its group, so p50 is about sessions x CPU per answer"
+          + (f"; each answer after {evict} MiB written, its caches cold" if evict else "") + "):")
+    answer = web_asgi.evicting(field, evict) if evict else field
     freeze_long_lived()  # as `ungebot web` does before it serves
     for app in apps.values():
         web_asgi.drive(app, 1, SCRIPT, field, (STEP, CSRF))  # warm up: imports, templates, first pages
@@ -134,7 +138,7 @@ def in_process(sessions: int, cases: int, folder: Path, profile: str | None) -> 
             rounds = SCRIPT * (cases if concurrency > 1 else cases * 30)
             journal = getattr(apps[OURS].state.web.chat, "journal", None)  # None: ungebot before its group commit
             commits, writes = (journal.commits, journal.writes) if journal else (0, 0)
-            timings, seconds = web_asgi.drive(apps[name], concurrency, rounds, field, (STEP, CSRF))
+            timings, seconds = web_asgi.drive(apps[name], concurrency, rounds, answer, (STEP, CSRF))
             results[name] = figures(f"{name} ({concurrency} at once)", [wall for wall, _ in timings], seconds,
                                     [cpu for _, cpu in timings] if concurrency == 1 else None)
             if name == OURS and journal:
@@ -152,13 +156,13 @@ def in_process(sessions: int, cases: int, folder: Path, profile: str | None) -> 
 
 
 def run(sessions: int, cases: int, where: str | None, profile: str | None, only: str | None,
-        pause: float = 0.0) -> None:
+        pause: float = 0.0, evict: int = 0) -> None:
     folder = Path(tempfile.mkdtemp(prefix="ungebot-bench-web-", dir=where))
     try:
         if only in (None, "loopback"):
             loopback(sessions, cases, folder, pause)
         if only in (None, "asgi"):
-            in_process(sessions, cases, folder, profile)
+            in_process(sessions, cases, folder, profile, evict)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
@@ -182,8 +186,10 @@ def main() -> None:
     parser.add_argument("--pause", type=float, default=250, metavar="MS",
                         help="over loopback, several sessions also paced: each caseworker's mean pause before an "
                              "answer, in milliseconds (0: back to back only)")
+    parser.add_argument("--evict", type=int, default=0, metavar="MIB",
+                        help="through ASGI, write to this many MiB before each answer, so it starts with cold caches")
     args = parser.parse_args()
-    run(args.sessions, args.cases, args.dir, args.profile, args.only, args.pause / 1e3)
+    run(args.sessions, args.cases, args.dir, args.profile, args.only, args.pause / 1e3, args.evict)
 
 
 if __name__ == "__main__":

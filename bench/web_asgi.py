@@ -122,3 +122,17 @@ def drive(app: Any, sessions: int, rounds: list[tuple[str, str]], field: Field, 
     began = time.perf_counter()
     asyncio.run(everyone())
     return timings, time.perf_counter() - began
+
+
+def evicting(field: Field, megabytes: int) -> Field:
+    """`field`, after writing to every cache line of `megabytes` of memory: called before each answer's timing starts
+    (see session), it leaves the CPU's caches cold for the answer, as a server that idles between answers finds them
+    (over loopback the client and the other servers run in between)."""
+    junk = bytearray(megabytes * 1024 * 1024)
+
+    def cold(kind: str, text: str, controls: str) -> dict[str, str]:
+        for at in range(0, len(junk), 64):
+            junk[at] ^= 1
+        return field(kind, text, controls)
+
+    return cold
