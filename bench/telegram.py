@@ -61,7 +61,7 @@ from bot.config import Settings  # noqa: E402
 from bot.channels import freeze_long_lived  # noqa: E402
 from bot.channels.telegram.app import TelegramBot  # noqa: E402
 from storage.db import open_database  # noqa: E402
-from bot.channels.telegram.inbox import Receipts  # noqa: E402
+from bot.channels.telegram.receipts import Receipts  # noqa: E402
 from tests.fake_telegram import FakeTelegram, OfflineRequest, callback_update, message_update, press  # noqa: E402
 
 # One caseworker's dialogue, over and over: the guide's switch example, then "Ny sag".

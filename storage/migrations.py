@@ -183,7 +183,7 @@ def m022_telegram_reply_in_dialogue(db: Database) -> None:
     """A Telegram answer's reply kept in its dialogue's row, so an answer is one row: the reply (JSON, compressed
     when long), the update it answers, its place in the order replies are committed (reply_seq) and how far the
     replies were known sent when the row was written (sent_through). telegram_progress keeps that last figure when
-    the bot goes quiet (see bot/channels/telegram/inbox.py)."""
+    the bot goes quiet (see bot/channels/telegram/receipts.py)."""
     for column, kind in (("reply", "BLOB"), ("reply_update", "INTEGER"), ("reply_seq", "INTEGER"),
                          ("sent_through", "INTEGER")):
         db.execute(f"ALTER TABLE dialogues ADD COLUMN {column} {kind}")

@@ -1,4 +1,4 @@
-"""bot/channels/telegram/inbox.py's Receipts: an answer is one row, a batch's inbox rows are written only for updates
+"""Receipts (bot/channels/telegram/receipts.py): an answer is one row, a batch's inbox rows are written only for updates
 still waiting at its commit, and "sent through" tells a restart exactly which stored replies may not have gone out."""
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.channels.telegram.inbox import MARK_WITHIN, InboxBot, Receipts
+from bot.channels.telegram.inbox import InboxBot
+from bot.channels.telegram.receipts import MARK_WITHIN, Receipts
 from bot.channels.telegram.send import Outgoing
 from storage import inbox
 from storage.db import open_database

@@ -29,7 +29,8 @@ from bot.desk.star.sender import Sender
 from bot.chat.conversation import Conversation
 from bot.chat.dialogue import DialogueState, Options, Reply, Turn, current_day
 from bot.channels import freeze_long_lived
-from bot.channels.telegram.inbox import Receipts, UserOrder, polling_bot, replay
+from bot.channels.telegram.inbox import UserOrder, polling_bot, replay
+from bot.channels.telegram.receipts import Receipts
 from bot.channels.telegram.learn import register as register_learn
 from bot.channels.telegram.menu import set_menu
 from bot.channels.telegram.send import Outgoing, Press, clear_keyboard, deliver, safe_answer, safe_send
