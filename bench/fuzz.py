@@ -100,7 +100,8 @@ def terminal(cases: list[tuple[Any, str]], conversation: Conversation, folder: P
             if not symmetric(replies, twins, text):
                 counts["unescaped echoes"] += 1
             typed = [at for at, line in enumerate(replies) if line.startswith("> ")]
-            steps = len(typed_path(conversation, flow, today, answers)) - 1  # typed after /forfra, which split them
+            path = typed_path(conversation, flow, today, answers)
+            steps = len(path) - path.index("/forfra") - 1  # typed after /forfra, which split the transcript
             shown = "\n".join(replies[typed[steps - 1] + 1:typed[steps]]) if len(typed) > steps else ""
             counts["off target"] += not prompt_shown(conversation, flow, today, answers, shown)
     return counts
@@ -201,7 +202,7 @@ async def telegram(cases: list[tuple[Any, str]], conversation: Conversation, fol
                     for step in typed_path(conversation, flow, today, answers):
                         shown = await say(user, step)
                     counts["off target"] += user == 1 and not prompt_shown(conversation, flow, today, answers,
-                                                                            "\n".join(shown))
+                                                                            shown[-1] if shown else "")
                     replies.append(await say(user, typed))
                 except asyncio.TimeoutError:
                     counts["hangs"] += 1

@@ -17,7 +17,8 @@ Two ways, both by default:
   servers run below saturation, so the latency is an answer's own). Every server, the bare ones too, freezes what it
   built at start;
 - asgi: both apps in this process, called through ASGI without sockets: the server's own wall and CPU per answer;
-  with --evict MIB each answer first finds the CPU's caches cold, as a server idling between answers does.
+  with --evict MIB each answer of the single session first finds the CPU's caches cold, as a server idling between
+  answers does.
 --profile FILE: after the timed runs, one session's cases through ASGI once more under cProfile (only the answers,
 not the start-up), saved to FILE, and the top of that profile printed (the figures are not affected).
 
@@ -127,7 +128,7 @@ def in_process(sessions: int, cases: int, folder: Path, profile: str | None, evi
             OURS: build_app(read_web_settings())}
     print("In this process through ASGI (no sockets, no client cost; CPU is this process's, per answer; with several "
           "sessions an answer waits for the others' work in its group, so p50 is about sessions x CPU per answer"
-          + (f"; each answer after {evict} MiB written, its caches cold" if evict else "") + "):")
+          + (f"; one session's answers each after {evict} MiB written, their caches cold" if evict else "") + "):")
     answer = web_asgi.evicting(field, evict) if evict else field
     freeze_long_lived()  # as `ungebot web` does before it serves
     for app in apps.values():
@@ -138,7 +139,10 @@ def in_process(sessions: int, cases: int, folder: Path, profile: str | None, evi
             rounds = SCRIPT * (cases if concurrency > 1 else cases * 30)
             journal = getattr(apps[OURS].state.web.chat, "journal", None)  # None: ungebot before its group commit
             commits, writes = (journal.commits, journal.writes) if journal else (0, 0)
-            timings, seconds = web_asgi.drive(apps[name], concurrency, rounds, answer, (STEP, CSRF))
+            # Cold caches for one session only: with several, one session's eviction would run inside another's
+            # timing (while its answer waits for the group commit).
+            timings, seconds = web_asgi.drive(apps[name], concurrency, rounds, answer if concurrency == 1 else field,
+                                              (STEP, CSRF))
             results[name] = figures(f"{name} ({concurrency} at once)", [wall for wall, _ in timings], seconds,
                                     [cpu for _, cpu in timings] if concurrency == 1 else None)
             if name == OURS and journal:
@@ -187,7 +191,8 @@ def main() -> None:
                         help="over loopback, several sessions also paced: each caseworker's mean pause before an "
                              "answer, in milliseconds (0: back to back only)")
     parser.add_argument("--evict", type=int, default=0, metavar="MIB",
-                        help="through ASGI, write to this many MiB before each answer, so it starts with cold caches")
+                        help="through ASGI, one session: write to this many MiB before each answer, so it starts "
+                             "with cold caches")
     args = parser.parse_args()
     run(args.sessions, args.cases, args.dir, args.profile, args.only, args.pause / 1e3, args.evict)
 

@@ -1,6 +1,6 @@
 """The Telegram inbox: an update received and not answered in the same commit, on disk before Telegram is told it
 arrived, until it is answered; and the replies kept with the answers in the dialogues table (see
-bot/channels/telegram/inbox.py for how the two fit).
+bot/channels/telegram/receipts.py for how the two fit).
 
 The functions write without committing: the caller (the bot's group commit) wraps them in one transaction."""
 

@@ -198,10 +198,10 @@ def judge(conversation: Conversation, flow: str, today: date, answers: dict[str,
 
 def typed_path(conversation: Conversation, flow: str, today: date, answers: dict[str, str]) -> list[str]:
     """What a caseworker types to stand at this question, wherever the dialogue stands (the channels keep it from one
-    input to the next): /forfra and "ja" (which confirms throwing a half-finished case away, and is refused at the
-    first question when /forfra started afresh at once), the routers' options into the flow (with several
-    programmes, the programme's first), then each answer (option numbers, ISO dates, "ja" to a far date's
-    confirmation)."""
+    input to the next): with several programmes "/program begge" (a programme chosen with /program would be kept by
+    /forfra), then /forfra and "ja" (which confirms throwing a half-finished case away, and is refused at the first
+    question when /forfra started afresh at once), the routers' options into the flow (the programme's first), then
+    each answer (option numbers, ISO dates, "ja" to a far date's confirmation)."""
     typed = _route(conversation, flow, today)
     state = _typed_state(conversation, typed, today)
     for question_id, value in answers.items():
@@ -218,10 +218,12 @@ def typed_path(conversation: Conversation, flow: str, today: date, answers: dict
 
 
 def prompt_shown(conversation: Conversation, flow: str, today: date, answers: dict[str, str], shown: str) -> bool:
-    """Whether `shown` (a channel's reply, HTML or plain) asks this question: its prompt's first line is in it. A
-    channel typed into checks with it that the typed path led where it should before the hostile text comes."""
-    prompt = to_plain(conversation.prompt(state_at(flow, answers), today)[-1].text).splitlines()[0]
-    return prompt in to_plain(shown)
+    """Whether `shown` (a channel's reply to the path's last step, HTML or plain) asks this question: it holds the
+    question's whole prompt, as the conversation words it at this point of the flow. A channel typed into checks with it that
+    the typed path led where it should before the hostile text comes. (Questions of several flows worded alike are
+    told apart only by the path: tests/test_fuzz.py walks every path in process.)"""
+    prompt = " ".join(to_plain(conversation.prompt(state_at(flow, answers), today)[-1].text).split())
+    return prompt in " ".join(to_plain(shown).split())
 
 
 def _typed_state(conversation: Conversation, typed: list[str], today: date) -> DialogueState:
@@ -234,13 +236,14 @@ def _typed_state(conversation: Conversation, typed: list[str], today: date) -> D
 def _route(conversation: Conversation, flow: str, today: date) -> list[str]:
     """The options typed from a fresh dialogue through the routers into `flow` (breadth first, so the shortest)."""
     routers = conversation.rulebook.routers
-    queue = [["/forfra", "ja"]]
+    start = (["/program begge"] if len(getattr(conversation.rulebook, "rulebooks", ())) > 1 else []) + ["/forfra", "ja"]
+    queue = [start]
     while queue:
         typed = queue.pop(0)
         state = _typed_state(conversation, typed, today)
         if state.segments[-1].flow == flow:
             return typed
         question = conversation.position(state, today).question
-        if state.segments[-1].flow in routers and question is not None and len(typed) < 4:
+        if state.segments[-1].flow in routers and question is not None and len(typed) < len(start) + 3:
             queue += [typed + [str(number)] for number in range(1, len(question.options) + 1)]
     raise AssertionError(f"no router leads to {flow}")

@@ -350,7 +350,7 @@ class TelegramBot:
         # Without a reply to keep, the update keeps its inbox row (a restart handles it again).
         row = self.receipts.claim(update_id) if outgoing is not None else False
         receipts, star = self.receipts, self.star
-        kept_id = receipts.kept_id(update_id)  # none for an update of Telegram's older numbering (see inbox.py)
+        kept_id = receipts.kept_id(update_id)  # none for an update of Telegram's older numbering (receipts.py)
 
         def write(conn: sqlite3.Connection) -> int | None:
             columns = {"reply": reply, "reply_update": kept_id, "reply_seq": seq, "sent_through": receipts.carry()}
