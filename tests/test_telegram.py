@@ -217,11 +217,11 @@ async def test_a_reply_does_not_wait_for_the_press_to_be_acknowledged(harness: H
                                   "deliver"])
 async def test_a_press_is_acknowledged_exactly_once_whatever_part_of_its_answer_fails(
         harness: Harness, monkeypatch: pytest.MonkeyPatch, part: str) -> None:
-    from bot.channels.telegram import app
+    from bot.channels.telegram import answering
 
     menu = (await harness.send("/start"))[-1]
     owner: Any = {"conversation": harness.bot.conversation, "journal": harness.bot.journal}.get(
-        part.split(".")[0], harness.bot if part.startswith("_") else app)
+        part.split(".")[0], harness.bot if part.startswith("_") else answering)
     name = part.split(".")[-1]
     original, failed = getattr(owner, name), []
 
