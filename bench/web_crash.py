@@ -29,6 +29,8 @@ from pathlib import Path
 
 import httpx
 
+from web_loopback import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
 CASE = ["switch", "fusm", "ja", "12/10-25", "1/2-26"]  # the guide's switch example, ending in a decision
 STEP = re.compile(r'name="step" value="(\d+)"')
@@ -39,9 +41,7 @@ class Server:
     """`ungebot web` behind a pretend login proxy (this machine), killed and restarted on the same port."""
 
     def __init__(self, folder: Path, users: int) -> None:
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = int(probe.getsockname()[1])
+        self.port = free_port()
         self.env = {**os.environ, "UNGEBOT_DB": str(folder / "ungebot.db"), "UNGEBOT_TODAY": "2026-01-15",
                     "UNGEBOT_MUNICIPALITY": "Testkommune", "UNGEBOT_WEB_TRUSTED_HEADER": "X-Trial-User",
                     "UNGEBOT_WEB_TRUSTED_PROXIES": "127.0.0.1", "UNGEBOT_WEB_RATE_ANSWERS": "99999",

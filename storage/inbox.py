@@ -24,7 +24,8 @@ def receive(conn: sqlite3.Connection, updates: Iterable[tuple[int, str]], handle
     for update_id, body in updates:
         done = update_id in handled
         cursor = conn.execute("INSERT OR IGNORE INTO telegram_inbox (update_id, received, body, replied, numbering) "
-                              "VALUES (?, ?, ?, ?, ?)", (update_id, received, "" if done else body, int(done), numbering))
+                              "VALUES (?, ?, ?, ?, ?)",
+                              (update_id, received, "" if done else body, int(done), numbering))
         if cursor.rowcount:
             fresh.append(update_id)
     return fresh

@@ -220,7 +220,8 @@ class StarSteps:
             warnings=[municipal_voice(to_plain(self.texts.warning(code, programme)))
                       for code in (outcome.warnings if outcome else ())],
             sources=[s.partition(": ")[2] for s in sources],
-            gap=({key: municipal_voice(to_plain(value))  # plain text: the 2017 gaps name the programme in italics
-                  for key, value in self.texts.gap(outcome.gap, programme).items()} if outcome and outcome.gap else None),
+            # Plain text, as the e-mail is: the 2017 gaps name the programme in italics.
+            gap=({key: municipal_voice(to_plain(text)) for key, text in self.texts.gap(outcome.gap, programme).items()}
+                 if outcome and outcome.gap else None),
             words=words, municipality=self.known_municipality())
 
